@@ -1,0 +1,240 @@
+/*
+ * main.c - slb-checker: probes every server of every group that has a
+ * check, on the group's interval, and turns results into a health verdict
+ * with the group's thresholds. The verdict is one atomic store in shared
+ * memory; workers read it on their next pick. Transitions are logged once.
+ *
+ *   slb-checker -g GENERATION -n CONFIG_NAME [-f]     (started by slb-master)
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checker.h"
+#include "clock.h"
+#include "ipc.h"
+#include "log.h"
+#include "privileges.h"
+
+static volatile sig_atomic_t checker_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	checker_stop = 1;
+}
+
+struct checker {
+	struct slb_config *config;
+	struct slb_shm shm;
+	int epfd;
+	unsigned ntargets;
+	struct checker_target *targets;
+};
+
+static uint64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Builds the target list; servers of check = none groups are marked up. */
+static int checker_setup(struct checker *ck, uint64_t now)
+{
+	const struct slb_config *cf = ck->config;
+	unsigned total = 0;
+
+	for (unsigned g = 0; g < cf->ngroups; g++)
+		total += cf->groups[g].nservers;
+	ck->targets = calloc(total ? total : 1, sizeof(*ck->targets));
+	if (!ck->targets)
+		return -1;
+	for (unsigned g = 0; g < cf->ngroups; g++) {
+		const struct slb_group_conf *gc = &cf->groups[g];
+
+		for (unsigned i = 0; i < gc->nservers; i++) {
+			int slot = slb_shm_server_find(&ck->shm, gc->name, gc->servers[i].name);
+			struct checker_target *t;
+
+			if (slot < 0) {
+				slb_err("group %s: server %s has no shared-memory slot", gc->name,
+					gc->servers[i].name);
+				return -1;
+			}
+			if (gc->check == SLB_CHECK_NONE) {
+				atomic_store(&ck->shm.servers[slot].health, SLB_HEALTH_UP);
+				continue;
+			}
+			t = &ck->targets[ck->ntargets++];
+			t->group = gc;
+			t->server = &gc->servers[i];
+			t->slot = (uint32_t)slot;
+			t->serial = atomic_load(&ck->shm.servers[slot].serial);
+			t->addr = gc->servers[i].addr;
+			if (gc->check_port)
+				slb_sockaddr_set_port(&t->addr, (uint16_t)gc->check_port);
+			t->fd = -1;
+			/* Spread the first probes over one interval instead of a burst. */
+			t->next_ms = now + (uint64_t)gc->check_interval_ms * i / gc->nservers;
+		}
+	}
+	return 0;
+}
+
+/* Applies one probe result to the server's health, with the thresholds. */
+static void checker_verdict(struct checker *ck, struct checker_target *t, bool ok, uint64_t now)
+{
+	struct slb_shm_server *s = &ck->shm.servers[t->slot];
+	uint32_t health, streak, needed;
+	char addr[SLB_SOCKADDR_STRLEN];
+
+	t->next_ms = t->started_ms + t->group->check_interval_ms;
+	if (t->next_ms <= now)
+		t->next_ms = now + 1;
+	if (atomic_load(&s->serial) != t->serial)
+		return; /* the slot now belongs to another server: a newer checker owns it */
+	atomic_store(&s->last_check_ms, realtime_ms());
+	atomic_store(&s->check_latency_us, (uint32_t)((now - t->started_ms) * 1000u));
+	health = atomic_load(&s->health);
+	if (ok == (health == SLB_HEALTH_UP)) {
+		atomic_store(&s->check_streak, 0);
+		return;
+	}
+	streak = atomic_fetch_add(&s->check_streak, 1) + 1;
+	needed = ok ? t->group->healthy_threshold : t->group->unhealthy_threshold;
+	if (streak < needed)
+		return;
+	atomic_store(&s->check_streak, 0);
+	atomic_store(&s->health, ok ? SLB_HEALTH_UP : SLB_HEALTH_DOWN);
+	atomic_fetch_add(&s->transitions, 1);
+	slb_sockaddr_format(&t->addr, addr);
+	if (ok)
+		slb_info("server %s/%s %s is UP (%u checks passed)", t->group->name,
+			 t->server->name, addr, streak);
+	else
+		slb_warn("server %s/%s %s is DOWN (%u checks failed, last: %s)", t->group->name,
+			 t->server->name, addr, streak,
+			 t->last_errno ? strerror(t->last_errno) : "timeout");
+}
+
+static void checker_run_due(struct checker *ck, uint64_t now)
+{
+	for (unsigned i = 0; i < ck->ntargets; i++) {
+		struct checker_target *t = &ck->targets[i];
+
+		if (t->fd >= 0 && now >= t->deadline_ms) {
+			epoll_ctl(ck->epfd, EPOLL_CTL_DEL, t->fd, NULL);
+			tcp_check_abort(t);
+			t->last_errno = ETIMEDOUT;
+			checker_verdict(ck, t, false, now);
+		}
+		if (t->fd < 0 && now >= t->next_ms) {
+			struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = t };
+
+			if (tcp_check_start(t, now) == -1) {
+				checker_verdict(ck, t, false, now);
+			} else if (epoll_ctl(ck->epfd, EPOLL_CTL_ADD, t->fd, &ev) == -1) {
+				t->last_errno = errno;
+				tcp_check_abort(t);
+				checker_verdict(ck, t, false, now);
+			}
+		}
+	}
+}
+
+static int next_timeout(const struct checker *ck, uint64_t now)
+{
+	uint64_t next = now + 1000;
+
+	for (unsigned i = 0; i < ck->ntargets; i++) {
+		const struct checker_target *t = &ck->targets[i];
+		uint64_t due = t->fd >= 0 ? t->deadline_ms : t->next_ms;
+
+		if (due < next)
+			next = due;
+	}
+	return next <= now ? 0 : (int)(next - now);
+}
+
+static void checker_loop(struct checker *ck)
+{
+	struct epoll_event events[64];
+	while (!checker_stop) {
+		uint64_t now = slb_now_ms();
+		int n;
+
+		checker_run_due(ck, now);
+		n = epoll_wait(ck->epfd, events, 64, next_timeout(ck, slb_now_ms()));
+		if (n == -1 && errno != EINTR) {
+			slb_err("epoll_wait: %m");
+			return;
+		}
+		now = slb_now_ms();
+		for (int i = 0; i < n; i++) {
+			struct checker_target *t = events[i].data.ptr;
+
+			if (!t) {
+				struct slb_msg msg;
+
+				/* The master sends the checker nothing: EOF means it is gone. */
+				if (slb_msg_recv(SLB_FD_CHANNEL, &msg) != -2)
+					return;
+				continue;
+			}
+			epoll_ctl(ck->epfd, EPOLL_CTL_DEL, t->fd, NULL);
+			checker_verdict(ck, t, tcp_check_finish(t), now);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct checker ck = { .epfd = -1 };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct sigaction sa = { .sa_handler = on_stop };
+	const char *config_name = "slb.ini";
+	uint32_t generation = 0;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "g:n:f")) != -1) {
+		switch (opt) {
+		case 'g': generation = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'n': config_name = optarg; break;
+		case 'f': slb_log_force_stderr(true); break;
+		default:
+			fprintf(stderr, "usage: slb-checker -g GENERATION -n CONFIG_NAME [-f]\n");
+			return 2;
+		}
+	}
+	ck.config = slb_config_load_fd(SLB_FD_CONFIG, config_name, stderr);
+	if (!ck.config)
+		return 1;
+	slb_log_configure("slb-checker", &ck.config->global);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (slb_shm_attach_fd(&ck.shm, SLB_FD_SHM) == -1)
+		return 1;
+	ck.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (ck.epfd == -1 || epoll_ctl(ck.epfd, EPOLL_CTL_ADD, SLB_FD_CHANNEL, &ev) == -1 ||
+	    checker_setup(&ck, slb_now_ms()) == -1)
+		return 1;
+	if (slb_drop_privileges(ck.config->global.user) == -1)
+		return 1;
+	if (slb_msg_send_ready(SLB_FD_CHANNEL, generation) == -1)
+		return 1;
+	slb_debug("checker (generation %u) probing %u servers", generation, ck.ntargets);
+	checker_loop(&ck);
+	for (unsigned i = 0; i < ck.ntargets; i++)
+		tcp_check_abort(&ck.targets[i]);
+	free(ck.targets);
+	slb_config_free(ck.config);
+	slb_shm_detach(&ck.shm);
+	return 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * listeners.c - the listening sockets, bound by the master once and shared
+ * by every worker of every generation, so a reload never closes a port that
+ * stays in the configuration.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+
+#define LISTEN_BACKLOG 4096
+
+static int listener_bind(const struct slb_listener_conf *lc)
+{
+	char addr[SLB_SOCKADDR_STRLEN];
+	int one = 1;
+	int fd;
+
+	fd = socket(lc->bind.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto bad;
+	/* FREEBIND: a node binds its VIPs before (or without) holding them. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, lc->bind.u.sa.sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+		       lc->bind.u.sa.sa_family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one,
+		       sizeof(one)) == -1 ||
+	    bind(fd, &lc->bind.u.sa, lc->bind.len) == -1 || listen(fd, LISTEN_BACKLOG) == -1)
+		goto bad;
+	slb_info("listener %s: bound %s", lc->name, slb_sockaddr_format(&lc->bind, addr));
+	return fd;
+bad:
+	slb_err("listener %s: cannot listen on %s: %m", lc->name, slb_sockaddr_format(&lc->bind, addr));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/* The fd of <old>'s listener bound to the same address as <lc>, or -1. */
+static int reusable_fd(const struct slb_listener_conf *lc, const struct slb_config *old,
+		       const int *old_fds)
+{
+	if (!old)
+		return -1;
+	for (unsigned i = 0; i < old->nlisteners; i++)
+		if (slb_sockaddr_equal(&old->listeners[i].bind, &lc->bind))
+			return old_fds[i];
+	return -1;
+}
+
+int *master_listeners_bind(const struct slb_config *config, const struct slb_config *old,
+			   const int *old_fds)
+{
+	int *fds = calloc(config->nlisteners ? config->nlisteners : 1, sizeof(*fds));
+
+	if (!fds)
+		return NULL;
+	for (unsigned i = 0; i < config->nlisteners; i++) {
+		int fd = reusable_fd(&config->listeners[i], old, old_fds);
+
+		if (fd == -1)
+			fd = listener_bind(&config->listeners[i]);
+		if (fd == -1) {
+			/* Close only what this call opened: the old ones still serve. */
+			for (unsigned j = 0; j < i; j++)
+				if (reusable_fd(&config->listeners[j], old, old_fds) == -1)
+					close(fds[j]);
+			free(fds);
+			return NULL;
+		}
+		fds[i] = fd;
+	}
+	return fds;
+}
+
+void master_listeners_close(const int *fds, unsigned n, const int *keep, unsigned nkeep)
+{
+	for (unsigned i = 0; i < n; i++) {
+		bool kept = false;
+
+		for (unsigned j = 0; j < nkeep && !kept; j++)
+			kept = keep[j] == fds[i];
+		if (!kept)
+			close(fds[i]);
+	}
+}

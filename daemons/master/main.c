@@ -1,0 +1,289 @@
+/*
+ * main.c - slb-master: command line, start-up, the supervision loop, stop.
+ *
+ *   slb-master [-c FILE] [-t] [-f]
+ *     -c FILE  configuration (default /etc/slb/slb.ini)
+ *     -t       check the file: "configuration OK" and exit 0, or the errors and exit 1
+ *     -f       stay in the foreground, log to stderr unless `log` names a file
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "master.h"
+#include "vip.h"
+
+#define CONFIG_MAX_BYTES (16u << 20)
+#define STOP_GRACE_MS 5000
+#define SIGFD_TAG UINT64_MAX
+
+int master_config_snapshot(const char *path)
+{
+	char buf[65536];
+	size_t total = 0;
+	int in, fd;
+	ssize_t n;
+
+	in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in == -1) {
+		slb_err("%s:0: cannot open: %m", path);
+		return -1;
+	}
+	fd = memfd_create("slb.ini", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd == -1) {
+		slb_err("memfd_create: %m");
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		total += (size_t)n;
+		if (total > CONFIG_MAX_BYTES || write(fd, buf, (size_t)n) != n) {
+			n = -1;
+			errno = total > CONFIG_MAX_BYTES ? EFBIG : errno;
+			break;
+		}
+	}
+	close(in);
+	if (n == -1) {
+		slb_err("%s:0: cannot read: %m", path);
+		close(fd);
+		return -1;
+	}
+	/* Sealed: no child can see bytes other than the ones validated here. */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) == -1) {
+		slb_err("cannot seal the configuration snapshot: %m");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct slb_config *master_config_load(struct master *m, int fd, FILE *errors)
+{
+	struct slb_config *config = slb_config_load_fd(fd, m->config_path, errors);
+
+	if (!config)
+		return NULL;
+	/* The file is valid only if its workers can actually become that user. */
+	if (strcmp(config->global.user, "root") != 0 && !getpwnam(config->global.user)) {
+		fprintf(errors, "%s: [global] user: unknown user '%s'\n", m->config_path,
+			config->global.user);
+		slb_config_free(config);
+		return NULL;
+	}
+	return config;
+}
+
+static int master_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* Reaps children, reloads, or begins the stop, as the signals that came ask. */
+static void master_on_signals(struct master *m)
+{
+	struct signalfd_siginfo si;
+
+	while (read(m->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD: {
+			int status;
+			pid_t pid;
+
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+				master_child_exited(m, pid, status);
+			break;
+		}
+		case SIGHUP:
+			if (!m->stopping)
+				master_reload(m);
+			break;
+		default:
+			if (!m->stopping) {
+				slb_info("stopping (signal %u)", si.ssi_signo);
+				m->stopping = true;
+				master_children_signal(m, SIGTERM);
+			}
+			break;
+		}
+	}
+}
+
+static void master_loop(struct master *m)
+{
+	uint64_t stop_deadline = 0;
+
+	for (;;) {
+		struct epoll_event events[32];
+		int timeout = m->stopping ? 100 : master_children_next_timeout(m);
+		int n = epoll_wait(m->epfd, events, 32, timeout);
+
+		if (n == -1 && errno != EINTR) {
+			slb_err("epoll_wait: %m");
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			if (events[i].data.u64 == SIGFD_TAG) {
+				master_on_signals(m);
+			} else {
+				struct master_child *c = &m->children[events[i].data.u64];
+
+				if (c->used && c->channel >= 0)
+					master_child_channel(m, c);
+			}
+		}
+		master_children_tick(m);
+		if (!m->stopping)
+			continue;
+		if (!stop_deadline)
+			stop_deadline = slb_now_ms() + STOP_GRACE_MS;
+		if (master_children_alive(m) == 0)
+			return;
+		if (slb_now_ms() >= stop_deadline) {
+			master_children_signal(m, SIGKILL);
+			while (waitpid(-1, NULL, 0) > 0)
+				;
+			return;
+		}
+	}
+}
+
+/* Whatever a dead slb-failover could not release, the master does. */
+static void master_release_vips(const struct slb_config *config)
+{
+	struct slb_vip_ctl *ctl;
+
+	if (config->nvips == 0)
+		return;
+	ctl = slb_vip_open();
+	if (!ctl)
+		return;
+	for (unsigned i = 0; i < config->nvips; i++)
+		slb_vip_remove(ctl, &config->vips[i]);
+	slb_vip_close(ctl);
+}
+
+static int master_check(struct master *m)
+{
+	int fd = master_config_snapshot(m->config_path);
+
+	if (fd >= 0)
+		m->config = master_config_load(m, fd, stderr);
+	if (!m->config)
+		return 1;
+	printf("configuration OK\n");
+	slb_config_free(m->config);
+	close(fd);
+	return 0;
+}
+
+static int master_run(struct master *m)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = SIGFD_TAG };
+	const struct slb_global_conf *g;
+	int ready_fd = -1;
+
+	m->config_fd = master_config_snapshot(m->config_path);
+	if (m->config_fd >= 0)
+		m->config = master_config_load(m, m->config_fd, stderr);
+	if (!m->config)
+		return 1;
+	g = &m->config->global;
+	if (!m->foreground && master_daemonize(&ready_fd) == -1) {
+		slb_err("cannot go to the background: %m");
+		return 1;
+	}
+	slb_log_configure("slb-master", g);
+	if (master_pidfile_write(g->pid_file) == -1)
+		return 1;
+	m->sigfd = master_signals();
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (m->sigfd == -1 || m->epfd == -1 || epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->sigfd, &ev) == -1)
+		goto bad;
+	if (slb_shm_create(&m->shm, g->instance) == -1)
+		goto bad;
+	if (slb_shm_apply_config(&m->shm, m->config) == -1)
+		goto bad_shm;
+	m->listen_fds = master_listeners_bind(m->config, NULL, NULL);
+	if (!m->listen_fds)
+		goto bad_shm;
+	if (master_start_generation(m, true) == -1)
+		goto bad_shm;
+	slb_info("started: %u workers, %u listeners, %u groups, %u vips (config %s)", g->workers,
+		 m->config->nlisteners, m->config->ngroups, m->config->nvips, m->config_path);
+	if (!m->foreground)
+		master_daemonize_done(ready_fd);
+	master_loop(m);
+	master_release_vips(m->config);
+	slb_shm_unlink(m->config->global.instance);
+	master_pidfile_remove(m->config->global.pid_file);
+	slb_info("stopped");
+	return 0;
+bad_shm:
+	master_children_signal(m, SIGKILL);
+	slb_shm_unlink(g->instance);
+bad:
+	master_pidfile_remove(g->pid_file);
+	return 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: slb-master [-c FILE] [-t] [-f]\n"
+		     "  -c FILE  configuration (default %s/slb/slb.ini)\n"
+		     "  -t       check the configuration and exit\n"
+		     "  -f       stay in the foreground\n",
+		SLB_SYSCONFDIR);
+}
+
+int main(int argc, char **argv)
+{
+	static struct master m;
+	char default_path[PATH_MAX];
+	bool check_only = false;
+	int opt;
+
+	snprintf(default_path, sizeof(default_path), "%s/slb/slb.ini", SLB_SYSCONFDIR);
+	m.config_path = default_path;
+	m.config_fd = -1;
+	while ((opt = getopt(argc, argv, "c:tfh")) != -1) {
+		switch (opt) {
+		case 'c': m.config_path = optarg; break;
+		case 't': check_only = true; break;
+		case 'f': m.foreground = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (check_only)
+		return master_check(&m);
+	slb_log_force_stderr(m.foreground);
+	master_find_exec_dir(&m, argv[0]);
+	return master_run(&m);
+}

@@ -1,0 +1,83 @@
+/*
+ * master.h - slb-master: the one process that reads /etc, owns the
+ * listening sockets and the shared memory, and runs the other daemons.
+ */
+#ifndef SLB_MASTER_H
+#define SLB_MASTER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "shm.h"
+
+#define MASTER_MAX_CHILDREN 512
+
+enum master_child_kind { MASTER_WORKER, MASTER_CHECKER, MASTER_FAILOVER };
+
+struct master_child {
+	bool used;
+	enum master_child_kind kind;
+	unsigned index; /* worker number within its generation */
+	uint32_t generation;
+	pid_t pid; /* 0 = not running */
+	int channel; /* master's end of the socketpair, -1 = none */
+	bool ready;
+	bool retired; /* replaced by a newer generation: never respawned */
+	bool drain_sent;
+	unsigned quick_deaths; /* deaths in a row soon after start: the backoff */
+	uint64_t started_ms;
+	uint64_t respawn_at_ms; /* 0 = no respawn pending */
+	uint64_t kill_at_ms; /* retired: SIGKILL if still alive then, 0 = none */
+};
+
+struct master {
+	const char *config_path;
+	bool foreground;
+	struct slb_config *config;
+	int config_fd; /* sealed memfd: the exact bytes validated */
+	int *listen_fds; /* one per config listener */
+	struct slb_shm shm;
+	uint32_t generation;
+	struct master_child children[MASTER_MAX_CHILDREN];
+	int epfd;
+	int sigfd;
+	char exec_dir[PATH_MAX];
+	bool stopping;
+};
+
+/* config snapshot (main.c) */
+int master_config_snapshot(const char *path);
+struct slb_config *master_config_load(struct master *m, int fd, FILE *errors);
+
+/* children.c */
+void master_find_exec_dir(struct master *m, const char *argv0);
+int master_start_generation(struct master *m, bool with_failover);
+void master_child_spawn(struct master *m, struct master_child *c);
+void master_child_exited(struct master *m, pid_t pid, int status);
+void master_child_channel(struct master *m, struct master_child *c);
+void master_child_retire(struct master *m, struct master_child *c, bool drain);
+void master_children_tick(struct master *m);
+int master_children_next_timeout(const struct master *m);
+unsigned master_children_alive(const struct master *m);
+void master_children_signal(struct master *m, int sig);
+struct master_child *master_child_alloc(struct master *m, enum master_child_kind kind,
+					 unsigned index);
+
+/* listeners.c */
+int *master_listeners_bind(const struct slb_config *config, const struct slb_config *old,
+			   const int *old_fds);
+void master_listeners_close(const int *fds, unsigned n, const int *keep, unsigned nkeep);
+
+/* reload.c */
+void master_reload(struct master *m);
+
+/* daemonize.c */
+int master_daemonize(int *ready_fd);
+void master_daemonize_done(int ready_fd);
+int master_pidfile_write(const char *path);
+void master_pidfile_remove(const char *path);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * reload.c - SIGHUP: validate the file again and, only if all of it is
+ * valid, switch to it without refusing a connection.
+ *
+ * Order: new config validated -> new listening sockets bound (existing
+ * ones kept) -> server table updated in place -> new generation of workers
+ * started on the same sockets -> once they are all ready, the old ones stop
+ * accepting and drain. Anything failing before the switch leaves the
+ * running configuration untouched.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "vip.h"
+
+static bool vip_equal(const struct slb_vip_conf *a, const struct slb_vip_conf *b)
+{
+	return strcmp(a->name, b->name) == 0 && strcmp(a->interface, b->interface) == 0 &&
+	       memcmp(&a->address, &b->address, sizeof(a->address)) == 0;
+}
+
+static bool vip_listed(const struct slb_vip_conf *vip, const struct slb_config *config)
+{
+	for (unsigned i = 0; i < config->nvips; i++)
+		if (vip_equal(vip, &config->vips[i]))
+			return true;
+	return false;
+}
+
+static bool vips_changed(const struct slb_config *a, const struct slb_config *b)
+{
+	if (a->nvips != b->nvips)
+		return true;
+	for (unsigned i = 0; i < a->nvips; i++)
+		if (!vip_listed(&a->vips[i], b))
+			return true;
+	return false;
+}
+
+/* VIPs the new configuration dropped: the next slb-failover will not know them. */
+static void remove_dropped_vips(const struct slb_config *old, const struct slb_config *next)
+{
+	struct slb_vip_ctl *ctl = NULL;
+
+	for (unsigned i = 0; i < old->nvips; i++) {
+		if (vip_listed(&old->vips[i], next))
+			continue;
+		if (!ctl)
+			ctl = slb_vip_open();
+		if (ctl && slb_vip_remove(ctl, &old->vips[i]) == 0)
+			slb_info("vip %s: removed from the configuration, released", old->vips[i].name);
+	}
+	slb_vip_close(ctl);
+}
+
+static void log_errors(char *text)
+{
+	char *save = NULL;
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		slb_err("%s", line);
+}
+
+/* Validates the file; NULL (errors logged) when the running config must stay. */
+static struct slb_config *reload_validate(struct master *m, int *fd_out)
+{
+	struct slb_config *next = NULL;
+	char *errors = NULL;
+	size_t errlen = 0;
+	FILE *errstream = open_memstream(&errors, &errlen);
+	int fd = master_config_snapshot(m->config_path);
+
+	if (fd >= 0 && errstream)
+		next = master_config_load(m, fd, errstream);
+	if (errstream)
+		fclose(errstream);
+	if (errors)
+		log_errors(errors);
+	free(errors);
+	if (next && strcmp(next->global.instance, m->config->global.instance) != 0) {
+		slb_err("%s: [global] instance: cannot change on reload (restart instead)",
+			m->config_path);
+		slb_config_free(next);
+		next = NULL;
+	}
+	if (!next) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	*fd_out = fd;
+	return next;
+}
+
+void master_reload(struct master *m)
+{
+	struct slb_config *next, *old = m->config;
+	bool new_vips;
+	int *fds;
+	int fd;
+
+	slb_info("reloading %s", m->config_path);
+	next = reload_validate(m, &fd);
+	if (!next)
+		goto keep;
+	fds = master_listeners_bind(next, old, m->listen_fds);
+	if (!fds)
+		goto keep_next;
+	if (slb_shm_apply_config(&m->shm, next) == -1) {
+		master_listeners_close(fds, next->nlisteners, m->listen_fds, old->nlisteners);
+		free(fds);
+		goto keep_next;
+	}
+
+	new_vips = vips_changed(old, next);
+	if (new_vips)
+		remove_dropped_vips(old, next);
+	for (unsigned i = 0; i < MASTER_MAX_CHILDREN; i++) {
+		struct master_child *c = &m->children[i];
+
+		if (!c->used || c->retired)
+			continue;
+		if (c->kind == MASTER_WORKER) {
+			master_child_retire(m, c, false); /* drains once the new ones are ready */
+		} else if (c->kind == MASTER_CHECKER) {
+			master_child_retire(m, c, false);
+			if (c->pid)
+				kill(c->pid, SIGTERM);
+		} else if (new_vips) {
+			master_child_retire(m, c, true); /* exits, leaving the VIPs in place */
+		}
+	}
+	master_listeners_close(m->listen_fds, old->nlisteners, fds, next->nlisteners);
+	free(m->listen_fds);
+	close(m->config_fd);
+	slb_config_free(old);
+	m->listen_fds = fds;
+	m->config = next;
+	m->config_fd = fd;
+	m->generation++;
+	if (master_start_generation(m, new_vips) == -1)
+		slb_err("reload: could not start every process of generation %u", m->generation);
+	slb_info("reloaded %s (generation %u)", m->config_path, m->generation);
+	return;
+keep_next:
+	slb_config_free(next);
+	close(fd);
+keep:
+	slb_err("reload failed: keeping the running configuration");
+}

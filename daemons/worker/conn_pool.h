@@ -1,0 +1,29 @@
+/*
+ * conn_pool.h - recycled connection records and splice pipes.
+ *
+ * Accepting a connection should not cost a malloc and two pipe2() calls:
+ * records come from slabs and go back to a free list; pipes that were
+ * emptied go back to a bounded pool instead of being closed.
+ */
+#ifndef SLB_CONN_POOL_H
+#define SLB_CONN_POOL_H
+
+#include <stddef.h>
+
+struct slb_pipe {
+	int rfd;
+	int wfd;
+	size_t len; /* bytes inside, written by us and not yet read */
+};
+
+/* A zeroed record of <size> bytes (always the same size), or NULL. */
+void *conn_pool_get(size_t size);
+void conn_pool_put(void *record);
+
+/* Fills <p> with an empty pipe; returns 0 or -1 (fd limit). */
+int pipe_pool_get(struct slb_pipe *p);
+
+/* Takes <p> back (pooled if empty, closed otherwise) and marks it unused. */
+void pipe_pool_put(struct slb_pipe *p);
+
+#endif

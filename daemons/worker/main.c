@@ -1,0 +1,199 @@
+/*
+ * main.c - slb-worker: set up from the fds the master passed, drop
+ * privileges, then one epoll loop until told to drain or stop.
+ *
+ *   slb-worker -g GENERATION -i INDEX -n CONFIG_NAME [-f]
+ *
+ * fd 3 is the channel to the master, fd 4 the sealed config, fd 5 the
+ * shared memory, fd 6 + i the listening socket of the config's listener i.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "ipc.h"
+#include "log.h"
+#include "privileges.h"
+#include "tcp_proxy.h"
+#include "worker.h"
+
+#define TICK_MS 100
+
+static volatile sig_atomic_t worker_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+static enum worker_tag channel_tag = WORKER_TAG_CHANNEL;
+
+static int worker_setup_listeners(struct worker *w)
+{
+	w->nlisteners = w->config->nlisteners;
+	w->listeners = calloc(w->nlisteners ? w->nlisteners : 1, sizeof(*w->listeners));
+	if (!w->listeners)
+		return -1;
+	for (unsigned i = 0; i < w->nlisteners; i++) {
+		struct worker_listener *l = &w->listeners[i];
+		const struct slb_listener_conf *lc = &w->config->listeners[i];
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = l };
+		int slot = slb_shm_listener_find(&w->shm, lc->name);
+
+		l->tag = WORKER_TAG_LISTENER;
+		l->conf = lc;
+		l->fd = SLB_FD_LISTENERS + (int)i;
+		if (slot >= 0) {
+			l->stats = &w->shm.listeners[slot];
+			l->stats_serial = atomic_load(&l->stats->serial);
+		}
+		if (slb_sched_group_init(&l->sched, lc->scheduler, &w->config->groups[lc->group],
+					 &w->shm) == -1)
+			return -1;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, l->fd, &ev) == -1) {
+			slb_err("listener %s: fd %d: %m", lc->name, l->fd);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Stops accepting: new connections go to the next generation's workers. */
+static void worker_drain(struct worker *w, uint32_t timeout_ms)
+{
+	if (w->draining)
+		return;
+	w->draining = true;
+	w->drain_deadline_ms = w->now_ms + timeout_ms;
+	for (unsigned i = 0; i < w->nlisteners; i++) {
+		struct worker_listener *l = &w->listeners[i];
+
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+		close(l->fd);
+		l->fd = -1;
+	}
+	slb_info("worker %u (generation %u) draining %u connections", w->index, w->generation,
+		 w->nconns);
+}
+
+/* Returns false when the master is gone or broke the protocol. */
+static bool worker_channel(struct worker *w)
+{
+	struct slb_msg msg;
+	int r;
+
+	while ((r = slb_msg_recv(SLB_FD_CHANNEL, &msg)) == 1)
+		if (msg.hdr.type == SLB_MSG_DRAIN)
+			worker_drain(w, msg.u.drain.timeout_ms);
+	if (r == 0) {
+		slb_info("worker %u: master gone, exiting", w->index);
+		return false;
+	}
+	if (r == -1) {
+		slb_err("worker %u: bad message from master: %m", w->index);
+		return false;
+	}
+	return true;
+}
+
+static void worker_loop(struct worker *w)
+{
+	struct epoll_event events[256];
+	uint64_t last_tick = 0;
+
+	while (!worker_stop) {
+		int n = epoll_wait(w->epfd, events, 256, w->nconns || w->draining ? TICK_MS : -1);
+
+		w->now_ms = slb_now_ms();
+		if (n == -1 && errno != EINTR) {
+			slb_err("epoll_wait: %m");
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			enum worker_tag *tag = events[i].data.ptr;
+
+			switch (*tag) {
+			case WORKER_TAG_CHANNEL:
+				if (!worker_channel(w))
+					return;
+				break;
+			case WORKER_TAG_LISTENER:
+				tcp_proxy_accept(w, (struct worker_listener *)tag);
+				break;
+			default:
+				tcp_proxy_event(w, tag, events[i].events);
+				break;
+			}
+		}
+		if (w->now_ms - last_tick >= TICK_MS) {
+			last_tick = w->now_ms;
+			for (unsigned i = 0; i < w->nlisteners; i++)
+				tcp_proxy_expire(w, &w->listeners[i]);
+		}
+		if (w->draining && (w->nconns == 0 || w->now_ms >= w->drain_deadline_ms))
+			return;
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: slb-worker -g GENERATION -i INDEX -n CONFIG_NAME [-f]\n"
+			"(started by slb-master, not by hand)\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct worker w = { .epfd = -1 };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &channel_tag };
+	struct sigaction sa = { .sa_handler = on_stop };
+	const char *config_name = "slb.ini";
+	char ident[32];
+	int opt;
+
+	while ((opt = getopt(argc, argv, "g:i:n:f")) != -1) {
+		switch (opt) {
+		case 'g': w.generation = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'i': w.index = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'n': config_name = optarg; break;
+		case 'f': slb_log_force_stderr(true); break;
+		default: usage();
+		}
+	}
+	snprintf(ident, sizeof(ident), "slb-worker");
+	w.config = slb_config_load_fd(SLB_FD_CONFIG, config_name, stderr);
+	if (!w.config)
+		return 1;
+	slb_log_configure(ident, &w.config->global);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (slb_shm_attach_fd(&w.shm, SLB_FD_SHM) == -1)
+		return 1;
+	w.epfd = epoll_create1(EPOLL_CLOEXEC);
+	w.now_ms = slb_now_ms();
+	if (w.epfd == -1 || epoll_ctl(w.epfd, EPOLL_CTL_ADD, SLB_FD_CHANNEL, &ev) == -1 ||
+	    worker_setup_listeners(&w) == -1)
+		return 1;
+	if (slb_drop_privileges(w.config->global.user) == -1)
+		return 1;
+	if (slb_msg_send_ready(SLB_FD_CHANNEL, w.generation) == -1)
+		return 1;
+	slb_debug("worker %u (generation %u) serving %u listeners", w.index, w.generation,
+		  w.nlisteners);
+	worker_loop(&w);
+	for (unsigned i = 0; i < w.nlisteners; i++) {
+		tcp_proxy_close_all(&w, &w.listeners[i]);
+		slb_sched_group_free(&w.listeners[i].sched);
+	}
+	free(w.listeners);
+	slb_config_free(w.config);
+	slb_shm_detach(&w.shm);
+	return 0;
+}

@@ -1,0 +1,461 @@
+/*
+ * tcp_proxy.c - layer-4 proxying with splice(2).
+ *
+ * Bytes go socket -> pipe -> socket inside the kernel and are never copied
+ * to user space. Both sockets of a connection are registered edge-triggered
+ * for reading and writing; any event on either side pumps both directions
+ * until the kernel says EAGAIN, which keeps the state machine small: a
+ * direction is finished once its source sent FIN and its pipe is empty, at
+ * which point the FIN is passed on with shutdown(SHUT_WR) (half-close).
+ */
+#include "tcp_proxy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn_pool.h"
+#include "log.h"
+
+#define ACCEPT_BATCH 64
+#define SPLICE_CHUNK (1u << 20)
+
+enum conn_state { CONN_CONNECTING, CONN_OPEN };
+
+/* One direction: bytes read from <src> wait in <pipe> until <dst> takes them. */
+struct tcp_flow {
+	struct slb_pipe pipe;
+	bool src_eof;
+	bool dst_shut;
+	uint64_t bytes;
+};
+
+struct tcp_conn {
+	enum worker_tag client_tag; /* epoll data of the client socket */
+	enum worker_tag server_tag; /* epoll data of the server socket */
+	int cfd;
+	int sfd;
+	enum conn_state state;
+	bool retried;
+	int slot; /* server slot in shm, -1 = none */
+	uint32_t serial;
+	struct worker_listener *l;
+	struct tcp_flow up; /* client -> server */
+	struct tcp_flow down; /* server -> client */
+	uint64_t deadline_ms; /* connect deadline, then last activity */
+	struct conn_list *list;
+	struct tcp_conn *prev;
+	struct tcp_conn *next;
+};
+
+#define conn_of(tagp, member) \
+	((struct tcp_conn *)((char *)(tagp) - offsetof(struct tcp_conn, member)))
+
+static void list_remove(struct tcp_conn *c)
+{
+	struct conn_list *list = c->list;
+
+	if (!list)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		list->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		list->tail = c->prev;
+	c->prev = c->next = NULL;
+	c->list = NULL;
+}
+
+static void list_append(struct conn_list *list, struct tcp_conn *c)
+{
+	list_remove(c);
+	c->list = list;
+	c->prev = list->tail;
+	c->next = NULL;
+	if (list->tail)
+		list->tail->next = c;
+	else
+		list->head = c;
+	list->tail = c;
+}
+
+/* The slot may have been given to another server by a reload: check the serial. */
+static struct slb_shm_server *conn_server(struct worker *w, const struct tcp_conn *c)
+{
+	struct slb_shm_server *s;
+
+	if (c->slot < 0)
+		return NULL;
+	s = &w->shm.servers[c->slot];
+	if (atomic_load_explicit(&s->serial, memory_order_relaxed) != c->serial)
+		return NULL;
+	return s;
+}
+
+static struct slb_shm_listener *listener_stats(struct worker_listener *l)
+{
+	if (!l->stats || atomic_load_explicit(&l->stats->serial, memory_order_relaxed) != l->stats_serial)
+		return NULL;
+	return l->stats;
+}
+
+/* Decrements a shared counter without ever wrapping below zero. */
+static void counter_release(_Atomic uint32_t *counter)
+{
+	uint32_t v = atomic_load_explicit(counter, memory_order_relaxed);
+
+	while (v > 0 && !atomic_compare_exchange_weak_explicit(counter, &v, v - 1,
+							       memory_order_relaxed,
+							       memory_order_relaxed))
+		;
+}
+
+/* Gives up the server side: counters, socket, slot. */
+static void conn_release_server(struct worker *w, struct tcp_conn *c)
+{
+	struct slb_shm_server *s = conn_server(w, c);
+
+	if (s) {
+		counter_release(&s->active);
+		atomic_fetch_add_explicit(&s->bytes_out, c->up.bytes, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->bytes_in, c->down.bytes, memory_order_relaxed);
+	}
+	if (c->sfd >= 0)
+		close(c->sfd);
+	c->sfd = -1;
+	c->slot = -1;
+}
+
+static void conn_close(struct worker *w, struct tcp_conn *c)
+{
+	struct slb_shm_listener *ls = listener_stats(c->l);
+
+	conn_release_server(w, c);
+	if (ls) {
+		counter_release(&ls->active);
+		atomic_fetch_add_explicit(&ls->bytes_in, c->up.bytes, memory_order_relaxed);
+		atomic_fetch_add_explicit(&ls->bytes_out, c->down.bytes, memory_order_relaxed);
+	}
+	close(c->cfd);
+	pipe_pool_put(&c->up.pipe);
+	pipe_pool_put(&c->down.pipe);
+	list_remove(c);
+	w->nconns--;
+	conn_pool_put(c);
+}
+
+static int epoll_add(struct worker *w, int fd, enum worker_tag *tag)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.data.ptr = tag,
+	};
+
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/*
+ * Starts a non-blocking connect to <slot>. Returns 0 when it is under way
+ * (or done), -1 when it failed at once (the caller may retry elsewhere).
+ */
+static int conn_connect(struct worker *w, struct tcp_conn *c, int slot)
+{
+	struct slb_shm_server *s = &w->shm.servers[slot];
+	int one = 1;
+	int fd;
+
+	c->slot = slot;
+	c->serial = atomic_load_explicit(&s->serial, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->active, 1, memory_order_relaxed);
+	fd = socket(s->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->sfd = fd;
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, &s->addr.u.sa, s->addr.len) == -1 && errno != EINPROGRESS)
+		return -1;
+	if (epoll_add(w, fd, &c->server_tag) == -1)
+		return -1;
+	c->state = CONN_CONNECTING;
+	c->deadline_ms = w->now_ms + c->l->conf->connect_timeout_ms;
+	list_append(&c->l->connecting, c);
+	return 0;
+}
+
+/*
+ * The connect to the current server failed: count it, and try one other
+ * server once before giving up on the client.
+ */
+static void conn_connect_failed(struct worker *w, struct tcp_conn *c)
+{
+	struct slb_shm_server *s = conn_server(w, c);
+	int failed_slot = c->slot;
+
+	if (s)
+		atomic_fetch_add_explicit(&s->failed, 1, memory_order_relaxed);
+	conn_release_server(w, c);
+	while (!c->retried) {
+		int slot;
+
+		c->retried = true;
+		slot = slb_sched_pick(&c->l->sched, w->shm.servers, failed_slot);
+		if (slot < 0)
+			break;
+		if (conn_connect(w, c, slot) == 0)
+			return;
+		s = conn_server(w, c);
+		if (s)
+			atomic_fetch_add_explicit(&s->failed, 1, memory_order_relaxed);
+		conn_release_server(w, c);
+	}
+	conn_close(w, c);
+}
+
+/*
+ * Moves what can move from <src> through <f>'s pipe to <dst>. Returns 1 when
+ * bytes moved, 0 when nothing could, -1 when the connection is broken.
+ */
+static int flow_pump(struct tcp_flow *f, int src, int dst)
+{
+	int moved = 0;
+
+	for (;;) {
+		bool progress = false;
+		ssize_t n;
+
+		if (!f->src_eof) {
+			n = splice(src, NULL, f->pipe.wfd, NULL, SPLICE_CHUNK,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				f->pipe.len += (size_t)n;
+				progress = true;
+			} else if (n == 0) {
+				f->src_eof = true;
+				progress = true;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				return -1;
+			}
+		}
+		if (f->pipe.len > 0) {
+			n = splice(f->pipe.rfd, NULL, dst, NULL, f->pipe.len,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				f->pipe.len -= (size_t)n;
+				f->bytes += (uint64_t)n;
+				progress = true;
+			} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+				return -1;
+			}
+		}
+		if (!progress)
+			break;
+		moved = 1;
+	}
+	if (f->src_eof && f->pipe.len == 0 && !f->dst_shut) {
+		/* Pass the FIN on; the other direction keeps going (half-close). */
+		if (shutdown(dst, SHUT_WR) == -1 && errno != ENOTCONN)
+			return -1;
+		f->dst_shut = true;
+	}
+	return moved;
+}
+
+static bool flow_done(const struct tcp_flow *f)
+{
+	return f->dst_shut;
+}
+
+static void conn_pump(struct worker *w, struct tcp_conn *c)
+{
+	int up = flow_pump(&c->up, c->cfd, c->sfd);
+	int down = up == -1 ? -1 : flow_pump(&c->down, c->sfd, c->cfd);
+
+	if (up == -1 || down == -1 || (flow_done(&c->up) && flow_done(&c->down))) {
+		conn_close(w, c);
+		return;
+	}
+	if (up > 0 || down > 0) {
+		c->deadline_ms = w->now_ms;
+		list_append(&c->l->open, c);
+	}
+}
+
+static void conn_established(struct worker *w, struct tcp_conn *c)
+{
+	struct slb_shm_server *s = conn_server(w, c);
+	struct slb_shm_listener *ls = listener_stats(c->l);
+
+	if (pipe_pool_get(&c->up.pipe) == -1 || pipe_pool_get(&c->down.pipe) == -1) {
+		slb_warn("listener %s: cannot create pipes: %m", c->l->conf->name);
+		conn_close(w, c);
+		return;
+	}
+	c->state = CONN_OPEN;
+	if (s)
+		atomic_fetch_add_explicit(&s->total, 1, memory_order_relaxed);
+	if (ls)
+		atomic_fetch_add_explicit(&ls->total, 1, memory_order_relaxed);
+	c->deadline_ms = w->now_ms;
+	list_append(&c->l->open, c);
+	conn_pump(w, c);
+}
+
+static void server_connect_event(struct worker *w, struct tcp_conn *c, uint32_t events)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+		return;
+	if (getsockopt(c->sfd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
+		conn_connect_failed(w, c);
+		return;
+	}
+	conn_established(w, c);
+}
+
+void tcp_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events)
+{
+	struct tcp_conn *c;
+
+	if (*tag == WORKER_TAG_SERVER) {
+		c = conn_of(tag, server_tag);
+		if (c->state == CONN_CONNECTING) {
+			server_connect_event(w, c, events);
+			return;
+		}
+	} else {
+		c = conn_of(tag, client_tag);
+		if (c->state == CONN_CONNECTING) {
+			/* Data waits in the socket until the server is there; an error does not. */
+			if (events & EPOLLERR)
+				conn_close(w, c);
+			return;
+		}
+	}
+	conn_pump(w, c);
+}
+
+static bool acl_permits(const struct slb_listener_conf *lc, const struct sockaddr *client)
+{
+	for (unsigned i = 0; i < lc->nacl_deny; i++)
+		if (slb_cidr_contains(&lc->acl_deny[i], client))
+			return false;
+	if (lc->nacl_allow == 0)
+		return true;
+	for (unsigned i = 0; i < lc->nacl_allow; i++)
+		if (slb_cidr_contains(&lc->acl_allow[i], client))
+			return true;
+	return false;
+}
+
+/* Admission: acl and max_connections. Counts the client in the listener's stats. */
+static bool listener_admit(struct worker_listener *l, const struct sockaddr *client)
+{
+	struct slb_shm_listener *ls = listener_stats(l);
+
+	if (!acl_permits(l->conf, client)) {
+		if (ls)
+			atomic_fetch_add_explicit(&ls->denied, 1, memory_order_relaxed);
+		return false;
+	}
+	if (!ls)
+		return true;
+	if (l->conf->max_connections &&
+	    atomic_fetch_add_explicit(&ls->active, 1, memory_order_relaxed) >= l->conf->max_connections) {
+		counter_release(&ls->active);
+		atomic_fetch_add_explicit(&ls->denied, 1, memory_order_relaxed);
+		return false;
+	}
+	if (!l->conf->max_connections)
+		atomic_fetch_add_explicit(&ls->active, 1, memory_order_relaxed);
+	return true;
+}
+
+static void conn_start(struct worker *w, struct worker_listener *l, int cfd)
+{
+	struct tcp_conn *c = conn_pool_get(sizeof(*c));
+	struct slb_shm_listener *ls = listener_stats(l);
+	int slot;
+
+	if (!c) {
+		if (ls)
+			counter_release(&ls->active);
+		close(cfd);
+		return;
+	}
+	c->client_tag = WORKER_TAG_CLIENT;
+	c->server_tag = WORKER_TAG_SERVER;
+	c->cfd = cfd;
+	c->sfd = -1;
+	c->slot = -1;
+	c->l = l;
+	c->up.pipe.rfd = c->up.pipe.wfd = -1;
+	c->down.pipe.rfd = c->down.pipe.wfd = -1;
+	w->nconns++;
+	slot = slb_sched_pick(&l->sched, w->shm.servers, -1);
+	if (slot < 0) {
+		/* No server is up: close the client at once rather than let it wait. */
+		if (ls)
+			atomic_fetch_add_explicit(&ls->no_server, 1, memory_order_relaxed);
+		conn_close(w, c);
+		return;
+	}
+	if (epoll_add(w, cfd, &c->client_tag) == -1) {
+		conn_close(w, c);
+		return;
+	}
+	if (conn_connect(w, c, slot) == -1)
+		conn_connect_failed(w, c);
+}
+
+void tcp_proxy_accept(struct worker *w, struct worker_listener *l)
+{
+	for (int i = 0; i < ACCEPT_BATCH && l->fd >= 0; i++) {
+		struct sockaddr_storage client;
+		socklen_t len = sizeof(client);
+		int one = 1;
+		int fd = accept4(l->fd, (struct sockaddr *)&client, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE)
+				slb_warn("listener %s: out of file descriptors", l->conf->name);
+			return;
+		}
+		if (!listener_admit(l, (struct sockaddr *)&client)) {
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		conn_start(w, l, fd);
+	}
+}
+
+void tcp_proxy_expire(struct worker *w, struct worker_listener *l)
+{
+	uint64_t idle = l->conf->idle_timeout_ms;
+
+	while (l->connecting.head && l->connecting.head->deadline_ms <= w->now_ms)
+		conn_connect_failed(w, l->connecting.head);
+	while (l->open.head && l->open.head->deadline_ms + idle <= w->now_ms)
+		conn_close(w, l->open.head);
+}
+
+void tcp_proxy_close_all(struct worker *w, struct worker_listener *l)
+{
+	while (l->connecting.head)
+		conn_close(w, l->connecting.head);
+	while (l->open.head)
+		conn_close(w, l->open.head);
+}

@@ -1,0 +1,25 @@
+/*
+ * tcp_proxy.h - the TCP listener: accept, schedule, non-blocking connect
+ * (with one retry on another server), splice both ways, half-close, idle
+ * and connect timeouts.
+ */
+#ifndef SLB_TCP_PROXY_H
+#define SLB_TCP_PROXY_H
+
+#include <stdint.h>
+
+#include "worker.h"
+
+/* Accepts what is waiting on <l> (bounded per call, for fairness). */
+void tcp_proxy_accept(struct worker *w, struct worker_listener *l);
+
+/* Handles epoll <events> on a client- or server-side <tag>. */
+void tcp_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events);
+
+/* Fails connects and closes idle connections whose time is up. */
+void tcp_proxy_expire(struct worker *w, struct worker_listener *l);
+
+/* Closes every connection of <l> at once (worker stopping). */
+void tcp_proxy_close_all(struct worker *w, struct worker_listener *l);
+
+#endif

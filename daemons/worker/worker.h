@@ -1,0 +1,57 @@
+/*
+ * worker.h - one slb-worker process: an epoll loop over the listeners this
+ * generation was given, the connections it accepted, and the channel to the
+ * master.
+ */
+#ifndef SLB_WORKER_H
+#define SLB_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "scheduler.h"
+#include "shm.h"
+
+/* What an epoll event's data.ptr points at: every such struct starts with this. */
+enum worker_tag {
+	WORKER_TAG_CHANNEL,
+	WORKER_TAG_LISTENER,
+	WORKER_TAG_CLIENT,
+	WORKER_TAG_SERVER,
+};
+
+struct tcp_conn;
+
+/* A doubly linked list of connections, oldest first. */
+struct conn_list {
+	struct tcp_conn *head;
+	struct tcp_conn *tail;
+};
+
+struct worker_listener {
+	enum worker_tag tag; /* first: epoll data */
+	int fd; /* -1 once closed for draining */
+	const struct slb_listener_conf *conf;
+	struct slb_shm_listener *stats;
+	uint32_t stats_serial;
+	struct slb_sched_group sched;
+	struct conn_list connecting; /* by connect start: deadline order */
+	struct conn_list open; /* by last activity: idle-timeout order */
+};
+
+struct worker {
+	int epfd;
+	struct slb_config *config;
+	struct slb_shm shm;
+	unsigned index;
+	uint32_t generation;
+	unsigned nlisteners;
+	struct worker_listener *listeners;
+	unsigned nconns; /* connections open in this worker */
+	uint64_t now_ms;
+	bool draining;
+	uint64_t drain_deadline_ms;
+};
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * clock.h - monotonic milliseconds, the one time base for timeouts.
+ */
+#ifndef SLB_CLOCK_H
+#define SLB_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+static inline uint64_t slb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * log.c - syslog, stderr or file logging with a level filter.
+ *
+ * File and stderr lines carry a timestamp, the program name and its pid, so
+ * the bats tests can assert on them the same way an operator greps them.
+ */
+#include "log.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct {
+	char ident[32];
+	enum slb_log_target target;
+	int fd;
+	int level;
+	bool force_stderr;
+} slb_logger = { "slb", SLB_LOG_STDERR, 2, LOG_INFO, false };
+
+static const char *level_name(int level)
+{
+	switch (level) {
+	case LOG_ERR: return "error";
+	case LOG_WARNING: return "warning";
+	case LOG_INFO: return "info";
+	default: return "debug";
+	}
+}
+
+void slb_log_open(const char *ident, enum slb_log_target target, const char *file, int level)
+{
+	if (slb_logger.target == SLB_LOG_FILE && slb_logger.fd > 2)
+		close(slb_logger.fd);
+	if (slb_logger.target == SLB_LOG_SYSLOG)
+		closelog();
+	snprintf(slb_logger.ident, sizeof(slb_logger.ident), "%s", ident);
+	slb_logger.level = level;
+	slb_logger.target = target;
+	slb_logger.fd = 2;
+	if (slb_logger.force_stderr && target == SLB_LOG_SYSLOG)
+		slb_logger.target = SLB_LOG_STDERR;
+	if (slb_logger.target == SLB_LOG_FILE) {
+		int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+		if (fd == -1) {
+			slb_logger.target = SLB_LOG_STDERR;
+			slb_log(LOG_ERR, "cannot open log file %s: %m; logging to stderr", file);
+		} else {
+			slb_logger.fd = fd;
+		}
+	} else if (slb_logger.target == SLB_LOG_SYSLOG) {
+		openlog(slb_logger.ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
+}
+
+void slb_log_configure(const char *ident, const struct slb_global_conf *global)
+{
+	slb_log_open(ident, global->log, global->log_file, global->log_level);
+}
+
+void slb_log_force_stderr(bool force)
+{
+	slb_logger.force_stderr = force;
+}
+
+void slb_log(int level, const char *fmt, ...)
+{
+	char line[1024];
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+	int n, m;
+
+	if (level > slb_logger.level)
+		return;
+	va_start(ap, fmt);
+	if (slb_logger.target == SLB_LOG_SYSLOG) {
+		vsyslog(level, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ld %s[%d]: %s: ",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		     tm.tm_sec, ts.tv_nsec / 1000000, slb_logger.ident, (int)getpid(),
+		     level_name(level));
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	/* One write per line, so lines from several processes never interleave. */
+	if (write(slb_logger.fd, line, (size_t)n) == -1)
+		return;
+}

@@ -1,0 +1,28 @@
+/*
+ * log.h - one logging path for every daemon: syslog, stderr or a file,
+ * filtered by level. Levels are syslog's (LOG_ERR .. LOG_DEBUG).
+ */
+#ifndef SLB_LOG_H
+#define SLB_LOG_H
+
+#include <syslog.h>
+
+#include "config.h"
+
+/* Until slb_log_open() is called, messages go to stderr at LOG_INFO. */
+void slb_log_open(const char *ident, enum slb_log_target target, const char *file, int level);
+
+/* Sets up logging from the [global] section of <config>. */
+void slb_log_configure(const char *ident, const struct slb_global_conf *global);
+
+/* Keeps stderr logging for processes started with -f when log = syslog. */
+void slb_log_force_stderr(bool force);
+
+void slb_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define slb_err(...) slb_log(LOG_ERR, __VA_ARGS__)
+#define slb_warn(...) slb_log(LOG_WARNING, __VA_ARGS__)
+#define slb_info(...) slb_log(LOG_INFO, __VA_ARGS__)
+#define slb_debug(...) slb_log(LOG_DEBUG, __VA_ARGS__)
+
+#endif

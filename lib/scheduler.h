@@ -1,0 +1,47 @@
+/*
+ * scheduler.h - choosing a server of a group for a new connection.
+ *
+ * A worker keeps one struct slb_sched_group per group it forwards to; the
+ * state (round-robin position, smooth-wrr credits) is private to the worker,
+ * while weights, health and active-connection counts are read from the
+ * shared server table on every pick, so a health verdict or a weight change
+ * applies to the very next connection without any message.
+ */
+#ifndef SLB_SCHEDULER_H
+#define SLB_SCHEDULER_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "shm.h"
+
+struct slb_sched_member {
+	uint32_t slot; /* index into the shared server table */
+	uint32_t serial; /* the slot's serial when the member was bound */
+	int64_t credit; /* smooth weighted round robin */
+};
+
+struct slb_sched_group {
+	enum slb_scheduler kind;
+	unsigned nmembers;
+	unsigned next; /* rr position and tie-break rotation */
+	struct slb_sched_member *members;
+};
+
+/*
+ * Binds <group> to the slots of <gc>'s servers in <shm>. Returns 0, or -1
+ * when a server has no slot (the master lays the table out before it starts
+ * workers, so that is a bug worth logging) or memory runs out.
+ */
+int slb_sched_group_init(struct slb_sched_group *group, enum slb_scheduler kind,
+			 const struct slb_group_conf *gc, const struct slb_shm *shm);
+void slb_sched_group_free(struct slb_sched_group *group);
+
+/*
+ * Picks a member that is up, has weight > 0, still owns its slot, and whose
+ * slot is not <exclude_slot> (-1 = none). Returns the slot index, or -1 when
+ * no member qualifies.
+ */
+int slb_sched_pick(struct slb_sched_group *group, struct slb_shm_server *servers, int exclude_slot);
+
+#endif

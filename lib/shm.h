@@ -1,0 +1,111 @@
+/*
+ * shm.h - the shared-memory segment /slb.<instance>.
+ *
+ * The master creates it and is the only process that allocates or frees
+ * server slots; every field another process writes is a single atomic (no
+ * locks), so a process killed at any instruction can never leave another one
+ * blocked. The segment holds no pointers: processes map it at different
+ * addresses, so everything is an index.
+ *
+ * A server slot is identified by (group, server) names; it survives reloads
+ * that keep the server, so health and counters carry over. A slot's <serial>
+ * changes whenever it is given to another server, which lets a worker of an
+ * older generation tell that the slot it counted a connection on is gone.
+ */
+#ifndef SLB_SHM_H
+#define SLB_SHM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+
+#define SLB_SHM_MAGIC 0x736c62736d656d31ULL /* "slbsmem1" */
+#define SLB_SHM_LAYOUT_VERSION 1
+
+enum slb_health { SLB_HEALTH_UP = 0, SLB_HEALTH_DOWN = 1 };
+
+struct slb_shm_server {
+	_Atomic uint32_t serial; /* 0 = free slot */
+	char group[SLB_NAME_MAX];
+	char name[SLB_NAME_MAX];
+	struct slb_sockaddr addr;
+	_Atomic uint32_t weight;
+	_Atomic uint32_t health; /* enum slb_health, written by slb-checker */
+	_Atomic uint32_t active; /* connections open now, over all workers */
+	_Atomic uint64_t total; /* connections established */
+	_Atomic uint64_t failed; /* connect attempts that failed */
+	_Atomic uint64_t bytes_in; /* from the server */
+	_Atomic uint64_t bytes_out; /* to the server */
+	_Atomic uint64_t last_check_ms; /* CLOCK_REALTIME of the last verdict */
+	_Atomic uint32_t check_latency_us;
+	_Atomic uint32_t check_streak; /* consecutive results opposite to <health> */
+	_Atomic uint64_t transitions;
+};
+
+struct slb_shm_listener {
+	char name[SLB_NAME_MAX];
+	_Atomic uint32_t serial; /* 0 = free slot */
+	_Atomic uint32_t active;
+	_Atomic uint64_t total;
+	_Atomic uint64_t no_server; /* clients closed because no server was up */
+	_Atomic uint64_t denied; /* refused by acl or max_connections */
+	_Atomic uint64_t bytes_in;
+	_Atomic uint64_t bytes_out;
+};
+
+struct slb_shm_header {
+	uint64_t magic;
+	uint32_t layout_version;
+	uint32_t size;
+	_Atomic uint64_t generation;
+	_Atomic uint32_t next_serial;
+	uint32_t server_capacity;
+	uint32_t listener_capacity;
+	uint32_t servers_offset;
+	uint32_t listeners_offset;
+};
+
+struct slb_shm {
+	struct slb_shm_header *hdr;
+	struct slb_shm_server *servers;
+	struct slb_shm_listener *listeners;
+	size_t size;
+	int fd;
+};
+
+/* "/slb.<instance>" into <buf> of <len> bytes. */
+void slb_shm_name(const char *instance, char *buf, size_t len);
+
+/*
+ * Creates (replacing a stale one) and maps the segment for <instance>.
+ * Returns 0, or -1 with the reason logged.
+ */
+int slb_shm_create(struct slb_shm *shm, const char *instance);
+
+/* Maps an existing segment from <fd> (inherited from the master) and checks
+ * its header. Returns 0, or -1 with the reason logged. */
+int slb_shm_attach_fd(struct slb_shm *shm, int fd);
+
+void slb_shm_detach(struct slb_shm *shm);
+
+/* Unlinks the segment's name (the master, at stop). */
+void slb_shm_unlink(const char *instance);
+
+/* Index of the slot holding (group, name), or -1. */
+int slb_shm_server_find(const struct slb_shm *shm, const char *group, const char *name);
+
+/*
+ * Master only. Makes the server table match <config>: servers that remain
+ * keep their slot, health and counters (their address and weight are
+ * updated); new servers get a free slot, starting up; servers gone from the
+ * config release theirs. Listener slots likewise. Returns 0, or -1 when the
+ * table is full (nothing is changed then).
+ */
+int slb_shm_apply_config(struct slb_shm *shm, const struct slb_config *config);
+
+int slb_shm_listener_find(const struct slb_shm *shm, const char *name);
+
+#endif

@@ -1,0 +1,80 @@
+# backend.bash — toy backend servers for the namespaced topology.
+# Sourced by topology.bash (which provides topo_exec, wait_until, _pid_*).
+#
+# A backend answers every connection (or datagram) with its NAME on one line,
+# so the client can tell which server the load balancer picked.  socat forks
+# one child per connection; the parent's pid is recorded so that only it and
+# its children are ever signalled.
+
+# backend_start NAME PORT [tcp|http|udp]: start a backend in namespace NAME
+# (b1, b2, or any role), listening on every address of that namespace at PORT.
+#   tcp  (default) writes "NAME\n" and closes.
+#   http answers any request with 200 and body "NAME\n" (Connection: close), so
+#        it serves http checks (any path) and http listeners alike.
+#   udp  replies "NAME\n" to each datagram.
+# Waits (5 s at most) until the port is bound.  Sets BACKEND_PID and records it
+# in $TOPO_DIR/pids/backend.NAME.PORT.
+backend_start() {
+	local name=$1 port=$2 mode=${3:-tcp} addr flags=-Hltn pidf
+	pidf=$TOPO_DIR/pids/backend.$name.$port
+	_pid_alive "$pidf" && { _topo_err "backend $name:$port already runs"; return 1; }
+	case $mode in
+	tcp) addr="TCP-LISTEN:$port,fork,reuseaddr" ;;
+	http) addr="TCP-LISTEN:$port,fork,reuseaddr" ;;
+	udp) addr="UDP-RECVFROM:$port,fork"; flags=-Huln ;;
+	*) _topo_err "backend_start: unknown mode '$mode'"; return 1 ;;
+	esac
+	# -T 5: a client that never reads or closes cannot keep a child forever.
+	# ip, not topo_exec: $! must be socat itself (ip netns exec execs it).
+	ip netns exec "$(topo_ns "$name")" socat -T 5 "$addr" \
+		SYSTEM:"$(_backend_script "$mode") $name" \
+		</dev/null >"$TOPO_DIR/backend.$name.$port.log" 2>&1 3>&- &
+	BACKEND_PID=$!
+	_pid_record "$pidf" "$BACKEND_PID"
+	if ! wait_until 5 eval '[ -n "$(topo_exec "$name" ss $flags "sport = :$port")" ]'; then
+		_topo_err "backend $name did not bind port $port"
+		cat "$TOPO_DIR/backend.$name.$port.log" >&2
+		return 1
+	fi
+}
+
+# backend_stop NAME [PORT]: stop NAME's backend on PORT, or all of NAME's.
+backend_stop() {
+	local f rc=0
+	for f in "$TOPO_DIR"/pids/backend."$1".${2:-*}; do
+		[ -e "$f" ] || continue
+		_pid_kill "$f" || rc=1
+	done
+	return $rc
+}
+
+# backend_pid NAME PORT: the recorded pid, if that backend still runs.
+backend_pid() {
+	local f=$TOPO_DIR/pids/backend.$1.$2
+	_pid_alive "$f" && _pid_of "$f"
+}
+
+# _backend_script MODE: path of the per-connection program (written once per
+# run into $TOPO_DIR; a file avoids socat's address quoting rules).
+_backend_script() {
+	local f=$TOPO_DIR/backend-$1.sh
+	if [ ! -f "$f" ]; then
+		case $1 in
+		tcp | udp) printf '#!/bin/sh\necho "$1"\n' >"$f" ;;
+		http) cat >"$f" <<'EOF'
+#!/bin/bash
+# Read the request head (bounded: 100 lines, 2 s each), ignore any body.
+for ((i = 0; i < 100; i++)); do
+	IFS= read -r -t 2 line || break
+	[ "${line%$'\r'}" = "" ] && break
+done
+body="$1"$'\n'
+printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+	"${#body}" "$body"
+EOF
+		;;
+		esac
+		chmod 0755 "$f"
+	fi
+	echo "$f"
+}

@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# tcp-vs-haproxy.sh - slb's TCP (L4) listener vs HAProxy "mode tcp", loopback only.
+# A benchmark, not a test: CI never runs it. Everything listens on 127.0.0.1.
+#
+# Question: is slb's CPU cost at most TARGET_RATIO (0.8) x HAProxy's, per new
+# connection and per MiB? Both proxies run at the same time with WORKERS worker
+# threads (HAProxy nbthread) / processes (slb workers), pinned to PROXY_CPU (1);
+# wrk, curl and two backend nginx (1 worker each, 127.0.0.1:19081/19082) are
+# pinned to CLIENT_CPU (0). Only one proxy gets traffic at a time. Per rep, in
+# alternating order (A B, B A, A B, ...):
+#   churn  wrk -t1 -c$CONNS -d${DURATION}s -H 'Connection: close' GET /small (612 B)
+#          -> new connections/s, and proxy CPU microseconds per connection
+#   bulk   BULK_RUNS x curl GET /big (BULK_MB MiB sparse file), one stream
+#          -> MiB/s, and proxy CPU milliseconds per MiB
+# Proxy CPU = utime+stime+cutime+cstime from /proc/<pid>/stat, summed over the
+# proxy's process tree (slb-master and all descendants: slb-worker, slb-checker,
+# slb-failover; HAProxy is one process). The table shows medians over all runs,
+# the spread (max-min)/median, the ratios slb/HAProxy, and PASS/MISS of the two
+# CPU ratios against TARGET_RATIO. Informational: exit 0 whenever it ran.
+#
+# Usage (from the repo root, as root because slb binds/drops privileges):
+#   make && bash tests/bench/tcp-vs-haproxy.sh         # slb from SLB_BIN_DIR
+#   CANDIDATE=haproxy bash tests/bench/tcp-vs-haproxy.sh   # A/A control run
+#   CANDIDATE_CMD='cmd ...' bash tests/bench/tcp-vs-haproxy.sh
+#     (any foreground command listening on 127.0.0.1:$BENCH_PORT; it gets
+#      BENCH_PORT BENCH_WORKERS BENCH_RUN_DIR BENCH_BACKEND1 BENCH_BACKEND2)
+# Knobs (env): REPS=3 DURATION=5 WORKERS=1 BULK_MB=1024 BULK_RUNS=3 CONNS=64
+#   OUT_DIR=${TMPDIR:-/tmp}/slb-tcp-bench-<date> MAX_TOTAL_S=600 SETTLE=1
+#   SLB_BIN_DIR=<repo root> PROXY_CPU=1 CLIENT_CPU=0 TARGET_RATIO=0.8
+#   Ports: backends 19081 19082, HAProxy 19095, candidate 19096.
+# Output: $OUT_DIR/raw.tsv (one row per run), results.txt (printed table),
+#   conf/, logs/, out/ (raw wrk and curl output). Needs haproxy nginx wrk curl.
+# Every process it starts is tracked by PID (+ start time) and killed by PID on
+# exit; nothing is ever killed by name.
+set -u -o pipefail
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPS=${REPS:-3}; DURATION=${DURATION:-5}; WORKERS=${WORKERS:-1}; CONNS=${CONNS:-64}
+BULK_MB=${BULK_MB:-1024}; BULK_RUNS=${BULK_RUNS:-3}; BULK_TIMEOUT=${BULK_TIMEOUT:-60}
+TESTS=${TESTS:-churn bulk}; BULK_RATE=${BULK_RATE:-}
+MAX_TOTAL_S=${MAX_TOTAL_S:-600}; SETTLE=${SETTLE:-1}; TARGET_RATIO=${TARGET_RATIO:-0.8}
+PROXY_CPU=${PROXY_CPU:-1}; CLIENT_CPU=${CLIENT_CPU:-0}
+SLB_BIN_DIR=${SLB_BIN_DIR:-$(cd "$HERE/../.." && pwd)}
+CANDIDATE=${CANDIDATE:-slb}; CANDIDATE_CMD=${CANDIDATE_CMD:-}
+OUT_DIR=${OUT_DIR:-${TMPDIR:-/tmp}/slb-tcp-bench-$(date +%Y%m%d-%H%M%S)}
+H=127.0.0.1; P_B1=19081; P_B2=19082; P_HA=19095; P_CAND=19096
+HZ=$(getconf CLK_TCK); T0=$SECONDS
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+for v in REPS DURATION WORKERS CONNS BULK_MB BULK_RUNS MAX_TOTAL_S; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
+done
+(( $(nproc) >= 2 )) || log "WARNING: fewer than 2 CPUs: proxy and client share a core"
+for b in haproxy nginx wrk curl taskset setsid timeout ss ps; do
+  command -v "$b" >/dev/null || die "missing $b (apt-get install -y haproxy nginx wrk curl)"
+done
+case $CANDIDATE in slb|haproxy) ;; *) die "CANDIDATE must be slb or haproxy" ;; esac
+NAME_A=haproxy; NAME_B=$CANDIDATE; [[ $CANDIDATE == haproxy ]] && NAME_B=haproxy2
+[[ -n $CANDIDATE_CMD ]] && NAME_B=candidate
+mkdir -p "$OUT_DIR"/{conf,logs,out,www,run} || die "cannot create $OUT_DIR"
+chmod 755 "$OUT_DIR" "$OUT_DIR/www"
+
+# ------------------------------------------------------------ process tracking
+declare -A TRACKED=()   # pid -> starttime
+starttime() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; local a=($s); echo "${a[19]}"; }
+track() { local p st; for p in "$@"; do [[ -n ${TRACKED[$p]:-} ]] && continue; st=$(starttime "$p") && TRACKED[$p]=$st; done; }
+alive() { [[ $(starttime "$1" 2>/dev/null) == "${TRACKED[$1]}" ]]; }
+launch() { # label cpu cmd... -> LAST_PID (own session + process group, pgid = pid)
+  local label=$1 cpu=$2; shift 2
+  setsid taskset -c "$cpu" "$@" >"$OUT_DIR/logs/$label.log" 2>&1 </dev/null &
+  LAST_PID=$!; track "$LAST_PID"
+}
+cleanup() {
+  trap - EXIT INT TERM
+  local p i sig
+  for sig in TERM KILL; do
+    for p in "${!TRACKED[@]}"; do alive "$p" && { kill -"$sig" -- "-$p" 2>/dev/null || kill -"$sig" "$p" 2>/dev/null; }; done
+    for ((i = 0; i < 50; i++)); do   # wait at most 5 s
+      local any=0; for p in "${!TRACKED[@]}"; do alive "$p" && any=1; done
+      (( any )) || break; sleep 0.1
+    done
+  done
+  wait 2>/dev/null
+}
+trap cleanup EXIT
+trap 'log interrupted; exit 130' INT TERM
+
+descendants() { # roots... -> roots and all their descendants
+  ps -e -o pid=,ppid= | awk -v roots="$*" '
+    BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
+    { par[$1] = $2; ids[NR] = $1 }
+    END { do { ch = 0; for (i = 1; i <= NR; i++) { p = ids[i]
+            if (!(p in keep) && (par[p] in keep)) { keep[p] = 1; ch = 1 } } } while (ch)
+          for (p in keep) print p }'
+}
+# "pid starttime ticks" per process; ticks = utime+stime+cutime+cstime, so a
+# child reaped during a run still counts (its time moves to its parent)
+tree_snap() { local p; for p in $(descendants "$@"); do
+  awk -v p="$p" '{ sub(/^.*\) /, ""); print p, $20, $12 + $13 + $14 + $15 }' "/proc/$p/stat" 2>/dev/null; done; }
+tree_delta() { # snapA snapB -> ticks (processes that appeared count in full)
+  awk 'NR == FNR { a[$1 " " $2] = $3; next }
+       { k = $1 " " $2; d = (k in a) ? $3 - a[k] : $3; if (d > 0) t += d } END { print t + 0 }' <(echo "$1") <(echo "$2"); }
+# /proc/stat -> "busy_proxycpu total_proxycpu busy_clientcpu total_clientcpu steal_all total_all"
+cpustat() { awk -v pc="cpu$PROXY_CPU" -v cc="cpu$CLIENT_CPU" '
+  { b = $2+$3+$4+$7+$8; t = b+$5+$6+$9 } $1 == "cpu" { sa = $9; ta = t } $1 == pc { bp = b; tp = t } $1 == cc { bc = b; tc = t }
+  END { print bp+0, tp+0, bc+0, tc+0, sa+0, ta+0 }' /proc/stat; }
+wait_port() { local i; for ((i = 0; i < $2 * 10; i++)); do timeout 1 bash -c ": </dev/tcp/$H/$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+# ------------------------------------------------------------ configs
+write_backend() { # name port
+  { [[ $EUID == 0 ]] && echo "user root;"
+    cat <<EOF
+daemon off; master_process on; worker_processes 1;
+pid $OUT_DIR/run/$1.pid; error_log $OUT_DIR/logs/$1.error.log warn;
+worker_rlimit_nofile 65536;
+events { worker_connections 16384; }
+http {
+  client_body_temp_path $OUT_DIR/run/$1-body; proxy_temp_path $OUT_DIR/run/$1-proxy;
+  fastcgi_temp_path $OUT_DIR/run/$1-fcgi; uwsgi_temp_path $OUT_DIR/run/$1-uwsgi; scgi_temp_path $OUT_DIR/run/$1-scgi;
+  access_log off; default_type application/octet-stream;
+  sendfile on; tcp_nopush on; tcp_nodelay on; keepalive_timeout 65s;
+  server { listen $H:$2 backlog=4096; root $OUT_DIR/www; add_header X-Backend $1 always; location / { } }
+}
+EOF
+  } >"$OUT_DIR/conf/$1.conf"
+}
+write_haproxy() { # name port
+  cat >"$OUT_DIR/conf/$1.cfg" <<EOF
+global
+  nbthread $WORKERS
+  maxconn 8192
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend fe
+  bind $H:$2
+  default_backend be
+backend be
+  balance roundrobin
+  server b1 $H:$P_B1
+  server b2 $H:$P_B2
+EOF
+}
+write_slb() { # rundir
+  cat >"$1/slb.conf" <<EOF
+[global]
+instance = bench$$
+workers = $WORKERS
+user = root
+log = $1/slb.log
+log_level = warning
+pid_file = $1/slb.pid
+control_socket = $1/slb.sock
+metrics =
+[listener tcp]
+protocol = tcp
+bind = $H:$P_CAND
+group = b
+scheduler = rr
+[group b]
+server.b1 = $H:$P_B1
+server.b2 = $H:$P_B2
+check = tcp
+EOF
+}
+
+# ------------------------------------------------------------ start everything
+declare -A PORT=([$NAME_A]=$P_HA [$NAME_B]=$P_CAND) ROOT=() DESC=()
+for p in $P_B1 $P_B2 $P_HA $P_CAND; do [[ -z $(ss -Hltn "sport = :$p") ]] || die "port $p already in use"; done
+awk 'BEGIN { s = "<html><body>"; while (length(s) < 598) s = s "x"; printf "%s</body></html>", s }' >"$OUT_DIR/www/small"
+truncate -s "${BULK_MB}M" "$OUT_DIR/www/big"
+for b in b1 b2; do
+  port=$P_B1; [[ $b == b2 ]] && port=$P_B2
+  write_backend $b $port
+  launch $b "$CLIENT_CPU" nginx -p "$OUT_DIR/" -e "$OUT_DIR/logs/$b.error.log" -c "$OUT_DIR/conf/$b.conf"
+  wait_port $port 10 || die "backend $b did not start (see $OUT_DIR/logs)"
+done
+write_haproxy $NAME_A $P_HA
+launch $NAME_A "$PROXY_CPU" haproxy -db -f "$OUT_DIR/conf/$NAME_A.cfg"
+ROOT[$NAME_A]=$LAST_PID; DESC[$NAME_A]="haproxy $(haproxy -v | awk 'NR==1{print $3}') mode tcp nbthread $WORKERS"
+cand_env=(env "BENCH_PORT=$P_CAND" "BENCH_WORKERS=$WORKERS" "BENCH_RUN_DIR=$OUT_DIR/run" "BENCH_BACKEND1=$H:$P_B1" "BENCH_BACKEND2=$H:$P_B2")
+if [[ -n $CANDIDATE_CMD ]]; then
+  launch $NAME_B "$PROXY_CPU" "${cand_env[@]}" bash -c "$CANDIDATE_CMD"; DESC[$NAME_B]="CANDIDATE_CMD: $CANDIDATE_CMD"
+elif [[ $CANDIDATE == haproxy ]]; then
+  write_haproxy $NAME_B $P_CAND
+  launch $NAME_B "$PROXY_CPU" haproxy -db -f "$OUT_DIR/conf/$NAME_B.cfg"; DESC[$NAME_B]="A/A control: a second ${DESC[$NAME_A]}"
+else
+  [[ -x $SLB_BIN_DIR/slb-master ]] || die "no $SLB_BIN_DIR/slb-master (run make, set SLB_BIN_DIR, or CANDIDATE=haproxy for an A/A run)"
+  write_slb "$OUT_DIR/run"; cp "$OUT_DIR/run/slb.conf" "$OUT_DIR/conf/"
+  launch $NAME_B "$PROXY_CPU" env SLB_LIBEXECDIR="$SLB_BIN_DIR" "$SLB_BIN_DIR/slb-master" -f -c "$OUT_DIR/run/slb.conf"
+  DESC[$NAME_B]="slb-master -f, workers = $WORKERS ($SLB_BIN_DIR)"
+fi
+ROOT[$NAME_B]=$LAST_PID
+for n in $NAME_A $NAME_B; do
+  wait_port "${PORT[$n]}" 15 || die "$n does not listen on $H:${PORT[$n]} (see $OUT_DIR/logs/$n.log)"
+done
+# slb writes a pid file: if that process is not in our tree, measure it too
+pf=$OUT_DIR/run/slb.pid
+if [[ $NAME_B == slb && -s $pf ]]; then
+  dp=$(head -c 16 "$pf" | tr -dc 0-9)
+  [[ -n $dp && " $(descendants "${ROOT[$NAME_B]}" | tr '\n' ' ') " != *" $dp "* ]] && { ROOT[$NAME_B]+=" $dp"; track "$dp"; }
+fi
+
+# both answer, spread over both backends (bounded wait: slb's health checks
+# may need a moment), and every process of each tree is pinned to PROXY_CPU
+for n in $NAME_A $NAME_B; do
+  seen="" ok=0
+  for ((i = 0; i < 40; i++)); do
+    r=$(curl -s -D - -o /dev/null --max-time 2 -H 'Connection: close' "http://$H:${PORT[$n]}/small" | tr -d '\r' |
+        awk -F': ' 'NR == 1 { c = $0 } tolower($1) == "x-backend" { b = $2 } END { print (c ~ / 200 /) ? b : "fail" }')
+    [[ $r != fail ]] && ok=1
+    seen+="$r "; [[ $seen == *b1* && $seen == *b2* ]] && break
+    sleep 0.25
+  done
+  (( ok )) || die "$n: GET /small through $H:${PORT[$n]} failed"
+  [[ $seen == *b1* && $seen == *b2* ]] || log "WARNING: $n did not use both backends: $seen"
+  pids=$(descendants ${ROOT[$n]}); track $pids
+  for p in $pids; do for t in /proc/$p/task/*; do
+    cpus=$(awk '/^Cpus_allowed_list/{print $2}' "$t/status" 2>/dev/null) || continue
+    [[ -z $cpus || $cpus == "$PROXY_CPU" ]] || log "WARNING: $n thread ${t##*/} may run on CPUs $cpus, not $PROXY_CPU"
+  done; done
+  log "$n ready (${DESC[$n]}); processes: $(echo $pids)"
+done
+timeout 60 curl -s -o /dev/null --max-time 50 "http://$H:$P_B1/big"   # page cache warm-up
+for n in $NAME_A $NAME_B; do   # 1 s of churn each as warm-up, not measured
+  timeout 20 taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d1s -H 'Connection: close' "http://$H:${PORT[$n]}/small" >/dev/null 2>&1
+done
+
+# ------------------------------------------------------------ runs
+RAW=$OUT_DIR/raw.tsv
+printf 'rep\tproxy\ttest\tvalue\tunit\tproxy_cpu_s\tcost\tcost_unit\tproxy_core_pct\tclient_core_pct\tsteal_pct\tstatus\n' >"$RAW"
+run_one() { # rep name test
+  local rep=$1 n=$2 test=$3 url="http://$H:${PORT[$2]}" out="$OUT_DIR/out/r$1-$2-$3-$RANDOM.txt"
+  local sa sb ca cb rc=0 value cost status=ok
+  sleep "$SETTLE"
+  sa=$(tree_snap ${ROOT[$n]}); ca=$(cpustat)
+  if [[ $test == churn ]]; then
+    timeout -k 2 $((DURATION + 20)) taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --timeout 5s \
+      -H 'Connection: close' "$url/small" >"$out" 2>&1 || rc=$?
+  else
+    timeout -k 2 $((BULK_TIMEOUT + 5)) taskset -c "$CLIENT_CPU" curl -s -o /dev/null --max-time "$BULK_TIMEOUT" ${BULK_RATE:+--limit-rate "$BULK_RATE"} \
+      -w '%{http_code} %{size_download} %{speed_download}\n' "$url/big" >"$out" 2>&1 || rc=$?
+  fi
+  cb=$(cpustat); sb=$(tree_snap ${ROOT[$n]})
+  track $(awk '{print $1}' <<<"$sb")  # so cleanup also finds children that leave the tree
+  local ticks; ticks=$(tree_delta "$sa" "$sb")
+  local use; use=$(awk -v a="$ca" -v b="$cb" -v ncpu="$(nproc)" 'BEGIN { split(a, x, " "); split(b, y, " ")
+    printf "%.0f %.0f %.1f", (y[1]-x[1]) / (y[2]-x[2] + 1e-9) * 100,
+      (y[3]-x[3]) / (y[4]-x[4] + 1e-9) * 100, (y[5]-x[5]) / (y[6]-x[6] + 1e-9) * 100 * ncpu }')
+  if [[ $test == churn ]]; then
+    read -r value req err non < <(awk '/^Requests\/sec:/ { r = $2 } $2 == "requests" && $3 == "in" { q = $1 }
+      /Socket errors:/ { gsub(/,/, ""); e = $4 + $6 + $8 + $10 } /Non-2xx/ { x = $NF }
+      END { print (r == "" ? "NA" : r), q + 0, e + 0, x + 0 }' "$out")
+    cost=$(awk -v t="$ticks" -v q="$req" -v hz="$HZ" 'BEGIN { print (q > 0) ? sprintf("%.1f", t / hz * 1e6 / q) : "NA" }')
+    (( err > 0 )) && status="errors=$err"; (( non > 0 )) && status="non2xx=$non,$status"
+    printf '%s\t%s\tchurn\t%s\tconn/s\t%.2f\t%s\tus/conn' "$rep" "$n" "$value" "$(awk -v t="$ticks" -v hz="$HZ" 'BEGIN{print t/hz}')" "$cost" >>"$RAW"
+  else
+    local code size speed; read -r code size speed <"$out"
+    if [[ ${code:-0} == 200 && ${size:-0} == $((BULK_MB * 1048576)) ]]; then
+      value=$(awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1048576 }')
+      cost=$(awk -v t="$ticks" -v hz="$HZ" -v m="$BULK_MB" 'BEGIN { printf "%.3f", t / hz * 1000 / m }')
+    else value=NA; cost=NA; status="http=${code:-none},size=${size:-0}"; fi
+    printf '%s\t%s\tbulk\t%s\tMiB/s\t%.2f\t%s\tms/MiB' "$rep" "$n" "$value" "$(awk -v t="$ticks" -v hz="$HZ" 'BEGIN{print t/hz}')" "$cost" >>"$RAW"
+  fi
+  (( rc != 0 )) && status="rc=$rc,$status"
+  read -r pcore ccore steal <<<"$use"
+  printf '\t%s\t%s\t%s\t%s\n' "$pcore" "$ccore" "$steal" "$status" >>"$RAW"
+  log "$(printf 'rep %d %-9s %-5s %9s %-6s cost %7s %-7s proxy core %3s%% client core %3s%% steal %s%% %s' \
+    "$rep" "$n" "$test" "$value" "$([[ $test == churn ]] && echo conn/s || echo MiB/s)" "$cost" \
+    "$([[ $test == churn ]] && echo us/conn || echo ms/MiB)" "$pcore" "$ccore" "$steal" "$status")"
+}
+
+truncated=0
+for ((rep = 1; rep <= REPS; rep++)); do
+  order="$NAME_A $NAME_B"; (( rep % 2 == 0 )) && order="$NAME_B $NAME_A"
+  for test in $([[ $TESTS == *churn* ]] && echo churn) $([[ $TESTS == *bulk* ]] && printf 'bulk %.0s' $(seq "$BULK_RUNS")); do
+    for n in $order; do
+      (( SECONDS - T0 > MAX_TOTAL_S )) && { truncated=1; break 3; }
+      run_one "$rep" "$n" "$test"
+    done
+  done
+done
+(( truncated )) && log "WARNING: MAX_TOTAL_S=$MAX_TOTAL_S reached: results truncated"
+
+# ------------------------------------------------------------ summary
+{
+  echo "slb TCP listener vs HAProxy mode tcp  $(date -Is)  ($((SECONDS - T0)) s; $(uname -r); $(nproc) CPUs)"
+  echo "proxies on CPU$PROXY_CPU, wrk/curl + 2 nginx backends on CPU$CLIENT_CPU; WORKERS=$WORKERS REPS=$REPS"
+  echo "churn: wrk -t1 -c$CONNS -d${DURATION}s 'Connection: close' 612 B; bulk: $BULK_RUNS x curl ${BULK_MB} MiB per rep"
+  for n in $NAME_A $NAME_B; do echo "  $n: ${DESC[$n]} @ $H:${PORT[$n]}"; done
+  echo
+  awk -F'\t' -v A="$NAME_A" -v B="$NAME_B" -v goal="$TARGET_RATIO" '
+    function med(k,   n, i, j, v, a) { n = cnt[k]; if (!n) { SPR = "-"; return "NA" }
+      for (i = 1; i <= n; i++) a[i] = val[k, i]
+      for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j+1] = a[j]; a[j+1] = v }
+      m = (n % 2) ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+      SPR = (m > 0) ? sprintf("%.0f%%", (a[n] - a[1]) / m * 100) : "-"; return m }
+    function add(k, v) { if (v != "NA" && v != "") val[k, ++cnt[k]] = v }
+    function r(x, y) { return (x == "NA" || y == "NA" || y == 0) ? "NA" : x / y }
+    function fr(x) { return x == "NA" ? "-" : sprintf("%.2f", x) }
+    function pm(x) { return x == "NA" ? "n/a" : (x <= goal ? "PASS" : "MISS") }
+    NR > 1 { add($2 SUBSEP $3 SUBSEP "v", $4); add($2 SUBSEP $3 SUBSEP "c", $7); add($2 SUBSEP $3 SUBSEP "p", $9)
+             if ($12 != "ok") bad = bad sprintf("  rep %s %s %s: %s\n", $1, $2, $3, $12) }
+    END {
+      printf "%-10s | %9s %5s | %8s %5s | %5s || %7s %5s | %7s %5s | %5s\n", "median", "conn/s", "sprd", "us/conn", "sprd", "prx%",
+        "MiB/s", "sprd", "ms/MiB", "sprd", "prx%"
+      split(A " " B, N, " ")
+      for (i = 1; i <= 2; i++) { n = N[i]
+        cv[n] = med(n SUBSEP "churn" SUBSEP "v"); s1 = SPR; cc[n] = med(n SUBSEP "churn" SUBSEP "c"); s2 = SPR
+        cp = med(n SUBSEP "churn" SUBSEP "p")
+        bv[n] = med(n SUBSEP "bulk" SUBSEP "v"); s3 = SPR; bc[n] = med(n SUBSEP "bulk" SUBSEP "c"); s4 = SPR
+        bp = med(n SUBSEP "bulk" SUBSEP "p")
+        printf "%-10s | %9.0f %5s | %8.1f %5s | %5.0f || %7.0f %5s | %7.3f %5s | %5.0f\n", n, cv[n], s1, cc[n], s2, cp, bv[n], s3, bc[n], s4, bp }
+      printf "\nratio %s/%s: conn/s %s  MiB/s %s  (higher is better)\n", B, A, fr(r(cv[B], cv[A])), fr(r(bv[B], bv[A]))
+      printf "ratio %s/%s: us/conn %s %s  ms/MiB %s %s  (CPU cost; goal <= %s)\n", B, A,
+        fr(r(cc[B], cc[A])), pm(r(cc[B], cc[A])), fr(r(bc[B], bc[A])), pm(r(bc[B], bc[A])), goal
+      print "(prx% = busy % of the proxy core during the run, all processes; at ~100% the proxy is the bottleneck)"
+      if (bad != "") printf "\nANOMALIES (runs with errors; runs without a result are left out of the medians):\n%s", bad }' "$RAW"
+  echo; echo "raw: $RAW"
+} | tee "$OUT_DIR/results.txt"
+exit 0

@@ -1,0 +1,232 @@
+/*
+ * test_scheduler.c - rr, wrr and wlc against a real shared-memory server
+ * table: exact wrr proportions, weight 0 and unhealthy servers never picked,
+ * wlc follows the node-wide active counts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "scheduler.h"
+
+#define NSERVERS 3
+
+static struct slb_server_conf servers[NSERVERS];
+static struct slb_group_conf group;
+static struct slb_config config;
+static struct slb_shm shm;
+static char instance[32];
+static int slots[NSERVERS];
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&config, 0, sizeof(config));
+	memset(&group, 0, sizeof(group));
+	snprintf(group.name, sizeof(group.name), "web");
+	for (int i = 0; i < NSERVERS; i++) {
+		char text[32];
+
+		snprintf(servers[i].name, sizeof(servers[i].name), "s%d", i);
+		snprintf(text, sizeof(text), "198.18.0.%d:80", 11 + i);
+		assert_int_equal(slb_sockaddr_parse(text, &servers[i].addr), 0);
+		servers[i].weight = 100;
+	}
+	group.servers = servers;
+	group.nservers = NSERVERS;
+	config.groups = &group;
+	config.ngroups = 1;
+	snprintf(instance, sizeof(instance), "test-sched-%d", (int)getpid());
+	assert_int_equal(slb_shm_create(&shm, instance), 0);
+	assert_int_equal(slb_shm_apply_config(&shm, &config), 0);
+	for (int i = 0; i < NSERVERS; i++) {
+		slots[i] = slb_shm_server_find(&shm, "web", servers[i].name);
+		assert_true(slots[i] >= 0);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	slb_shm_detach(&shm);
+	slb_shm_unlink(instance);
+	return 0;
+}
+
+static void set_weights(uint32_t w0, uint32_t w1, uint32_t w2)
+{
+	atomic_store(&shm.servers[slots[0]].weight, w0);
+	atomic_store(&shm.servers[slots[1]].weight, w1);
+	atomic_store(&shm.servers[slots[2]].weight, w2);
+	for (int i = 0; i < NSERVERS; i++) {
+		atomic_store(&shm.servers[slots[i]].health, SLB_HEALTH_UP);
+		atomic_store(&shm.servers[slots[i]].active, 0);
+	}
+}
+
+static int member_of(int slot)
+{
+	for (int i = 0; i < NSERVERS; i++)
+		if (slots[i] == slot)
+			return i;
+	return -1;
+}
+
+/* Counts picks per member over <n> picks. */
+static void count_picks(struct slb_sched_group *g, unsigned n, unsigned counts[NSERVERS])
+{
+	memset(counts, 0, NSERVERS * sizeof(counts[0]));
+	for (unsigned i = 0; i < n; i++) {
+		int m = member_of(slb_sched_pick(g, shm.servers, -1));
+
+		assert_true(m >= 0);
+		counts[m]++;
+	}
+}
+
+static void test_wrr_exact_over_a_cycle(void **state)
+{
+	struct slb_sched_group g;
+	unsigned counts[NSERVERS];
+
+	(void)state;
+	set_weights(100, 50, 25);
+	assert_int_equal(slb_sched_group_init(&g, SLB_SCHED_WRR, &group, &shm), 0);
+	for (int cycle = 0; cycle < 4; cycle++) {
+		count_picks(&g, 175, counts);
+		assert_int_equal(counts[0], 100);
+		assert_int_equal(counts[1], 50);
+		assert_int_equal(counts[2], 25);
+	}
+	slb_sched_group_free(&g);
+}
+
+static void test_wrr_is_smooth(void **state)
+{
+	struct slb_sched_group g;
+	int seq[3];
+
+	(void)state;
+	set_weights(100, 50, 0);
+	assert_int_equal(slb_sched_group_init(&g, SLB_SCHED_WRR, &group, &shm), 0);
+	/* 2:1 interleaved (a b a), never a burst of the heavy server first. */
+	for (int i = 0; i < 3; i++)
+		seq[i] = member_of(slb_sched_pick(&g, shm.servers, -1));
+	assert_int_equal(seq[0], 0);
+	assert_int_equal(seq[1], 1);
+	assert_int_equal(seq[2], 0);
+	slb_sched_group_free(&g);
+}
+
+static void test_weight_zero_never_picked(void **state)
+{
+	enum slb_scheduler kinds[] = { SLB_SCHED_RR, SLB_SCHED_WRR, SLB_SCHED_WLC };
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct slb_sched_group g;
+		unsigned counts[NSERVERS];
+
+		set_weights(100, 0, 1);
+		assert_int_equal(slb_sched_group_init(&g, kinds[k], &group, &shm), 0);
+		count_picks(&g, 1000, counts);
+		assert_int_equal(counts[1], 0);
+		assert_true(counts[0] > 0);
+		assert_true(counts[2] > 0);
+		slb_sched_group_free(&g);
+	}
+}
+
+static void test_unhealthy_never_picked_and_none_left(void **state)
+{
+	struct slb_sched_group g;
+	unsigned counts[NSERVERS];
+
+	(void)state;
+	set_weights(100, 100, 100);
+	atomic_store(&shm.servers[slots[0]].health, SLB_HEALTH_DOWN);
+	assert_int_equal(slb_sched_group_init(&g, SLB_SCHED_WRR, &group, &shm), 0);
+	count_picks(&g, 300, counts);
+	assert_int_equal(counts[0], 0);
+	assert_int_equal(counts[1], 150);
+	assert_int_equal(counts[2], 150);
+	atomic_store(&shm.servers[slots[1]].health, SLB_HEALTH_DOWN);
+	atomic_store(&shm.servers[slots[2]].health, SLB_HEALTH_DOWN);
+	assert_int_equal(slb_sched_pick(&g, shm.servers, -1), -1);
+	slb_sched_group_free(&g);
+}
+
+static void test_rr_ignores_weights(void **state)
+{
+	struct slb_sched_group g;
+	unsigned counts[NSERVERS];
+
+	(void)state;
+	set_weights(100, 10, 1);
+	assert_int_equal(slb_sched_group_init(&g, SLB_SCHED_RR, &group, &shm), 0);
+	count_picks(&g, 300, counts);
+	assert_int_equal(counts[0], 100);
+	assert_int_equal(counts[1], 100);
+	assert_int_equal(counts[2], 100);
+	slb_sched_group_free(&g);
+}
+
+static void test_wlc_picks_least_loaded(void **state)
+{
+	struct slb_sched_group g;
+
+	(void)state;
+	set_weights(100, 100, 100);
+	assert_int_equal(slb_sched_group_init(&g, SLB_SCHED_WLC, &group, &shm), 0);
+	atomic_store(&shm.servers[slots[0]].active, 7);
+	atomic_store(&shm.servers[slots[1]].active, 2);
+	atomic_store(&shm.servers[slots[2]].active, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(slb_sched_pick(&g, shm.servers, -1), slots[1]);
+	/* Weighted: 10 active at weight 100 is lighter than 3 at weight 20. */
+	set_weights(100, 20, 0);
+	atomic_store(&shm.servers[slots[0]].active, 10);
+	atomic_store(&shm.servers[slots[1]].active, 3);
+	assert_int_equal(slb_sched_pick(&g, shm.servers, -1), slots[0]);
+	atomic_store(&shm.servers[slots[0]].active, 16);
+	assert_int_equal(slb_sched_pick(&g, shm.servers, -1), slots[1]);
+	slb_sched_group_free(&g);
+}
+
+static void test_exclude_and_stale_slot(void **state)
+{
+	struct slb_sched_group g;
+
+	(void)state;
+	set_weights(100, 100, 0);
+	assert_int_equal(slb_sched_group_init(&g, SLB_SCHED_WRR, &group, &shm), 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(slb_sched_pick(&g, shm.servers, slots[0]), slots[1]);
+	/* A slot handed to another server (new serial) is no longer this member. */
+	atomic_fetch_add(&shm.servers[slots[1]].serial, 1000);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(slb_sched_pick(&g, shm.servers, -1), slots[0]);
+	assert_int_equal(slb_sched_pick(&g, shm.servers, slots[0]), -1);
+	atomic_fetch_sub(&shm.servers[slots[1]].serial, 1000);
+	slb_sched_group_free(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wrr_exact_over_a_cycle),
+		cmocka_unit_test(test_wrr_is_smooth),
+		cmocka_unit_test(test_weight_zero_never_picked),
+		cmocka_unit_test(test_unhealthy_never_picked_and_none_left),
+		cmocka_unit_test(test_rr_ignores_weights),
+		cmocka_unit_test(test_wlc_picks_least_loaded),
+		cmocka_unit_test(test_exclude_and_stale_slot),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
