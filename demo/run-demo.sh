@@ -12,9 +12,10 @@
 # Everything it made is removed on exit, however it exits.  DEMO_KEEP=1 keeps
 # the run directory (config, log) for a look afterwards.
 set -eu -o pipefail
+# shellcheck disable=SC2119  # helpers' optional arguments are left out on purpose
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../tests/bats/helpers/topology.bash
+# shellcheck source-path=SCRIPTDIR source=../tests/bats/helpers/topology.bash
 . "$here/../tests/bats/helpers/topology.bash"
 
 say() { printf '\n==> %s\n' "$*"; }

@@ -117,8 +117,13 @@ static int parse_workers(void *obj, const char *value, char *err)
 	struct slb_global_conf *g = obj;
 	long cpus;
 
-	if (strcmp(value, "auto") != 0)
-		return slb_value_uint(value, 1, SLB_MAX_WORKERS, &g->workers, err);
+	if (strcmp(value, "auto") != 0) {
+		if (slb_value_uint(value, 1, SLB_MAX_WORKERS, &g->workers, err) == 0)
+			return 0;
+		snprintf(err, SLB_VALUE_ERRLEN, "'%s' is neither auto nor a number 1..%d", value,
+			 SLB_MAX_WORKERS);
+		return -1;
+	}
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	g->workers = cpus < 1 ? 1 : cpus > SLB_MAX_WORKERS ? SLB_MAX_WORKERS : (unsigned)cpus;
 	return 0;
@@ -328,7 +333,7 @@ static const struct key_def global_keys[] = {
 	{ "session_table_size", K_SIZE, GL(session_table_size), .min = 1024,
 	  .max = 64 * 1024 * 1024, .def = "1048576" },
 	{ "drain_timeout", K_DURATION, GL(drain_timeout_ms), .max = HOUR(1), .def = "30s" },
-	{ NULL },
+	{ .name = NULL },
 };
 
 #define ND(f) AT(struct slb_node_conf, f)
@@ -336,7 +341,7 @@ static const struct key_def node_keys[] = {
 	/* Default: the host name, in finish_node(). */
 	{ "name", K_TEXT, ND(name) },
 	{ "zone", K_ENUM, ND(zone), .names = zone_names, .def = "primary" },
-	{ NULL },
+	{ .name = NULL },
 };
 
 #define FO(f) AT(struct slb_failover_conf, f)
@@ -354,14 +359,14 @@ static const struct key_def failover_keys[] = {
 	{ "sync_port", K_UINT, FO(sync_port), .min = 1, .max = 65535, .def = "7801" },
 	{ "track_group", K_GROUP, FO(track_group) },
 	{ "track_weight", K_UINT, FO(track_weight), .min = 1, .max = 253, .def = "50" },
-	{ NULL },
+	{ .name = NULL },
 };
 
 #define VP(f) AT(struct slb_vip_conf, f)
 static const struct key_def vip_keys[] = {
 	{ "address", K_CIDR, VP(address), .flags = F_REQUIRED },
 	{ "interface", K_TEXT, VP(interface), .flags = F_REQUIRED },
-	{ NULL },
+	{ .name = NULL },
 };
 
 #define LI(f) AT(struct slb_listener_conf, f)
@@ -399,7 +404,7 @@ static const struct key_def listener_keys[] = {
 	{ "server_timeout", K_DURATION, LI(server_timeout_ms), .min = 10, .max = HOUR(24),
 	  .def = "60s" },
 	{ "max_connections", K_UINT, LI(max_connections), .max = 10000000, .def = "0" },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static const struct dynamic_def listener_dynamic[] = {
@@ -424,7 +429,7 @@ static const struct key_def group_keys[] = {
 	{ "healthy_threshold", K_UINT, GR(healthy_threshold), .min = 1, .max = 10, .def = "3" },
 	{ "unhealthy_threshold", K_UINT, GR(unhealthy_threshold), .min = 1, .max = 10,
 	  .def = "3" },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static const struct dynamic_def group_dynamic[] = {
@@ -715,8 +720,8 @@ static int layout(struct loader *ld)
 		struct slb_listener_conf *l;
 		struct slb_group_conf *g;
 
-		/* classify() accepted "TYPE NAME" for the named types. */
-		name = strchr(sec->name, ' ') + 1;
+		/* For the named types, classify() accepted "TYPE NAME". */
+		name = strchr(sec->name, ' ');
 		switch (ld->kinds[i]) {
 		case S_GLOBAL:
 			ld->objects[i] = &c->global;
@@ -731,13 +736,13 @@ static int layout(struct loader *ld)
 			break;
 		case S_VIP:
 			v = &c->vips[c->nvips++];
-			snprintf(v->name, sizeof(v->name), "%s", name);
+			snprintf(v->name, sizeof(v->name), "%s", name + 1);
 			v->line = sec->line;
 			ld->objects[i] = v;
 			break;
 		case S_LISTENER:
 			l = &c->listeners[c->nlisteners++];
-			snprintf(l->name, sizeof(l->name), "%s", name);
+			snprintf(l->name, sizeof(l->name), "%s", name + 1);
 			l->line = sec->line;
 			l->group = l->backup_group = -1;
 			apply_defaults(ld, listener_keys, l);
@@ -745,7 +750,7 @@ static int layout(struct loader *ld)
 			break;
 		case S_GROUP:
 			g = &c->groups[c->ngroups++];
-			snprintf(g->name, sizeof(g->name), "%s", name);
+			snprintf(g->name, sizeof(g->name), "%s", name + 1);
 			g->line = sec->line;
 			g->servers = calloc(count_servers(sec) + 1, sizeof(*g->servers));
 			if (!g->servers)
@@ -967,7 +972,8 @@ static void reject_unbuilt_features(struct loader *ld)
 		if (l->gzip)
 			report(ld, l->line, "gzip", "compression %s", later);
 		for (j = 0; j < l->nrules; j++)
-			report(ld, l->line, rule_key(&l->rules[j], key), "forwarding rules %s", later);
+			report(ld, l->line, rule_key(&l->rules[j], key),
+			       "forwarding rules are not supported by this version yet");
 		if (l->ntls_certs || l->tls_key[0])
 			report(ld, l->line, l->ntls_certs ? "tls_cert" : "tls_key", "TLS %s", later);
 	}

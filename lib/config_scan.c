@@ -298,6 +298,12 @@ int slb_scan_text(const char *text, size_t len, struct slb_scan *scan,
 	const char *p = text, *end = text + len;
 
 	memset(scan, 0, sizeof(*scan));
+	/* iniparser would take the mark for part of the first line. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		slb_scan_error(errors, 1, NULL, NULL,
+			       "the file starts with a UTF-8 byte order mark: save it without one");
+		p += 3;
+	}
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p);

@@ -136,6 +136,7 @@ static void worker_loop(struct worker *w)
 			for (unsigned i = 0; i < w->nlisteners; i++)
 				tcp_proxy_expire(w, &w->listeners[i]);
 		}
+		tcp_proxy_reap(w);
 		if (w->draining && (w->nconns == 0 || w->now_ms >= w->drain_deadline_ms))
 			return;
 	}
@@ -192,6 +193,7 @@ int main(int argc, char **argv)
 		tcp_proxy_close_all(&w, &w.listeners[i]);
 		slb_sched_group_free(&w.listeners[i].sched);
 	}
+	tcp_proxy_reap(&w);
 	free(w.listeners);
 	slb_config_free(w.config);
 	slb_shm_detach(&w.shm);

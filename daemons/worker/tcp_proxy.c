@@ -41,6 +41,7 @@ struct tcp_conn {
 	int cfd;
 	int sfd;
 	enum conn_state state;
+	bool closed; /* waiting in the graveyard: later events of this batch are stale */
 	bool retried;
 	int slot; /* server slot in shm, -1 = none */
 	uint32_t serial;
@@ -149,7 +150,23 @@ static void conn_close(struct worker *w, struct tcp_conn *c)
 	pipe_pool_put(&c->down.pipe);
 	list_remove(c);
 	w->nconns--;
-	conn_pool_put(c);
+	/*
+	 * The record may still be named by events later in this epoll batch:
+	 * recycling it now would let them act on a new connection.
+	 */
+	c->closed = true;
+	c->next = w->graveyard;
+	w->graveyard = c;
+}
+
+void tcp_proxy_reap(struct worker *w)
+{
+	while (w->graveyard) {
+		struct tcp_conn *c = w->graveyard;
+
+		w->graveyard = c->next;
+		conn_pool_put(c);
+	}
 }
 
 static int epoll_add(struct worker *w, int fd, enum worker_tag *tag)
@@ -328,12 +345,16 @@ void tcp_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events)
 
 	if (*tag == WORKER_TAG_SERVER) {
 		c = conn_of(tag, server_tag);
+		if (c->closed)
+			return;
 		if (c->state == CONN_CONNECTING) {
 			server_connect_event(w, c, events);
 			return;
 		}
 	} else {
 		c = conn_of(tag, client_tag);
+		if (c->closed)
+			return;
 		if (c->state == CONN_CONNECTING) {
 			/* Data waits in the socket until the server is there; an error does not. */
 			if (events & EPOLLERR)

@@ -19,6 +19,9 @@ void tcp_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events);
 /* Fails connects and closes idle connections whose time is up. */
 void tcp_proxy_expire(struct worker *w, struct worker_listener *l);
 
+/* Recycles the records of connections closed since the last call. */
+void tcp_proxy_reap(struct worker *w);
+
 /* Closes every connection of <l> at once (worker stopping). */
 void tcp_proxy_close_all(struct worker *w, struct worker_listener *l);
 

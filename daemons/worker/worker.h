@@ -49,6 +49,7 @@ struct worker {
 	unsigned nlisteners;
 	struct worker_listener *listeners;
 	unsigned nconns; /* connections open in this worker */
+	struct tcp_conn *graveyard; /* closed during this epoll batch, recycled after it */
 	uint64_t now_ms;
 	bool draining;
 	uint64_t drain_deadline_ms;

@@ -39,7 +39,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPS=${REPS:-3}; DURATION=${DURATION:-5}; WORKERS=${WORKERS:-1}; CONNS=${CONNS:-64}
 BULK_MB=${BULK_MB:-1024}; BULK_RUNS=${BULK_RUNS:-3}; BULK_TIMEOUT=${BULK_TIMEOUT:-60}
 TESTS=${TESTS:-churn bulk}; BULK_RATE=${BULK_RATE:-}
-MAX_TOTAL_S=${MAX_TOTAL_S:-600}; SETTLE=${SETTLE:-1}; TARGET_RATIO=${TARGET_RATIO:-0.8}
+MAX_TOTAL_S=${MAX_TOTAL_S:-600}; SETTLE=${SETTLE:-1}; NOISY_PCT=${NOISY_PCT:-20}; TARGET_RATIO=${TARGET_RATIO:-0.8}
 PROXY_CPU=${PROXY_CPU:-1}; CLIENT_CPU=${CLIENT_CPU:-0}
 SLB_BIN_DIR=${SLB_BIN_DIR:-$(cd "$HERE/../.." && pwd)}
 CANDIDATE=${CANDIDATE:-slb}; CANDIDATE_CMD=${CANDIDATE_CMD:-}
@@ -106,6 +106,9 @@ tree_delta() { # snapA snapB -> ticks (processes that appeared count in full)
 cpustat() { awk -v pc="cpu$PROXY_CPU" -v cc="cpu$CLIENT_CPU" '
   { b = $2+$3+$4+$7+$8; t = b+$5+$6+$9 } $1 == "cpu" { sa = $9; ta = t } $1 == pc { bp = b; tp = t } $1 == cc { bc = b; tc = t }
   END { print bp+0, tp+0, bc+0, tc+0, sa+0, ta+0 }' /proc/stat; }
+# CPU of every other userland process (not ours, no kernel threads) as "pid starttime ticks"
+foreign_snap() { cat /proc/[0-9]*/stat 2>/dev/null | awk -v ours=" $* " '{ p = $1; sub(/^.*\) /, "")
+  if (p != 2 && $2 != 2 && !index(ours, " " p " ")) print p, $20, $12 + $13 }'; }
 wait_port() { local i; for ((i = 0; i < $2 * 10; i++)); do timeout 1 bash -c ": </dev/tcp/$H/$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 # ------------------------------------------------------------ configs
@@ -232,12 +235,13 @@ done
 
 # ------------------------------------------------------------ runs
 RAW=$OUT_DIR/raw.tsv
-printf 'rep\tproxy\ttest\tvalue\tunit\tproxy_cpu_s\tcost\tcost_unit\tproxy_core_pct\tclient_core_pct\tsteal_pct\tstatus\n' >"$RAW"
+printf 'rep\tproxy\ttest\tvalue\tunit\tproxy_cpu_s\tcost\tcost_unit\tproxy_core_pct\tclient_core_pct\tsteal_pct\tforeign_pct\tstatus\n' >"$RAW"
 run_one() { # rep name test
   local rep=$1 n=$2 test=$3 url="http://$H:${PORT[$2]}" out="$OUT_DIR/out/r$1-$2-$3-$RANDOM.txt"
-  local sa sb ca cb rc=0 value cost status=ok
+  local sa sb ca cb fa fb t0 rc=0 value cost status=ok ours
   sleep "$SETTLE"
-  sa=$(tree_snap ${ROOT[$n]}); ca=$(cpustat)
+  ours=$(descendants $$ | tr '\n' ' ')
+  fa=$(foreign_snap $ours); sa=$(tree_snap ${ROOT[$n]}); ca=$(cpustat); t0=$EPOCHREALTIME
   if [[ $test == churn ]]; then
     timeout -k 2 $((DURATION + 20)) taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --timeout 5s \
       -H 'Connection: close' "$url/small" >"$out" 2>&1 || rc=$?
@@ -245,7 +249,9 @@ run_one() { # rep name test
     timeout -k 2 $((BULK_TIMEOUT + 5)) taskset -c "$CLIENT_CPU" curl -s -o /dev/null --max-time "$BULK_TIMEOUT" ${BULK_RATE:+--limit-rate "$BULK_RATE"} \
       -w '%{http_code} %{size_download} %{speed_download}\n' "$url/big" >"$out" 2>&1 || rc=$?
   fi
-  cb=$(cpustat); sb=$(tree_snap ${ROOT[$n]})
+  local el; el=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')
+  cb=$(cpustat); sb=$(tree_snap ${ROOT[$n]}); fb=$(foreign_snap $ours)
+  local fg; fg=$(awk -v t="$(tree_delta "$fa" "$fb")" -v e="$el" -v hz="$HZ" 'BEGIN { printf "%.0f", t / (e * hz) * 100 }')
   track $(awk '{print $1}' <<<"$sb")  # so cleanup also finds children that leave the tree
   local ticks; ticks=$(tree_delta "$sa" "$sb")
   local use; use=$(awk -v a="$ca" -v b="$cb" -v ncpu="$(nproc)" 'BEGIN { split(a, x, " "); split(b, y, " ")
@@ -268,10 +274,11 @@ run_one() { # rep name test
   fi
   (( rc != 0 )) && status="rc=$rc,$status"
   read -r pcore ccore steal <<<"$use"
-  printf '\t%s\t%s\t%s\t%s\n' "$pcore" "$ccore" "$steal" "$status" >>"$RAW"
-  log "$(printf 'rep %d %-9s %-5s %9s %-6s cost %7s %-7s proxy core %3s%% client core %3s%% steal %s%% %s' \
+  (( fg > NOISY_PCT )) && status="$status,noisy"
+  printf '\t%s\t%s\t%s\t%s\t%s\n' "$pcore" "$ccore" "$steal" "$fg" "$status" >>"$RAW"
+  log "$(printf 'rep %d %-9s %-5s %9s %-6s cost %7s %-7s proxy core %3s%% client core %3s%% steal %s%% foreign %s%% %s' \
     "$rep" "$n" "$test" "$value" "$([[ $test == churn ]] && echo conn/s || echo MiB/s)" "$cost" \
-    "$([[ $test == churn ]] && echo us/conn || echo ms/MiB)" "$pcore" "$ccore" "$steal" "$status")"
+    "$([[ $test == churn ]] && echo us/conn || echo ms/MiB)" "$pcore" "$ccore" "$steal" "$fg" "$status")"
 }
 
 truncated=0
@@ -293,7 +300,7 @@ done
   echo "churn: wrk -t1 -c$CONNS -d${DURATION}s 'Connection: close' 612 B; bulk: $BULK_RUNS x curl ${BULK_MB} MiB per rep"
   for n in $NAME_A $NAME_B; do echo "  $n: ${DESC[$n]} @ $H:${PORT[$n]}"; done
   echo
-  awk -F'\t' -v A="$NAME_A" -v B="$NAME_B" -v goal="$TARGET_RATIO" '
+  awk -F'\t' -v A="$NAME_A" -v B="$NAME_B" -v goal="$TARGET_RATIO" -v noisy="$NOISY_PCT" '
     function med(k,   n, i, j, v, a) { n = cnt[k]; if (!n) { SPR = "-"; return "NA" }
       for (i = 1; i <= n; i++) a[i] = val[k, i]
       for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j+1] = a[j]; a[j+1] = v }
@@ -301,10 +308,12 @@ done
       SPR = (m > 0) ? sprintf("%.0f%%", (a[n] - a[1]) / m * 100) : "-"; return m }
     function add(k, v) { if (v != "NA" && v != "") val[k, ++cnt[k]] = v }
     function r(x, y) { return (x == "NA" || y == "NA" || y == 0) ? "NA" : x / y }
+    function f(x, fmt) { return x == "NA" ? "-" : sprintf(fmt, x) }
     function fr(x) { return x == "NA" ? "-" : sprintf("%.2f", x) }
     function pm(x) { return x == "NA" ? "n/a" : (x <= goal ? "PASS" : "MISS") }
     NR > 1 { add($2 SUBSEP $3 SUBSEP "v", $4); add($2 SUBSEP $3 SUBSEP "c", $7); add($2 SUBSEP $3 SUBSEP "p", $9)
-             if ($12 != "ok") bad = bad sprintf("  rep %s %s %s: %s\n", $1, $2, $3, $12) }
+             nrun++; fsum += $12; if ($12 > fmax) fmax = $12; if ($13 ~ /noisy/) nnoisy++
+             st = $13; sub(/,?noisy/, "", st); if (st != "ok") bad = bad sprintf("  rep %s %s %s: %s\n", $1, $2, $3, st) }
     END {
       printf "%-10s | %9s %5s | %8s %5s | %5s || %7s %5s | %7s %5s | %5s\n", "median", "conn/s", "sprd", "us/conn", "sprd", "prx%",
         "MiB/s", "sprd", "ms/MiB", "sprd", "prx%"
@@ -314,11 +323,14 @@ done
         cp = med(n SUBSEP "churn" SUBSEP "p")
         bv[n] = med(n SUBSEP "bulk" SUBSEP "v"); s3 = SPR; bc[n] = med(n SUBSEP "bulk" SUBSEP "c"); s4 = SPR
         bp = med(n SUBSEP "bulk" SUBSEP "p")
-        printf "%-10s | %9.0f %5s | %8.1f %5s | %5.0f || %7.0f %5s | %7.3f %5s | %5.0f\n", n, cv[n], s1, cc[n], s2, cp, bv[n], s3, bc[n], s4, bp }
+        printf "%-10s | %9s %5s | %8s %5s | %5s || %7s %5s | %7s %5s | %5s\n", n, f(cv[n], "%.0f"), s1, f(cc[n], "%.1f"), s2,
+          f(cp, "%.0f"), f(bv[n], "%.0f"), s3, f(bc[n], "%.3f"), s4, f(bp, "%.0f") }
       printf "\nratio %s/%s: conn/s %s  MiB/s %s  (higher is better)\n", B, A, fr(r(cv[B], cv[A])), fr(r(bv[B], bv[A]))
       printf "ratio %s/%s: us/conn %s %s  ms/MiB %s %s  (CPU cost; goal <= %s)\n", B, A,
         fr(r(cc[B], cc[A])), pm(r(cc[B], cc[A])), fr(r(bc[B], bc[A])), pm(r(bc[B], bc[A])), goal
       print "(prx% = busy % of the proxy core during the run, all processes; at ~100% the proxy is the bottleneck)"
+      printf "NOISE: other processes used mean %.0f%% / max %.0f%% of a core during the runs; %d of %d runs over %s%% (noisy)\n",
+        nrun ? fsum / nrun : 0, fmax, nnoisy, nrun, noisy
       if (bad != "") printf "\nANOMALIES (runs with errors; runs without a result are left out of the medians):\n%s", bad }' "$RAW"
   echo; echo "raw: $RAW"
 } | tee "$OUT_DIR/results.txt"

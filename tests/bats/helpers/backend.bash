@@ -6,6 +6,8 @@
 # one child per connection; the parent's pid is recorded so that only it and
 # its children are ever signalled.
 
+# shellcheck disable=SC2016  # the generated scripts expand at run time
+
 # backend_start NAME PORT [tcp|http|udp]: start a backend in namespace NAME
 # (b1, b2, or any role), listening on every address of that namespace at PORT.
 #   tcp  (default) writes "NAME\n" and closes.
@@ -31,12 +33,15 @@ backend_start() {
 		</dev/null >"$TOPO_DIR/backend.$name.$port.log" 2>&1 3>&- &
 	BACKEND_PID=$!
 	_pid_record "$pidf" "$BACKEND_PID"
-	if ! wait_until 5 eval '[ -n "$(topo_exec "$name" ss $flags "sport = :$port")" ]'; then
+	if ! wait_until 5 _backend_bound "$name" "$port" "$flags"; then
 		_topo_err "backend $name did not bind port $port"
 		cat "$TOPO_DIR/backend.$name.$port.log" >&2
 		return 1
 	fi
 }
+
+# _backend_bound NAME PORT SSFLAGS: something listens on PORT in NAME's netns.
+_backend_bound() { [ -n "$(topo_exec "$1" ss "$3" "sport = :$2")" ]; }
 
 # backend_stop NAME [PORT]: stop NAME's backend on PORT, or all of NAME's.
 backend_stop() {

@@ -24,13 +24,14 @@
 # whose early exit would SIGPIPE the writer).
 
 # shellcheck disable=SC2034  # variables are used by the sourcing scripts
+# shellcheck disable=SC2016  # eval and bash -c strings expand later, on purpose
 TOPO_HELPERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOPO_REPO=$(cd "$TOPO_HELPERS_DIR/../../.." && pwd)
 TOPO_ROLES="client lb1 lb2 b1 b2"
 TOPO_SUBNET=198.18.0.0/24
 TOPO_VIP=198.18.0.100
 
-# shellcheck source=backend.bash
+# shellcheck source-path=SCRIPTDIR source=backend.bash
 . "$TOPO_HELPERS_DIR/backend.bash"
 
 # --- small utilities --------------------------------------------------------
@@ -87,6 +88,7 @@ _pid_starttime() {
 	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	# Fields after "(comm) " start at field 3; starttime is field 22.
 	stat=${stat##*) }
+	# shellcheck disable=SC2086  # split into fields
 	set -- $stat
 	[ "$1" != Z ] || return 1
 	echo "${20}"
@@ -101,14 +103,14 @@ _pid_record() {
 
 # _pid_alive FILE: succeed when the process recorded in FILE still runs.
 _pid_alive() {
-	local pid= st= now=
+	local pid='' st='' now=''
 	read -r pid st 2>/dev/null <"$1" || return 1
 	now=$(_pid_starttime "$pid") || return 1
 	[ "$now" = "$st" ]
 }
 
 # _pid_of FILE: print the recorded pid.
-_pid_of() { local pid= st=; read -r pid st 2>/dev/null <"$1" && echo "$pid"; }
+_pid_of() { local pid='' st=''; read -r pid st 2>/dev/null <"$1" && echo "$pid"; }
 
 # _pid_kill FILE [TIMEOUT]: SIGTERM the recorded process (and its direct
 # children, e.g. socat's per-connection forks), wait up to TIMEOUT seconds
@@ -118,6 +120,7 @@ _pid_kill() {
 	_pid_alive "$file" || { rm -f "$file"; return 0; }
 	pid=$(_pid_of "$file")
 	kids=$(ps -o pid= --ppid "$pid" 2>/dev/null) || true
+	# shellcheck disable=SC2086  # a list of pids
 	kill -TERM "$pid" $kids 2>/dev/null || true
 	if ! wait_until "$timeout" eval '! _pid_alive "$file"'; then
 		_topo_err "pid $pid ignored SIGTERM for ${timeout}s, sending SIGKILL"
@@ -134,7 +137,8 @@ _ns_kill_all() {
 	local pids
 	pids=$(ip netns pids "$1" 2>/dev/null) || return 0
 	[ -n "$pids" ] || return 0
-	_topo_err "killing leftover processes in $1: $(echo $pids)"
+	_topo_err "killing leftover processes in $1: $(tr '\n' ' ' <<<"$pids")"
+	# shellcheck disable=SC2086  # a list of pids
 	kill -KILL $pids 2>/dev/null || true
 	local ns=$1
 	wait_until 3 eval '[ -z "$(ip netns pids "$ns" 2>/dev/null)" ]'
@@ -156,14 +160,17 @@ topo_clean_debris() {
 		_ns_kill_all "$name"
 		ip netns del "$name" 2>/dev/null
 	done
-	for f in /tmp/slbt[0-9]*.* /dev/shm/slb.slbt[0-9]*; do
+	# Only the exact shapes we create: /tmp/slbt<pid>.XXXXXX (mktemp) and
+	# /dev/shm/slb.slbt<pid><role> (instance names from slb_config_basic).
+	for f in /tmp/slbt[0-9]*.?????? /dev/shm/slb.slbt[0-9]*; do
 		[ -e "$f" ] || continue
-		[[ ${f##*/} =~ ^(slb\.)?slbt([0-9]+) ]] || continue
-		pid=${BASH_REMATCH[2]}
+		[[ ${f##*/} =~ ^slbt([0-9]+)\.[A-Za-z0-9]{6}$ || ${f##*/} =~ ^slb\.slbt([0-9]+)[a-z]+[0-9]*$ ]] || continue
+		pid=${BASH_REMATCH[1]}
 		[ -d "/proc/$pid" ] && continue
 		_topo_err "removing debris $f (owner $pid is gone)"
 		rm -rf -- "$f"
 	done
+	return 0
 }
 
 # --- the topology -----------------------------------------------------------
@@ -242,7 +249,7 @@ topo_down() {
 		ns=$(topo_ns "$role")
 		ip netns list | grep "^$ns\b" >/dev/null || continue
 		_ns_kill_all "$ns"
-		ip netns del "$ns"
+		ip netns del "$ns" || _topo_err "could not delete namespace $ns"
 	done
 	for f in /dev/shm/slb."$TOPO_ID"*; do
 		[ -e "$f" ] || continue
@@ -264,7 +271,7 @@ topo_down() {
 # timed-out connection counts as "fail".  Each request is bounded by timeout.
 client_count() {
 	local n=$1 host=$2 port=$3 proto=${4:-tcp}
-	[ "$n" -ge 0 ] && [ "$n" -le 10000 ] || { _topo_err "client_count: N out of range"; return 1; }
+	{ [ "$n" -ge 0 ] && [ "$n" -le 10000 ]; } || { _topo_err "client_count: N out of range"; return 1; }
 	topo_exec client bash -c '
 		n=$1 host=$2 port=$3 proto=$4
 		for ((i = 0; i < n; i++)); do
@@ -373,7 +380,7 @@ _slb_ini() {
 # every listener is bound in ROLE's namespace, and (when WAITVIP=1) every VIP
 # is configured there.
 _slb_ready() {
-	local role=$1 config=$2 waitvip=$3 kind a b pidfile pid=
+	local role=$1 config=$2 waitvip=$3 kind a b pidfile pid=''
 	pidfile=$(_slb_ini "$config" | awk '$1 == "global" && $2 == "pid_file" { print $3 }')
 	pidfile=${pidfile:-/run/slb/slb.pid}
 	# read fails at EOF without a newline but still fills pid.

@@ -1,0 +1,132 @@
+/*
+ * test_backend.c - a small, deterministic TCP backend for the bats suites.
+ *
+ *   slb-test-backend -l IP:PORT -n NAME [-m name|drain]
+ *
+ * name  (default) writes "NAME\n" to every connection at once, then FIN;
+ *       reads (and discards) whatever the client sends until it closes.
+ * drain reads until the client's FIN, then writes "NAME BYTES\n" and FIN:
+ *       it proves a half-closed request still gets its answer.
+ *
+ * Why not socat: with fork and a shell per connection it occasionally
+ * closes a connection without writing anything when other connections
+ * (health probes) come and go at the same moment; tests counting answers
+ * must not depend on that. One process, one poll loop, no fork.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+
+#define MAX_CONNS 1024
+
+struct conn {
+	int fd;
+	unsigned long bytes;
+};
+
+static const char *name = "backend";
+static int drain_mode;
+
+static void conn_answer(struct conn *c)
+{
+	char line[128];
+	int n = drain_mode ? snprintf(line, sizeof(line), "%s %lu\n", name, c->bytes)
+			   : snprintf(line, sizeof(line), "%s\n", name);
+
+	/* A few bytes into an empty socket buffer: one write is enough. */
+	if (write(c->fd, line, (size_t)n) != n)
+		return;
+	shutdown(c->fd, SHUT_WR);
+}
+
+static int listen_on(const char *text)
+{
+	struct slb_sockaddr addr;
+	int one = 1, fd;
+
+	if (slb_sockaddr_parse(text, &addr) == -1) {
+		fprintf(stderr, "bad address %s\n", text);
+		exit(2);
+	}
+	fd = socket(addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, &addr.u.sa, addr.len) == -1 || listen(fd, 1024) == -1) {
+		perror(text);
+		exit(1);
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	static struct pollfd pfd[MAX_CONNS + 1];
+	static struct conn conns[MAX_CONNS + 1];
+	const char *listen_addr = NULL;
+	int opt, nconns = 0;
+
+	while ((opt = getopt(argc, argv, "l:n:m:")) != -1) {
+		switch (opt) {
+		case 'l': listen_addr = optarg; break;
+		case 'n': name = optarg; break;
+		case 'm': drain_mode = strcmp(optarg, "drain") == 0; break;
+		default:
+			fprintf(stderr, "usage: slb-test-backend -l IP:PORT -n NAME [-m name|drain]\n");
+			return 2;
+		}
+	}
+	if (!listen_addr) {
+		fprintf(stderr, "usage: slb-test-backend -l IP:PORT -n NAME [-m name|drain]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	pfd[0].fd = listen_on(listen_addr);
+	pfd[0].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, (nfds_t)nconns + 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			perror("poll");
+			return 1;
+		}
+		for (int i = 1; i <= nconns; i++) {
+			char buf[65536];
+			ssize_t n;
+
+			if (!pfd[i].revents)
+				continue;
+			n = read(pfd[i].fd, buf, sizeof(buf));
+			if (n > 0) {
+				conns[i].bytes += (unsigned long)n;
+				continue;
+			}
+			if (n == -1 && errno == EAGAIN)
+				continue;
+			if (n == 0 && drain_mode)
+				conn_answer(&conns[i]);
+			close(pfd[i].fd);
+			pfd[i] = pfd[nconns];
+			conns[i] = conns[nconns];
+			nconns--;
+			i--;
+		}
+		while (pfd[0].revents && nconns < MAX_CONNS) {
+			int fd = accept4(pfd[0].fd, NULL, NULL, SOCK_NONBLOCK);
+
+			if (fd == -1)
+				break;
+			nconns++;
+			pfd[nconns] = (struct pollfd){ .fd = fd, .events = POLLIN };
+			conns[nconns] = (struct conn){ .fd = fd, .bytes = 0 };
+			if (!drain_mode)
+				conn_answer(&conns[nconns]);
+		}
+	}
+}

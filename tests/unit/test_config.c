@@ -1,0 +1,768 @@
+/*
+ * test_config.c - the slb.ini loader: valid files and the values they give,
+ * invalid files and the exact messages an operator reads, the memfd path,
+ * and the value parsers of config_values.c.
+ *
+ * Each file is written to a mkstemp() file and loaded with slb_config_load();
+ * messages are captured with open_memstream() and the temporary name is
+ * replaced by "slb.ini" before comparing.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memfd_create */
+#endif
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/mman.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "config_values.h"
+
+#ifndef TEST_DATA_DIR
+#define TEST_DATA_DIR "tests/unit/configs"
+#endif
+
+/* ---- helpers ---- */
+
+static void write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		assert_true(n > 0);
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Replaces every <from> in <s> (heap) by <to>; returns the new heap string. */
+static char *replace_all(char *s, const char *from, const char *to)
+{
+	size_t flen = strlen(from);
+	char *out, *p, *hit;
+	FILE *f;
+	size_t size;
+
+	f = open_memstream(&out, &size);
+	assert_non_null(f);
+	for (p = s; (hit = strstr(p, from)); p = hit + flen)
+		fprintf(f, "%.*s%s", (int)(hit - p), p, to);
+	fputs(p, f);
+	fclose(f);
+	free(s);
+	return out;
+}
+
+/*
+ * Loads <len> bytes of <text> from a temporary file; returns the config and
+ * sets <errors> to what the loader wrote, with the file named "slb.ini".
+ */
+static struct slb_config *load_bytes(const char *text, size_t len, char **errors)
+{
+	char path[] = "/tmp/slb-test-config-XXXXXX";
+	struct slb_config *c;
+	size_t size;
+	FILE *err;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	write_all(fd, text, len);
+	close(fd);
+	err = open_memstream(errors, &size);
+	assert_non_null(err);
+	c = slb_config_load(path, err);
+	fclose(err);
+	unlink(path);
+	*errors = replace_all(*errors, path, "slb.ini");
+	return c;
+}
+
+static struct slb_config *load_text(const char *text, char **errors)
+{
+	return load_bytes(text, strlen(text), errors);
+}
+
+static void assert_addr(const struct slb_sockaddr *a, const char *expected)
+{
+	char buf[SLB_SOCKADDR_STRLEN];
+
+	assert_string_equal(slb_sockaddr_format(a, buf), expected);
+}
+
+/* ---- valid files ---- */
+
+#define MINIMAL_LISTENER \
+	"[listener web80]\nprotocol = tcp\nbind = 198.18.0.1:80\n[group default]\n"
+
+static void check_defaults(const struct slb_config *c)
+{
+	char host[64] = "";
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	assert_string_equal(c->global.instance, "slb");
+	assert_int_equal(c->global.workers, cpus > SLB_MAX_WORKERS ? SLB_MAX_WORKERS : cpus);
+	assert_string_equal(c->global.user, "slb");
+	assert_string_equal(c->global.control_socket, "/run/slb/slb.sock");
+	assert_string_equal(c->global.pid_file, "/run/slb/slb.pid");
+	assert_true(c->global.metrics_enabled);
+	assert_addr(&c->global.metrics, "127.0.0.1:9180");
+	assert_int_equal(c->global.log, SLB_LOG_SYSLOG);
+	assert_int_equal(c->global.log_level, LOG_INFO);
+	assert_int_equal(c->global.session_table_size, 1048576);
+	assert_int_equal(c->global.drain_timeout_ms, 30000);
+	gethostname(host, sizeof(host) - 1);
+	assert_string_equal(c->node.name, host);
+	assert_int_equal(c->node.zone, SLB_ZONE_PRIMARY);
+	assert_false(c->failover.enabled);
+	assert_int_equal(c->failover.track_group, -1);
+	assert_int_equal(c->nvips, 0);
+}
+
+static void check_empty(const struct slb_config *c)
+{
+	check_defaults(c);
+	assert_int_equal(c->nlisteners, 0);
+	assert_int_equal(c->ngroups, 0);
+}
+
+static void check_listener_defaults(const struct slb_config *c)
+{
+	const struct slb_listener_conf *l = &c->listeners[0];
+	const struct slb_group_conf *g = &c->groups[0];
+
+	check_defaults(c);
+	assert_int_equal(c->nlisteners, 1);
+	assert_string_equal(l->name, "web80");
+	assert_int_equal(l->line, 1);
+	assert_int_equal(l->protocol, SLB_PROTO_TCP);
+	assert_addr(&l->bind, "198.18.0.1:80");
+	assert_int_equal(l->group, 0);
+	assert_int_equal(l->scheduler, SLB_SCHED_WRR);
+	assert_int_equal(l->persistence, SLB_PERSIST_NONE);
+	assert_int_equal(l->persistence_timeout_ms, 1000000);
+	assert_string_equal(l->cookie, "");
+	assert_int_equal(l->backup_group, -1);
+	assert_int_equal(l->failover_threshold, 1);
+	assert_int_equal(l->nrules, 0);
+	assert_true(l->x_forwarded_for);
+	assert_false(l->gzip);
+	assert_int_equal(l->ntls_certs, 0);
+	assert_string_equal(l->tls_key, "");
+	assert_int_equal(l->proxy_protocol, SLB_PROXY_PROTOCOL_NONE);
+	assert_int_equal(l->nacl_allow, 0);
+	assert_int_equal(l->nacl_deny, 0);
+	assert_int_equal(l->connect_timeout_ms, 5000);
+	assert_int_equal(l->idle_timeout_ms, 60000);
+	assert_int_equal(l->header_timeout_ms, 10000);
+	assert_int_equal(l->body_timeout_ms, 10000);
+	assert_int_equal(l->keepalive_timeout_ms, 10000);
+	assert_int_equal(l->server_timeout_ms, 60000);
+	assert_int_equal(l->max_connections, 0);
+	assert_int_equal(c->ngroups, 1);
+	assert_string_equal(g->name, "default");
+	assert_int_equal(g->line, 4);
+	assert_int_equal(g->type, SLB_GROUP_NORMAL);
+	assert_int_equal(g->nservers, 0);
+	assert_int_equal(g->check, SLB_CHECK_TCP);
+	assert_int_equal(g->check_port, 0);
+	assert_string_equal(g->check_path, "/");
+	assert_string_equal(g->check_host, "");
+	assert_int_equal(g->check_codes, (1u << 2) | (1u << 3));
+	assert_int_equal(g->check_interval_ms, 2000);
+	assert_int_equal(g->check_timeout_ms, 1000);
+	assert_int_equal(g->healthy_threshold, 3);
+	assert_int_equal(g->unhealthy_threshold, 3);
+}
+
+static void check_full(const struct slb_config *c)
+{
+	const struct slb_listener_conf *l = &c->listeners[0];
+	const struct slb_group_conf *g = &c->groups[0];
+	struct sockaddr_in in;
+
+	assert_string_equal(c->global.instance, "edge");
+	assert_int_equal(c->global.workers, 3);
+	assert_string_equal(c->global.user, "nobody");
+	assert_string_equal(c->global.control_socket, "/run/slb/edge.sock");
+	assert_string_equal(c->global.pid_file, "/run/slb/edge.pid");
+	assert_false(c->global.metrics_enabled);
+	assert_int_equal(c->global.log, SLB_LOG_FILE);
+	assert_string_equal(c->global.log_file, "/var/log/slb.log");
+	assert_int_equal(c->global.log_level, LOG_DEBUG);
+	assert_int_equal(c->global.session_table_size, 65536);
+	assert_int_equal(c->global.drain_timeout_ms, 120000);
+	assert_string_equal(c->node.name, "lb2");
+	assert_int_equal(c->node.zone, SLB_ZONE_BACKUP);
+
+	assert_int_equal(c->nvips, 1);
+	assert_string_equal(c->vips[0].name, "web");
+	assert_int_equal(c->vips[0].address.family, AF_INET);
+	assert_int_equal(c->vips[0].address.prefix_len, 24);
+	assert_string_equal(c->vips[0].interface, "eth1");
+	assert_int_equal(c->vips[0].line, 16);
+
+	assert_int_equal(c->nlisteners, 1);
+	assert_string_equal(l->name, "web443");
+	assert_int_equal(l->group, 0);
+	assert_int_equal(l->scheduler, SLB_SCHED_WLC);
+	assert_int_equal(l->nacl_allow, 3);
+	assert_int_equal(l->acl_allow[1].prefix_len, 16);
+	assert_int_equal(l->acl_allow[2].family, AF_INET6);
+	memset(&in, 0, sizeof(in));
+	in.sin_family = AF_INET;
+	inet_pton(AF_INET, "10.1.2.3", &in.sin_addr);
+	assert_true(slb_cidr_contains(&l->acl_allow[0], (struct sockaddr *)&in));
+	assert_int_equal(l->nacl_deny, 0);
+	assert_int_equal(l->connect_timeout_ms, 250);
+	assert_int_equal(l->idle_timeout_ms, 3600000);
+	assert_int_equal(l->max_connections, 1000);
+	assert_false(l->x_forwarded_for);
+
+	assert_int_equal(c->ngroups, 2);
+	assert_string_equal(g->name, "web");
+	assert_int_equal(g->nservers, 3);
+	assert_string_equal(g->servers[0].name, "a");
+	assert_addr(&g->servers[0].addr, "198.18.0.11:8080");
+	assert_int_equal(g->servers[0].weight, 100);
+	assert_int_equal(g->servers[0].role, SLB_ROLE_NONE);
+	assert_int_equal(g->servers[0].line, 33);
+	assert_int_equal(g->servers[1].weight, 0);
+	assert_string_equal(g->servers[2].name, "c-1");
+	assert_addr(&g->servers[2].addr, "[2001:db8::1]:8080");
+	assert_int_equal(g->servers[2].weight, 42);
+	assert_int_equal(g->check, SLB_CHECK_NONE);
+	assert_int_equal(g->check_port, 9000);
+	assert_int_equal(g->check_codes, (1u << 2) | (1u << 4));
+	assert_int_equal(g->check_interval_ms, 5000);
+	assert_int_equal(g->check_timeout_ms, 500);
+	assert_int_equal(g->healthy_threshold, 1);
+	assert_int_equal(g->unhealthy_threshold, 10);
+	assert_string_equal(c->groups[1].name, "default");
+	assert_int_equal(c->groups[1].nservers, 0);
+}
+
+/* Names are case-insensitive; inline comments, quotes and CRLF are iniparser's. */
+static const char spelling_file[] =
+	"[GLOBAL]\r\n"
+	"User = \"slb-user\" ; quoted\r\n"
+	"INSTANCE = blue # comment\r\n"
+	"[Listener   Web80]\r\n"
+	"  Protocol=tcp\r\n"
+	"BIND = [::1]:8080;comment\r\n"
+	"Group = WEB\r\n"
+	"[group web]\r\n"
+	"Server.Web1 = 198.18.0.11:80 weight=7\r\n";
+
+static void check_spelling(const struct slb_config *c)
+{
+	assert_string_equal(c->global.user, "slb-user");
+	assert_string_equal(c->global.instance, "blue");
+	assert_string_equal(c->listeners[0].name, "web80");
+	assert_addr(&c->listeners[0].bind, "[::1]:8080");
+	assert_int_equal(c->listeners[0].group, 0);
+	assert_string_equal(c->groups[0].servers[0].name, "web1");
+	assert_int_equal(c->groups[0].servers[0].weight, 7);
+}
+
+/* Listeners may share a port on different addresses, and an address on different ports. */
+static const char two_listeners_file[] =
+	"[listener a]\nprotocol = tcp\nbind = 198.18.0.1:80\n"
+	"[listener b]\nprotocol = tcp\nbind = 198.18.0.2:80\n"
+	"[listener c]\nprotocol = tcp\nbind = 198.18.0.1:81\ngroup = other\n"
+	"[group default]\n[group other]\nserver.x = 198.18.0.1:80\n";
+
+static void check_two_listeners(const struct slb_config *c)
+{
+	assert_int_equal(c->nlisteners, 3);
+	assert_int_equal(c->listeners[0].group, 0);
+	assert_int_equal(c->listeners[2].group, 1);
+	assert_int_equal(slb_config_group_index(c, "OTHER"), 1);
+	assert_int_equal(slb_config_group_index(c, "nope"), -1);
+}
+
+struct good_case {
+	const char *name;
+	const char *text;
+	void (*check)(const struct slb_config *c);
+};
+
+static const struct good_case good_cases[] = {
+	{ "empty file", "", check_empty },
+	{ "comments only", "; nothing\n# at all\n\n   \n", check_empty },
+	{ "one listener, defaults", MINIMAL_LISTENER, check_listener_defaults },
+	{ "spelling", spelling_file, check_spelling },
+	{ "two listeners", two_listeners_file, check_two_listeners },
+};
+
+static void test_valid_files(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good_cases) / sizeof(good_cases[0]); i++) {
+		char *errors = NULL;
+		struct slb_config *c = load_text(good_cases[i].text, &errors);
+
+		if (!c)
+			fail_msg("case '%s' was rejected:\n%s", good_cases[i].name, errors);
+		assert_string_equal(errors, "");
+		good_cases[i].check(c);
+		slb_config_free(c);
+		free(errors);
+	}
+}
+
+/* A fixture with every value away from its default. */
+static void test_full_file(void **state)
+{
+	char *errors = NULL;
+	struct slb_config *c;
+	size_t size;
+	FILE *err;
+
+	(void)state;
+	err = open_memstream(&errors, &size);
+	c = slb_config_load(TEST_DATA_DIR "/full.ini", err);
+	fclose(err);
+	if (!c)
+		fail_msg("full.ini was rejected:\n%s", errors);
+	check_full(c);
+	slb_config_free(c);
+	free(errors);
+}
+
+/* etc/slb.ini is the documented default and must load as shipped. */
+static void test_shipped_file(void **state)
+{
+	char *errors = NULL;
+	struct slb_config *c;
+	size_t size;
+	FILE *err;
+
+	(void)state;
+	err = open_memstream(&errors, &size);
+	c = slb_config_load(TEST_DATA_DIR "/../../../etc/slb.ini", err);
+	fclose(err);
+	if (!c)
+		fail_msg("etc/slb.ini was rejected:\n%s", errors);
+	assert_int_equal(c->nvips, 1);
+	assert_int_equal(c->nlisteners, 1);
+	assert_int_equal(c->listeners[0].protocol, SLB_PROTO_TCP);
+	assert_int_equal(c->ngroups, 1);
+	assert_string_equal(c->groups[c->listeners[0].group].name, "default");
+	assert_int_equal(c->groups[0].nservers, 2);
+	assert_int_equal(c->groups[0].check, SLB_CHECK_TCP);
+	assert_false(c->failover.enabled);
+	slb_config_free(c);
+	free(errors);
+}
+
+/* ---- invalid files: the exact text an operator reads ---- */
+
+struct bad_case {
+	const char *text;
+	const char *errors;
+};
+
+#define L "[listener web80]\nprotocol = tcp\nbind = 198.18.0.1:80\n"
+#define G "[group default]\n"
+
+static const struct bad_case bad_cases[] = {
+	/* spelling */
+	{ L "schedular = wrr\n" G,
+	  "slb.ini:4: [listener web80] schedular: unknown key (did you mean 'scheduler'?)\n" },
+	{ L "frobnicate = 1\n" G, "slb.ini:4: [listener web80] frobnicate: unknown key\n" },
+	{ "[listner web80]\nprotocol = tcp\n" G,
+	  "slb.ini:1: [listner web80]: unknown section type 'listner' (did you mean 'listener'?)\n" },
+	{ "[frontend x]\n",
+	  "slb.ini:1: [frontend x]: unknown section type 'frontend' (expected global, node, "
+	  "failover, vip, listener or group)\n" },
+	{ L "scheduler = wrrr\n" G,
+	  "slb.ini:4: [listener web80] scheduler: unknown value 'wrrr' (expected rr, wrr, wlc, sh, "
+	  "ch)\n" },
+	{ G "servr.web1 = 198.18.0.1:80\n",
+	  "slb.ini:2: [group default] servr.web1: unknown key (did you mean 'server.web1'?)\n" },
+	{ G "server = 198.18.0.1:80\n",
+	  "slb.ini:2: [group default] server: needs a name: server.NAME\n" },
+	/* values */
+	{ "[group web]\ncheck_interval = 2\n",
+	  "slb.ini:2: [group web] check_interval: '2' needs a unit (ms, s, m, h)\n" },
+	{ "[group web]\ncheck_interval = 2sec\n",
+	  "slb.ini:2: [group web] check_interval: '2sec' is not a duration (e.g. 250ms, 2s, 5m, "
+	  "1h)\n" },
+	{ "[group web]\ncheck_interval = 2h\n",
+	  "slb.ini:2: [group web] check_interval: '2h' is out of range (100ms..1h)\n" },
+	{ "[group web]\ncheck_interval = 2s\ncheck_timeout = 3s\n",
+	  "slb.ini:3: [group web] check_timeout: longer than check_interval (2s)\n" },
+	{ L "x_forwarded_for = maybe\n" G,
+	  "slb.ini:4: [listener web80] x_forwarded_for: 'maybe' is not a boolean (yes, no, true, "
+	  "false, on, off, 1, 0)\n" },
+	{ G "server.a = 198.18.0.1:80 weight=101\n",
+	  "slb.ini:2: [group default] server.a: 'weight=101': the weight must be 0..100\n" },
+	{ G "server.a = 198.18.0.1:80 weight=-1\n",
+	  "slb.ini:2: [group default] server.a: 'weight=-1': the weight must be 0..100\n" },
+	{ G "server.a = 198.18.0.1:80 wieght=5\n",
+	  "slb.ini:2: [group default] server.a: unexpected 'wieght=5' (expected IP:PORT "
+	  "[weight=N] [role=primary|secondary])\n" },
+	{ G "server.a = 198.18.0.1:80\nserver.b = 198.18.0.1:80\n",
+	  "slb.ini:3: [group default] server.b: same address as server.a (line 2)\n" },
+	{ G "server.a/b = 198.18.0.1:80\n",
+	  "slb.ini:2: [group default] server.a/b: 'a/b' is not a valid name (1..31 characters "
+	  "of a-z, 0-9, '_', '.', '-')\n" },
+	{ "[listener web80]\nprotocol = tcp\nbind = 198.18.0.1\n" G,
+	  "slb.ini:3: [listener web80] bind: '198.18.0.1' is not an address 'IP:PORT' (port "
+	  "1..65535)\n" },
+	{ "[listener web80]\nprotocol = tcp\nbind = 198.18.0.1:0\n" G,
+	  "slb.ini:3: [listener web80] bind: '198.18.0.1:0' is not an address 'IP:PORT' (port "
+	  "1..65535)\n" },
+	{ "[listener web80]\nprotocol = tcp\nbind =\n" G,
+	  "slb.ini:3: [listener web80] bind: empty value\n" },
+	{ L "acl_allow = 10.0.0.0/8, 10.0.0.0/33\n" G,
+	  "slb.ini:4: [listener web80] acl_allow: '10.0.0.0/33' is not an address prefix "
+	  "'IP/LEN'\n" },
+	{ L "acl_deny = 10.0.0.0/8,\n" G,
+	  "slb.ini:4: [listener web80] acl_deny: empty item in the list '10.0.0.0/8,'\n" },
+	{ "[global]\nworkers = 0\nlog = relative.log\nsession_table_size = 1g\n"
+	  "log_level = verbose\nmetrics = localhost:9180\ninstance = Blue\n",
+	  "slb.ini:2: [global] workers: '0' is neither auto nor a number 1..64\n"
+	  "slb.ini:3: [global] log: 'relative.log' is not syslog, stderr or an absolute path to "
+	  "a file\n"
+	  "slb.ini:4: [global] session_table_size: '1g' is not a size (a number, optionally "
+	  "followed by k or m)\n"
+	  "slb.ini:5: [global] log_level: unknown value 'verbose' (expected error, warning, info, "
+	  "debug)\n"
+	  "slb.ini:6: [global] metrics: 'localhost:9180' is not an address 'IP:PORT' (port "
+	  "1..65535)\n"
+	  "slb.ini:7: [global] instance: 'Blue' is not a valid name (1..31 characters of a-z, "
+	  "0-9, '_', '.', '-')\n" },
+	{ "[global]\nsession_table_size = 128m\ncontrol_socket = run/slb.sock\n",
+	  "slb.ini:2: [global] session_table_size: '128m' is out of range (1024..67108864)\n"
+	  "slb.ini:3: [global] control_socket: 'run/slb.sock' must start with '/'\n" },
+	{ "[group web]\ncheck_codes = 200\n",
+	  "slb.ini:2: [group web] check_codes: '200' is not a status class (1xx, 2xx, 3xx, 4xx, "
+	  "5xx)\n" },
+	{ "[vip web]\naddress = 198.18.0.100/24\n",
+	  "slb.ini:1: [vip web] interface: missing\n" },
+	{ "[vip web]\naddress = 198.18.0.100/24\ninterface = a-very-long-interface\n",
+	  "slb.ini:3: [vip web] interface: longer than 15 characters\n" },
+	{ "[vip a]\naddress = 198.18.0.100/24\ninterface = eth0\n"
+	  "[vip b]\naddress = 198.18.0.100/32\ninterface = eth0\n",
+	  "slb.ini:5: [vip b] address: same address as [vip a] (line 2)\n" },
+	/* required keys: at the section's line */
+	{ "[listener web80]\n" G,
+	  "slb.ini:1: [listener web80] protocol: missing\n"
+	  "slb.ini:1: [listener web80] bind: missing\n" },
+	/* cross-references */
+	{ L "group = api\n" G, "slb.ini:4: [listener web80] group: no [group api]\n" },
+	{ L, "slb.ini:1: [listener web80] group: not set, and there is no [group default]\n" },
+	{ L "[listener b]\nprotocol = tcp\nbind = 198.18.0.1:80\n" G,
+	  "slb.ini:6: [listener b] bind: 198.18.0.1:80 is already bound by [listener web80] "
+	  "(line 3)\n" },
+	/* repeats */
+	{ G "[listener web80]\nprotocol = tcp\nbind = 198.18.0.1:80\n[GROUP   default]\n",
+	  "slb.ini:5: [group default]: repeated section (first at line 1)\n" },
+	{ "[listener web80]\nprotocol = tcp\nbind = 198.18.0.1:80\nBind = 198.18.0.1:81\n" G,
+	  "slb.ini:4: [listener web80] bind: repeated key (first at line 3)\n" },
+	/* lines iniparser would read differently */
+	{ G "this is not ini\n",
+	  "slb.ini:2: syntax error: 'this is not ini' is not '[section]', 'key = value' or a "
+	  "comment\n" },
+	{ G "server.a = 198.18.0.1:80 \\\n  weight=5\n",
+	  "slb.ini:2: the line ends with '\\': line continuation is not supported\n" },
+	{ "; a comment \\\n" G,
+	  "slb.ini:1: the line ends with '\\': line continuation is not supported\n" },
+	{ "[group default] ; the servers\n",
+	  "slb.ini:1: [group default]: a comment after a section header must go on its own line\n" },
+	{ "[group default\nserver.a = 198.18.0.1:80\n",
+	  "slb.ini:1: syntax error: '[group default' has no closing ']'\n" },
+	{ "[]\n", "slb.ini:1: syntax error: empty section header '[]'\n" },
+	{ "\xef\xbb\xbf[global]\n",
+	  "slb.ini:1: the file starts with a UTF-8 byte order mark: save it without one\n" },
+	{ "user = slb\n[global]\n",
+	  "slb.ini:1: user: key outside any section (a [section] header must come first)\n" },
+	{ G " = x\n", "slb.ini:2: syntax error: no key name before '='\n" },
+	/* section names */
+	{ "[group Web!]\n",
+	  "slb.ini:1: [group web!]: 'web!' is not a valid name (1..31 characters of a-z, 0-9, "
+	  "'_', '.', '-')\n" },
+	{ "[group abcdefghijklmnopqrstuvwxyz012345]\n",
+	  "slb.ini:1: [group abcdefghijklmnopqrstuvwxyz012345]: "
+	  "'abcdefghijklmnopqrstuvwxyz012345' is not a valid name (1..31 characters of a-z, 0-9, "
+	  "'_', '.', '-')\n" },
+	{ "[listener]\n", "slb.ini:1: [listener]: needs a name: [listener NAME]\n" },
+	{ "[global main]\n", "slb.ini:1: [global main]: [global] takes no name\n" },
+	/* features not built yet */
+	{ "[failover]\ninterface = eth0\nvrid = 51\npeers = 10.0.0.1, 10.0.0.300\n",
+	  "slb.ini:1: [failover]: the VRRP election is not supported by this version yet; remove "
+	  "the section to run standalone\n"
+	  "slb.ini:4: [failover] peers: '10.0.0.300' is not an IPv4 address\n" },
+	{ "[failover]\npeers = 10.0.0.1,,10.0.0.2\ntrack_group = web\nvrid = 256\n",
+	  "slb.ini:1: [failover] interface: missing\n"
+	  "slb.ini:1: [failover]: the VRRP election is not supported by this version yet; remove "
+	  "the section to run standalone\n"
+	  "slb.ini:2: [failover] peers: empty item in the list '10.0.0.1,,10.0.0.2'\n"
+	  "slb.ini:3: [failover] track_group: no [group web]\n"
+	  "slb.ini:4: [failover] vrid: '256' is out of range (1..255)\n" },
+	{ "[failover]\ninterface = eth0\nvrid = 1\npeers = 10.0.0.1:7801\n",
+	  "slb.ini:1: [failover]: the VRRP election is not supported by this version yet; remove "
+	  "the section to run standalone\n"
+	  "slb.ini:4: [failover] peers: '10.0.0.1:7801' is not an IPv4 address\n" },
+	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\n" G,
+	  "slb.ini:2: [listener web80] protocol: 'http' is not supported by this version yet\n" },
+	{ "[listener web80]\nprotocol = udp\nbind = 198.18.0.1:53\n" G,
+	  "slb.ini:2: [listener web80] protocol: 'udp' is not supported by this version yet\n" },
+	{ L "scheduler = sh\n" G,
+	  "slb.ini:4: [listener web80] scheduler: 'sh' is not supported by this version yet\n" },
+	{ L "scheduler = ch\n" G,
+	  "slb.ini:4: [listener web80] scheduler: 'ch' is not supported by this version yet\n" },
+	{ L "persistence = source_ip\n" G,
+	  "slb.ini:4: [listener web80] persistence: 'source_ip' is not supported by this version "
+	  "yet\n" },
+	{ L "proxy_protocol = v2\n" G,
+	  "slb.ini:4: [listener web80] proxy_protocol: 'v2' is not supported by this version "
+	  "yet\n" },
+	{ L "backup_group = dr\n" G "[group dr]\n",
+	  "slb.ini:4: [listener web80] backup_group: a backup group is not supported by this "
+	  "version yet\n" },
+	{ L "gzip = yes\n" G,
+	  "slb.ini:4: [listener web80] gzip: compression is not supported by this version yet\n" },
+	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\n"
+	  "rule.api = host=api.example.com path=/v1/ group=default\n" G,
+	  "slb.ini:2: [listener web80] protocol: 'http' is not supported by this version yet\n"
+	  "slb.ini:4: [listener web80] rule.api: forwarding rules are not supported by this "
+	  "version yet\n" },
+	{ L "tls_cert = /etc/slb/site.pem\n" G,
+	  "slb.ini:4: [listener web80] tls_cert: only applies to protocol = https, not tcp\n"
+	  "slb.ini:4: [listener web80] tls_cert: TLS is not supported by this version yet\n" },
+	{ "[group default]\ncheck = http\n",
+	  "slb.ini:2: [group default] check: 'http' is not supported by this version yet\n" },
+	{ "[group default]\ntype = primary_secondary\nserver.a = 198.18.0.1:80 role=primary\n"
+	  "server.b = 198.18.0.2:80 role=secondary\n",
+	  "slb.ini:2: [group default] type: 'primary_secondary' is not supported by this version "
+	  "yet\n"
+	  "slb.ini:3: [group default] server.a: 'role=' is not supported by this version yet\n"
+	  "slb.ini:4: [group default] server.b: 'role=' is not supported by this version yet\n" },
+	/* rules parse fully even before they are built */
+	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\n"
+	  "rule.a = host=x path=v1 group=default\nrule.b = host=x\nrule.c = group=nope path=/\n"
+	  G,
+	  "slb.ini:2: [listener web80] protocol: 'http' is not supported by this version yet\n"
+	  "slb.ini:4: [listener web80] rule.a: 'path=v1': the path must start with '/'\n"
+	  "slb.ini:5: [listener web80] rule.b: needs group=GROUP\n"
+	  "slb.ini:6: [listener web80] rule.c: no [group nope]\n" },
+	/* every error, in file order, from every pass */
+	{ "[listener a]\nprotocol = tcp\nbind = 198.18.0.1:80\ngroup = nope\n"
+	  "[group web]\ncheck_interval = 1\nbogus = 1\n[vip v]\n",
+	  "slb.ini:4: [listener a] group: no [group nope]\n"
+	  "slb.ini:6: [group web] check_interval: '1' needs a unit (ms, s, m, h)\n"
+	  "slb.ini:7: [group web] bogus: unknown key\n"
+	  "slb.ini:8: [vip v] address: missing\n"
+	  "slb.ini:8: [vip v] interface: missing\n" },
+};
+
+static void test_invalid_files(void **state)
+{
+	unsigned i, failed = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		char *errors = NULL;
+		struct slb_config *c = load_text(bad_cases[i].text, &errors);
+
+		if (c || strcmp(errors, bad_cases[i].errors) != 0) {
+			print_error("case %u (%s):\n--- file\n%s--- expected\n%s--- got\n%s\n", i,
+				    c ? "accepted" : "rejected", bad_cases[i].text,
+				    bad_cases[i].errors, errors);
+			failed++;
+		}
+		slb_config_free(c);
+		free(errors);
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* Bytes that cannot be written in a C string table. */
+static void test_invalid_bytes(void **state)
+{
+	static const char nul[] = "[group default]\nserver.a = 198.18.0.1:80\0 weight=5\n";
+	char long_line[2048], *errors = NULL;
+	struct slb_config *c;
+
+	(void)state;
+	c = load_bytes(nul, sizeof(nul) - 1, &errors);
+	assert_null(c);
+	assert_string_equal(errors, "slb.ini:2: the line holds a NUL byte\n");
+	free(errors);
+
+	snprintf(long_line, sizeof(long_line), "[group default]\ncheck_host = %01100d\n", 0);
+	c = load_text(long_line, &errors);
+	assert_null(c);
+	assert_string_equal(errors, "slb.ini:2: the line is longer than 1000 characters\n");
+	free(errors);
+}
+
+static void test_missing_file(void **state)
+{
+	char *errors = NULL;
+	size_t size;
+	FILE *err;
+
+	(void)state;
+	err = open_memstream(&errors, &size);
+	assert_null(slb_config_load("/nonexistent/slb.ini", err));
+	fclose(err);
+	assert_string_equal(errors, "/nonexistent/slb.ini:0: cannot open: No such file or directory\n");
+	free(errors);
+}
+
+/* The daemons load from a sealed memfd, whatever its file offset. */
+static void test_load_memfd(void **state)
+{
+	static const char text[] = MINIMAL_LISTENER "server.a = 198.18.0.1:8080\n";
+	struct slb_config *c;
+	char *errors = NULL;
+	size_t size;
+	FILE *err;
+	int fd;
+
+	(void)state;
+	fd = memfd_create("slb-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	assert_true(fd >= 0);
+	write_all(fd, text, sizeof(text) - 1);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK), 0);
+	err = open_memstream(&errors, &size);
+	c = slb_config_load_fd(fd, "memfd:slb.ini", err);
+	fclose(err);
+	assert_non_null(c);
+	assert_string_equal(errors, "");
+	assert_string_equal(c->path, "memfd:slb.ini");
+	assert_int_equal(c->groups[0].nservers, 1);
+	slb_config_free(c);
+	free(errors);
+
+	/* The same fd again, bad this time: messages carry the display name. */
+	close(fd);
+	fd = memfd_create("slb-config", MFD_CLOEXEC);
+	write_all(fd, "[group x]\ncheck = tcpp\n", 23);
+	err = open_memstream(&errors, &size);
+	assert_null(slb_config_load_fd(fd, "memfd:slb.ini", err));
+	fclose(err);
+	assert_string_equal(errors, "memfd:slb.ini:2: [group x] check: unknown value 'tcpp' "
+				    "(expected none, tcp, http, https, udp)\n");
+	free(errors);
+	close(fd);
+}
+
+/* iniparser must never write to stderr on its own. */
+static void test_quiet_stderr(void **state)
+{
+	char path[] = "/tmp/slb-test-stderr-XXXXXX", *errors = NULL;
+	int fd = mkstemp(path), saved = dup(2);
+	struct slb_config *c;
+
+	(void)state;
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	c = load_text(MINIMAL_LISTENER, &errors);
+	slb_config_free(c);
+	free(errors);
+	assert_null(load_text("[group\nno equals sign\n", &errors));
+	free(errors);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	assert_int_equal(lseek(fd, 0, SEEK_END), 0);
+	close(fd);
+	unlink(path);
+}
+
+/* ---- config_values.c ---- */
+
+static void test_values(void **state)
+{
+	char err[SLB_VALUE_ERRLEN], buf[16];
+	struct slb_suggest sg;
+	uint32_t ms = 7;
+	uint64_t size;
+	unsigned u;
+	bool b;
+
+	(void)state;
+	assert_int_equal(slb_value_duration("250ms", 0, UINT32_MAX, &ms, err), 0);
+	assert_int_equal(ms, 250);
+	assert_int_equal(slb_value_duration("5m", 0, UINT32_MAX, &ms, err), 0);
+	assert_int_equal(ms, 300000);
+	assert_int_equal(slb_value_duration("1h", 0, UINT32_MAX, &ms, err), 0);
+	assert_int_equal(ms, 3600000);
+	assert_int_equal(slb_value_duration("2000h", 0, UINT32_MAX, &ms, err), -1);
+	assert_int_equal(slb_value_duration("", 0, UINT32_MAX, &ms, err), -1);
+	assert_int_equal(slb_value_duration("-1s", 0, UINT32_MAX, &ms, err), -1);
+	assert_int_equal(slb_value_duration("1 s", 0, UINT32_MAX, &ms, err), -1);
+	assert_int_equal(ms, 3600000);
+	slb_value_format_duration(90000, buf, sizeof(buf));
+	assert_string_equal(buf, "90s");
+	slb_value_format_duration(7200000, buf, sizeof(buf));
+	assert_string_equal(buf, "2h");
+	slb_value_format_duration(1500, buf, sizeof(buf));
+	assert_string_equal(buf, "1500ms");
+
+	assert_int_equal(slb_value_size("1m", 0, UINT64_MAX, &size, err), 0);
+	assert_int_equal(size, 1048576);
+	assert_int_equal(slb_value_size("3K", 0, UINT64_MAX, &size, err), 0);
+	assert_int_equal(size, 3072);
+	assert_int_equal(slb_value_size("1km", 0, UINT64_MAX, &size, err), -1);
+	assert_int_equal(slb_value_size("99999999999999999999", 0, UINT64_MAX, &size, err), -1);
+
+	assert_int_equal(slb_value_bool("On", &b, err), 0);
+	assert_true(b);
+	assert_int_equal(slb_value_bool("0", &b, err), 0);
+	assert_false(b);
+	assert_int_equal(slb_value_bool("2", &b, err), -1);
+
+	assert_int_equal(slb_value_uint("65535", 1, 65535, &u, err), 0);
+	assert_int_equal(u, 65535);
+	assert_int_equal(slb_value_uint("+1", 0, 10, &u, err), -1);
+	assert_string_equal(err, "'+1' is not a number");
+	assert_int_equal(slb_value_uint("0x10", 0, 100, &u, err), -1);
+
+	assert_int_equal(slb_value_distance("scheduler", "schedular"), 1);
+	assert_int_equal(slb_value_distance("", "abc"), 3);
+	assert_int_equal(slb_value_distance("kitten", "sitting"), 3);
+	slb_suggest_init(&sg, "chek");
+	slb_suggest_offer(&sg, "check_port");
+	slb_suggest_offer(&sg, "check");
+	assert_string_equal(slb_suggest_result(&sg), "check");
+	slb_suggest_init(&sg, "zz");
+	slb_suggest_offer(&sg, "rr");
+	assert_null(slb_suggest_result(&sg));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_files),
+		cmocka_unit_test(test_full_file),
+		cmocka_unit_test(test_shipped_file),
+		cmocka_unit_test(test_invalid_files),
+		cmocka_unit_test(test_invalid_bytes),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_load_memfd),
+		cmocka_unit_test(test_quiet_stderr),
+		cmocka_unit_test(test_values),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
