@@ -12,7 +12,6 @@
 # Everything it made is removed on exit, however it exits.  DEMO_KEEP=1 keeps
 # the run directory (config, log) for a look afterwards.
 set -eu -o pipefail
-# shellcheck disable=SC2119  # helpers' optional arguments are left out on purpose
 
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../tests/bats/helpers/topology.bash
@@ -41,7 +40,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
 say "Building the topology: namespaces client, lb1, lb2, b1, b2 on a bridge"
-topo_up
+topo_up "$$"
 for role in $TOPO_ROLES; do
 	printf '    %-7s %-12s in netns %s\n' "$role" "$(topo_ip "$role")" "$(topo_ns "$role")"
 done
@@ -88,7 +87,7 @@ bar b1 "$tally"; bar b2 "$tally"
 say "Raising b2 to weight=100 in the config and reloading (SIGHUP): now about 1:1"
 sed -i 's/^\(server\.b2 = .*\) weight=50$/\1 weight=100/' "$config"
 grep '^server\.' "$config" | sed 's/^/    /'
-slb_reload
+slb_reload lb1
 # The new generation of workers takes over on the same sockets; give it a moment.
 sleep 1
 tally=$(client_count 30 "$TOPO_VIP" 8080)
@@ -96,5 +95,5 @@ bar b1 "$tally"; bar b2 "$tally"
 [ "$(tally_of fail "$tally")" = 0 ] || bar fail "$tally"
 
 say "Stopping slb and removing the namespaces"
-slb_stop
+slb_stop lb1
 echo "    done"

@@ -579,7 +579,7 @@ static bool dynamic_key(struct loader *ld, const struct slb_scan_section *sec,
 
 	for (d = type->dynamic; d && d->prefix; d++) {
 		size_t plen = strlen(d->prefix);
-		const char *name = key->name + plen + 1;
+		const char *name;
 
 		if (strcmp(key->name, d->prefix) == 0) {
 			slb_scan_error(&ld->errors, key->line, sec->name, key->name,
@@ -588,6 +588,7 @@ static bool dynamic_key(struct loader *ld, const struct slb_scan_section *sec,
 		}
 		if (strncmp(key->name, d->prefix, plen) != 0 || key->name[plen] != '.')
 			continue;
+		name = key->name + plen + 1;
 		if (slb_value_name(name, err) == -1 ||
 		    d->parse(ld, obj, name, value_of(ld, sec, key->name), key->line, err) == -1)
 			slb_scan_error(&ld->errors, key->line, sec->name, key->name, "%s", err);
@@ -624,13 +625,10 @@ static void parse_section(struct loader *ld, const struct slb_scan_section *sec,
 
 /* ---- pass 1: layout ---- */
 
-/*
- * Returns the kind of <sec> and points <name> at its NAME (NULL for [TYPE]),
- * or returns -1 when the section is unusable (reported).
- */
-static int classify(struct loader *ld, const struct slb_scan_section *sec, const char **name)
+/* Returns the kind of <sec> ("TYPE" or "TYPE NAME"), or -1 when it is unusable (reported). */
+static int classify(struct loader *ld, const struct slb_scan_section *sec)
 {
-	const char *space = strchr(sec->name, ' ');
+	const char *space = strchr(sec->name, ' '), *name = space ? space + 1 : NULL;
 	size_t tlen = space ? (size_t)(space - sec->name) : strlen(sec->name);
 	char type[SLB_SCAN_LINE_MAX + 1], err[SLB_VALUE_ERRLEN];
 	struct slb_suggest sg;
@@ -638,7 +636,6 @@ static int classify(struct loader *ld, const struct slb_scan_section *sec, const
 
 	memcpy(type, sec->name, tlen);
 	type[tlen] = '\0';
-	*name = space ? space + 1 : NULL;
 	for (k = 0; k < S_NKINDS; k++)
 		if (strcmp(type, section_types[k].name) == 0)
 			break;
@@ -656,16 +653,16 @@ static int classify(struct loader *ld, const struct slb_scan_section *sec, const
 				       "vip, listener or group)", type);
 		return -1;
 	}
-	if (section_types[k].named && !*name) {
+	if (section_types[k].named && !name) {
 		slb_scan_error(&ld->errors, sec->line, sec->name, NULL, "needs a name: [%s NAME]",
 			       type);
 		return -1;
 	}
-	if (!section_types[k].named && *name) {
+	if (!section_types[k].named && name) {
 		slb_scan_error(&ld->errors, sec->line, sec->name, NULL, "[%s] takes no name", type);
 		return -1;
 	}
-	if (*name && slb_value_name(*name, err) == -1) {
+	if (name && slb_value_name(name, err) == -1) {
 		slb_scan_error(&ld->errors, sec->line, sec->name, NULL, "%s", err);
 		return -1;
 	}
@@ -698,7 +695,7 @@ static int layout(struct loader *ld)
 		return -1;
 	for (i = 0; i < ld->scan.nsections; i++) {
 		const struct slb_scan_section *sec = &ld->scan.sections[i];
-		int k = classify(ld, sec, &name);
+		int k = classify(ld, sec);
 
 		if (k >= 0 && counts[k] == limits[k]) {
 			slb_scan_error(&ld->errors, sec->line, sec->name, NULL,
@@ -926,9 +923,11 @@ static void check_vips(struct loader *ld)
 
 	for (i = 0; i < ld->config->nvips; i++) {
 		for (j = 0; j < i; j++) {
+			size_t len = v[i].address.family == AF_INET ? sizeof(struct in_addr)
+								    : sizeof(struct in6_addr);
+
 			if (v[i].address.family == v[j].address.family &&
-			    memcmp(&v[i].address.addr, &v[j].address.addr,
-				   sizeof(v[i].address.addr)) == 0) {
+			    memcmp(&v[i].address.addr, &v[j].address.addr, len) == 0) {
 				report(ld, v[i].line, "address", "same address as [vip %s] (line %d)",
 				       v[j].name, key_line(ld, v[j].line, "address"));
 				break;

@@ -22,7 +22,8 @@ void slb_scan_error(struct slb_scan_errors *errors, int line, const char *sectio
 	va_list ap;
 	FILE *f;
 
-	errors->count++;
+	if (errors->count++ >= SLB_SCAN_ERRORS_MAX)
+		return;
 	f = open_memstream(&text, &size);
 	if (!f)
 		return;
@@ -51,7 +52,7 @@ void slb_scan_error(struct slb_scan_errors *errors, int line, const char *sectio
 	errors->nlist++;
 	return;
 fail:
-	/* Still counted, so the load fails; the writer reports the loss. */
+	/* Still counted, so the load fails; the writer says some were lost. */
 	free(text);
 }
 
@@ -68,14 +69,15 @@ void slb_scan_errors_write(struct slb_scan_errors *errors, FILE *out)
 {
 	unsigned i;
 
-	if (errors->nlist < errors->count)
-		fprintf(out, "%s:0: out of memory while loading the configuration\n", errors->file);
 	if (errors->nlist > 1)
 		qsort(errors->list, errors->nlist, sizeof(*errors->list), compare_errors);
 	for (i = 0; i < errors->nlist; i++) {
 		fprintf(out, "%s\n", errors->list[i].text);
 		free(errors->list[i].text);
 	}
+	if (errors->nlist < errors->count)
+		fprintf(out, "%s:0: %u more errors not shown\n", errors->file,
+			errors->count - errors->nlist);
 	free(errors->list);
 	errors->list = NULL;
 	errors->nlist = errors->cap = 0;

@@ -46,12 +46,15 @@ struct slb_scan_error {
 	char *text;
 };
 
+/* A file of garbage gives one error per line: nobody reads past the first screens. */
+#define SLB_SCAN_ERRORS_MAX 100
+
 /* Errors of one load, written out sorted by line once the load is over. */
 struct slb_scan_errors {
 	const char *file; /* the name used in messages */
 	unsigned count; /* errors found; the file is valid only while this is 0 */
 	unsigned nlist, cap;
-	struct slb_scan_error *list; /* the messages (fewer than count if memory ran out) */
+	struct slb_scan_error *list; /* the first SLB_SCAN_ERRORS_MAX that memory allowed */
 };
 
 /*
@@ -61,7 +64,10 @@ struct slb_scan_errors {
 void slb_scan_error(struct slb_scan_errors *errors, int line, const char *section,
 		    const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Writes the recorded errors to <out> ordered by line (stable), and frees them. */
+/*
+ * Writes the recorded errors to <out> ordered by line (stable), then how many
+ * were not recorded, if any; frees them.
+ */
 void slb_scan_errors_write(struct slb_scan_errors *errors, FILE *out);
 
 /*

@@ -180,7 +180,7 @@ int slb_value_enum(const char *text, const struct slb_value_word *table, int *ou
 int slb_value_list(const char *text, int (*each)(const char *item, void *arg, char *err),
 		   void *arg, char *err)
 {
-	char item[SLB_VALUE_ERRLEN];
+	char item[1024]; /* a whole line fits */
 	const char *p = text, *comma, *start, *stop;
 
 	while (*p == ' ' || *p == '\t')

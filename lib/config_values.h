@@ -8,7 +8,8 @@
  *
  * Parsers return 0, or -1 with a one-line reason written to <err>
  * (SLB_VALUE_ERRLEN bytes) that the loader prefixes with "file:line: ...".
- * On error the output is left untouched.
+ * On error the output is left untouched, except that a list may be partly
+ * filled (the load fails anyway).
  */
 #ifndef SLB_CONFIG_VALUES_H
 #define SLB_CONFIG_VALUES_H

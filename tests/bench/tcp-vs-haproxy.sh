@@ -17,27 +17,32 @@
 # slb-failover; HAProxy is one process). The table shows medians over all runs,
 # the spread (max-min)/median, the ratios slb/HAProxy, and PASS/MISS of the two
 # CPU ratios against TARGET_RATIO. Informational: exit 0 whenever it ran.
+# Noise: "foreign" = CPU used during a run by processes that are not ours (% of
+# one core); runs above NOISY_PCT are flagged "noisy" (kept in the medians).
 #
-# Usage (from the repo root, as root because slb binds/drops privileges):
+# Usage (from the repo root; as root, the generated slb config says user = root):
 #   make && bash tests/bench/tcp-vs-haproxy.sh         # slb from SLB_BIN_DIR
 #   CANDIDATE=haproxy bash tests/bench/tcp-vs-haproxy.sh   # A/A control run
 #   CANDIDATE_CMD='cmd ...' bash tests/bench/tcp-vs-haproxy.sh
 #     (any foreground command listening on 127.0.0.1:$BENCH_PORT; it gets
 #      BENCH_PORT BENCH_WORKERS BENCH_RUN_DIR BENCH_BACKEND1 BENCH_BACKEND2)
-# Knobs (env): REPS=3 DURATION=5 WORKERS=1 BULK_MB=1024 BULK_RUNS=3 CONNS=64
+# Knobs (env): REPS=3 DURATION=5 WORKERS=1 BULK_MB=1024 BULK_RUNS=5 CONNS=64
 #   OUT_DIR=${TMPDIR:-/tmp}/slb-tcp-bench-<date> MAX_TOTAL_S=600 SETTLE=1
-#   SLB_BIN_DIR=<repo root> PROXY_CPU=1 CLIENT_CPU=0 TARGET_RATIO=0.8
+#   SLB_BIN_DIR=<repo root> PROXY_CPU=1 CLIENT_CPU=0 TARGET_RATIO=0.8 NOISY_PCT=20
+#   TESTS="churn bulk" BULK_RATE= (curl --limit-rate, e.g. 400M: cost at equal load)
 #   Ports: backends 19081 19082, HAProxy 19095, candidate 19096.
 # Output: $OUT_DIR/raw.tsv (one row per run), results.txt (printed table),
 #   conf/, logs/, out/ (raw wrk and curl output). Needs haproxy nginx wrk curl.
 # Every process it starts is tracked by PID (+ start time) and killed by PID on
 # exit; nothing is ever killed by name.
+# ---- end of help
 set -u -o pipefail
+[[ ${1:-} == -h || ${1:-} == --help ]] && { sed -n '2,/^# ---- end of help/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0; }
 export LC_ALL=C
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPS=${REPS:-3}; DURATION=${DURATION:-5}; WORKERS=${WORKERS:-1}; CONNS=${CONNS:-64}
-BULK_MB=${BULK_MB:-1024}; BULK_RUNS=${BULK_RUNS:-3}; BULK_TIMEOUT=${BULK_TIMEOUT:-60}
+BULK_MB=${BULK_MB:-1024}; BULK_RUNS=${BULK_RUNS:-5}; BULK_TIMEOUT=${BULK_TIMEOUT:-60}
 TESTS=${TESTS:-churn bulk}; BULK_RATE=${BULK_RATE:-}
 MAX_TOTAL_S=${MAX_TOTAL_S:-600}; SETTLE=${SETTLE:-1}; NOISY_PCT=${NOISY_PCT:-20}; TARGET_RATIO=${TARGET_RATIO:-0.8}
 PROXY_CPU=${PROXY_CPU:-1}; CLIENT_CPU=${CLIENT_CPU:-0}

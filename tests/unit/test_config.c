@@ -613,6 +613,32 @@ static void test_invalid_bytes(void **state)
 	free(errors);
 }
 
+/* A file of garbage: the first errors, then how many more there were. */
+static void test_many_errors(void **state)
+{
+	char *text, *errors = NULL, *last;
+	struct slb_config *c;
+	size_t size;
+	FILE *f;
+	int i;
+
+	(void)state;
+	f = open_memstream(&text, &size);
+	for (i = 0; i < 150; i++)
+		fputs("garbage\n", f);
+	fclose(f);
+	c = load_text(text, &errors);
+	assert_null(c);
+	last = strrchr(errors, '\n');
+	*last = '\0';
+	last = strrchr(errors, '\n');
+	assert_string_equal(last + 1, "slb.ini:0: 50 more errors not shown");
+	assert_non_null(strstr(errors, "slb.ini:100: syntax error: 'garbage'"));
+	assert_null(strstr(errors, "slb.ini:101:"));
+	free(errors);
+	free(text);
+}
+
 static void test_missing_file(void **state)
 {
 	char *errors = NULL;
@@ -758,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_file),
 		cmocka_unit_test(test_invalid_files),
 		cmocka_unit_test(test_invalid_bytes),
+		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_load_memfd),
 		cmocka_unit_test(test_quiet_stderr),

@@ -2,40 +2,82 @@
 # Sourced by topology.bash (which provides topo_exec, wait_until, _pid_*).
 #
 # A backend answers every connection (or datagram) with its NAME on one line,
-# so the client can tell which server the load balancer picked.  socat forks
-# one child per connection; the parent's pid is recorded so that only it and
-# its children are ever signalled.
+# so the client can tell which server the load balancer picked.  TCP backends
+# are our own slb-test-backend (tests/tools/test_backend.c): one process, one
+# poll loop, so an answer never goes missing when health-check probes come and
+# go at the same moment (socat with fork + SYSTEM occasionally closed a
+# connection without writing anything then).  http and udp use socat, which
+# forks one child per connection.  The parent's pid is recorded so that only
+# it and its children are ever signalled.
 
 # shellcheck disable=SC2016  # the generated scripts expand at run time
 
-# backend_start NAME PORT [tcp|http|udp]: start a backend in namespace NAME
-# (b1, b2, or any role), listening on every address of that namespace at PORT.
-#   tcp  (default) writes "NAME\n" and closes.
-#   http answers any request with 200 and body "NAME\n" (Connection: close), so
-#        it serves http checks (any path) and http listeners alike.
-#   udp  replies "NAME\n" to each datagram.
+# backend_bin: path of slb-test-backend — $SLB_TEST_BACKEND, else the build
+# tree ($SLB_BUILDDIR, then the repo root).  Built by
+# `make tests/tools/slb-test-backend`.
+backend_bin() {
+	local d
+	if [ -n "${SLB_TEST_BACKEND:-}" ]; then
+		echo "$SLB_TEST_BACKEND"
+		return 0
+	fi
+	for d in ${SLB_BUILDDIR:+"$SLB_BUILDDIR"} "$TOPO_REPO"; do
+		if [ -x "$d/tests/tools/slb-test-backend" ]; then
+			echo "$d/tests/tools/slb-test-backend"
+			return 0
+		fi
+	done
+	_topo_err "slb-test-backend not built (make tests/tools/slb-test-backend)"
+	return 1
+}
+
+# backend_start NAME PORT [tcp|drain|http|udp]: start a backend in namespace
+# NAME (b1, b2, or any role with an address), listening on PORT.
+#   tcp   (default) writes "NAME\n" at once, then FIN; reads until the client
+#         closes.  Listens on the role's address (topo_ip NAME).
+#   drain reads until the client's FIN, then writes "NAME BYTES\n" (BYTES =
+#         what it received) and FIN: a half-closed request gets its answer,
+#         and a connection stays open as long as the client keeps it open.
+#   http  answers any request with 200 and body "NAME\n" (Connection: close),
+#         so it serves http checks (any path) and http listeners alike.
+#   udp   replies "NAME\n" to each datagram.
 # Waits (5 s at most) until the port is bound.  Sets BACKEND_PID and records it
 # in $TOPO_DIR/pids/backend.NAME.PORT.
 backend_start() {
-	local name=$1 port=$2 mode=${3:-tcp} addr flags=-Hltn pidf
+	local name=$1 port=$2 mode=${3:-tcp} addr flags=-Hltn pidf bin ip log
 	pidf=$TOPO_DIR/pids/backend.$name.$port
+	log=$TOPO_DIR/backend.$name.$port.log
 	_pid_alive "$pidf" && { _topo_err "backend $name:$port already runs"; return 1; }
 	case $mode in
-	tcp) addr="TCP-LISTEN:$port,fork,reuseaddr" ;;
-	http) addr="TCP-LISTEN:$port,fork,reuseaddr" ;;
-	udp) addr="UDP-RECVFROM:$port,fork"; flags=-Huln ;;
+	tcp | drain)
+		bin=$(backend_bin) || return 1
+		ip=$(topo_ip "$name") || return 1
+		local m=name
+		[ "$mode" = drain ] && m=drain
+		# ip, not topo_exec: $! must be the backend itself (ip netns exec execs it).
+		# fd 3 closed: bats waits for every holder of fd 3 before it ends a test.
+		ip netns exec "$(topo_ns "$name")" "$bin" -l "$ip:$port" -n "$name" -m "$m" \
+			</dev/null >"$log" 2>&1 3>&- &
+		;;
+	http | udp)
+		if [ "$mode" = http ]; then
+			addr="TCP-LISTEN:$port,fork,reuseaddr"
+		else
+			addr="UDP-RECVFROM:$port,fork"
+			flags=-Huln
+		fi
+		# -T 5: a client that never reads or closes cannot keep a child forever.
+		ip netns exec "$(topo_ns "$name")" socat -T 5 "$addr" \
+			SYSTEM:"$(_backend_script "$mode") $name" \
+			</dev/null >"$log" 2>&1 3>&- &
+		;;
 	*) _topo_err "backend_start: unknown mode '$mode'"; return 1 ;;
 	esac
-	# -T 5: a client that never reads or closes cannot keep a child forever.
-	# ip, not topo_exec: $! must be socat itself (ip netns exec execs it).
-	ip netns exec "$(topo_ns "$name")" socat -T 5 "$addr" \
-		SYSTEM:"$(_backend_script "$mode") $name" \
-		</dev/null >"$TOPO_DIR/backend.$name.$port.log" 2>&1 3>&- &
 	BACKEND_PID=$!
 	_pid_record "$pidf" "$BACKEND_PID"
 	if ! wait_until 5 _backend_bound "$name" "$port" "$flags"; then
 		_topo_err "backend $name did not bind port $port"
-		cat "$TOPO_DIR/backend.$name.$port.log" >&2
+		cat "$log" >&2
 		return 1
 	fi
 }
@@ -65,7 +107,7 @@ _backend_script() {
 	local f=$TOPO_DIR/backend-$1.sh
 	if [ ! -f "$f" ]; then
 		case $1 in
-		tcp | udp) printf '#!/bin/sh\necho "$1"\n' >"$f" ;;
+		udp) printf '#!/bin/sh\necho "$1"\n' >"$f" ;;
 		http) cat >"$f" <<'EOF'
 #!/bin/bash
 # Read the request head (bounded: 100 lines, 2 s each), ignore any body.

@@ -238,11 +238,15 @@ topo_down() {
 	local f role ns
 	[ -n "${TOPO_ID:-}" ] || return 0
 	if [ -d "${TOPO_DIR:-}/pids" ]; then
+		# Failures are reported, not fatal: teardown must go on.  Tests that
+		# care about a clean stop call slb_stop themselves and check it.
 		for f in "$TOPO_DIR"/pids/slb-master.*; do
-			[ -e "$f" ] && slb_stop "${f##*.}"
+			[ -e "$f" ] || continue
+			slb_stop "${f##*.}" || _topo_err "slb in ${f##*.} did not stop on SIGTERM"
 		done
 		for f in "$TOPO_DIR"/pids/*; do
-			[ -e "$f" ] && _pid_kill "$f"
+			[ -e "$f" ] || continue
+			_pid_kill "$f" || true
 		done
 	fi
 	for role in $TOPO_ROLES sw; do
@@ -251,7 +255,8 @@ topo_down() {
 		_ns_kill_all "$ns"
 		ip netns del "$ns" || _topo_err "could not delete namespace $ns"
 	done
-	for f in /dev/shm/slb."$TOPO_ID"*; do
+	# A letter after the pid: slbt12 must not match slbt123's segments.
+	for f in /dev/shm/slb."$TOPO_ID"[a-z]*; do
 		[ -e "$f" ] || continue
 		_topo_err "removing leftover shm segment $f (slb should have removed it)"
 		rm -f "$f"
