@@ -192,7 +192,7 @@ struct slb_config *slb_config_load(const char *path, FILE *errors);
 /*
  * Same as slb_config_load() for an already open file <fd> (a sealed memfd in
  * the daemons); <display_name> is the name used in messages. <fd> is read
- * from offset 0 and is not closed.
+ * from offset 0 and is neither modified nor closed.
  */
 struct slb_config *slb_config_load_fd(int fd, const char *display_name, FILE *errors);
 

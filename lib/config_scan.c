@@ -5,7 +5,9 @@
  * The classification mirrors iniparser 4.1's iniparser_line(): after trimming,
  * a line is empty, a comment (';' or '#'), a section when it starts with '['
  * and ends with ']', otherwise a key when it holds '='. Where iniparser would
- * quietly read something other than what the operator wrote, the scan says so.
+ * quietly read something other than what the operator wrote, the scan says
+ * so, or, for a comment after a section header, blanks the comment in the
+ * bytes iniparser will be given.
  */
 #include "config_scan.h"
 
@@ -169,31 +171,34 @@ static int add_section(struct scanner *s, const char *dict_name)
 	return 0;
 }
 
-static int scan_section(struct scanner *s, char *l, size_t len)
+/*
+ * A line that starts with '['. <l> is the trimmed line (<len> characters, a
+ * scratch copy) and <in_text> the same characters in the file's bytes.
+ */
+static int scan_section(struct scanner *s, char *l, size_t len, char *in_text)
 {
-	char *close = strchr(l, ']'), *inner;
+	char *close = strchr(l, ']'), *after = close ? trim(close + 1) : NULL, *inner;
 
 	s->current = -1;
 	s->after_bad_header = true;
+	/*
+	 * "[x] ; comment": iniparser would reject the line, or take it for a key
+	 * when the comment holds an '='. Blank the comment in the file's bytes
+	 * (same length: no line or offset moves) and read the line as "[x]".
+	 */
+	if (after && (*after == ';' || *after == '#')) {
+		memset(in_text + (after - l), ' ', len - (size_t)(after - l));
+		len = (size_t)(close - l) + 1;
+		l[len] = '\0';
+	}
 	if (l[len - 1] != ']') {
-		char *after = close ? trim(close + 1) : NULL;
-
-		/* iniparser would take "[x] ; a = b" for a key named "[x] ; a". */
-		if (after && (*after == ';' || *after == '#')) {
-			char *name;
-
-			*close = '\0';
-			lowercase(l);
-			name = collapse_spaces(trim(l + 1));
-			if (!name)
-				return -1;
-			slb_scan_error(s->errors, s->line, name, NULL,
-				       "a comment after a section header must go on its own line");
-			free(name);
-		} else {
+		if (close)
+			slb_scan_error(s->errors, s->line, NULL, NULL,
+				       "syntax error: '%s' after a section header (a comment "
+				       "starts with ';' or '#')", after);
+		else
 			slb_scan_error(s->errors, s->line, NULL, NULL,
 				       "syntax error: '%s' has no closing ']'", l);
-		}
 		return 0;
 	}
 	l[len - 1] = '\0';
@@ -254,8 +259,8 @@ static int scan_key(struct scanner *s, char *l)
 	return 0;
 }
 
-/* Returns 0, or -1 when memory ran out. */
-static int scan_line(struct scanner *s, const char *raw, size_t n)
+/* Scans the <n> bytes of one line at <raw>; returns 0, or -1 when memory ran out. */
+static int scan_line(struct scanner *s, char *raw, size_t n)
 {
 	char buf[SLB_SCAN_LINE_MAX + 1], *l;
 	size_t len;
@@ -285,7 +290,7 @@ static int scan_line(struct scanner *s, const char *raw, size_t n)
 	if (l[0] == ';' || l[0] == '#')
 		return 0;
 	if (l[0] == '[')
-		return scan_section(s, l, len);
+		return scan_section(s, l, len, raw + (l - buf));
 	if (strchr(l, '='))
 		return scan_key(s, l);
 	slb_scan_error(s->errors, s->line, NULL, NULL,
@@ -293,11 +298,10 @@ static int scan_line(struct scanner *s, const char *raw, size_t n)
 	return 0;
 }
 
-int slb_scan_text(const char *text, size_t len, struct slb_scan *scan,
-		  struct slb_scan_errors *errors)
+int slb_scan_text(char *text, size_t len, struct slb_scan *scan, struct slb_scan_errors *errors)
 {
 	struct scanner s = { scan, errors, 0, -1, false };
-	const char *p = text, *end = text + len;
+	char *p = text, *end = text + len;
 
 	memset(scan, 0, sizeof(*scan));
 	/* iniparser would take the mark for part of the first line. */
@@ -307,7 +311,7 @@ int slb_scan_text(const char *text, size_t len, struct slb_scan *scan,
 		p += 3;
 	}
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p);
 
 		s.line++;

@@ -5,9 +5,10 @@
  * knows no line numbers. The scan records where every section and key is,
  * rejects repeats, lines that are not blank, a comment, "[section]" or
  * "key = value", and anything iniparser would read differently from what the
- * operator sees (line continuation, over-long lines, NUL bytes, a comment
- * after a section header). Values are left to iniparser, which strips inline
- * comments and quotes.
+ * operator sees (line continuation, over-long lines, NUL bytes). A comment
+ * after a section header, which iniparser 4.1 cannot read, is valid: the scan
+ * blanks it in the bytes iniparser is then given. Values are left to
+ * iniparser, which strips inline comments and quotes.
  *
  * It also holds the error list every loader stage writes to, so that all
  * errors come out once, in file order, as "file:line: [section] key: message".
@@ -72,11 +73,13 @@ void slb_scan_errors_write(struct slb_scan_errors *errors, FILE *out);
 
 /*
  * Scans <len> bytes of <text> into <scan>, recording what is wrong in
- * <errors>. Returns 0, or -1 when memory ran out (also recorded as an
- * error). The file is usable only if <errors> stayed empty.
+ * <errors>, and normalizes <text> in place for iniparser: a comment after a
+ * section header ("[group web] ; the servers") becomes spaces, so that the
+ * length and every line number stay the same. Returns 0, or -1 when memory
+ * ran out (also recorded as an error). The file is usable only if <errors>
+ * stayed empty.
  */
-int slb_scan_text(const char *text, size_t len, struct slb_scan *scan,
-		  struct slb_scan_errors *errors);
+int slb_scan_text(char *text, size_t len, struct slb_scan *scan, struct slb_scan_errors *errors);
 
 void slb_scan_free(struct slb_scan *scan);
 

@@ -177,6 +177,14 @@ int slb_value_enum(const char *text, const struct slb_value_word *table, int *ou
 	return -1;
 }
 
+const char *slb_value_enum_name(const struct slb_value_word *table, int value)
+{
+	for (; table->name; table++)
+		if (table->value == value)
+			return table->name;
+	return "?";
+}
+
 int slb_value_list(const char *text, int (*each)(const char *item, void *arg, char *err),
 		   void *arg, char *err)
 {

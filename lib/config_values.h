@@ -4,7 +4,8 @@
  * booleans, bounded integers, words from a table, comma-separated lists,
  * names, addresses, and the composite values of server.NAME and rule.NAME;
  * plus the "did you mean" helper for unknown keys and sections. Which key
- * takes which type, and how values relate, is config.c's business.
+ * takes which type is config_schema.c's business, how values relate
+ * config.c's.
  *
  * Parsers return 0, or -1 with a one-line reason written to <err>
  * (SLB_VALUE_ERRLEN bytes) that the loader prefixes with "file:line: ...".
@@ -50,6 +51,9 @@ struct slb_value_word {
  * error lists every accepted word: "unknown value 'x' (expected a, b, c)".
  */
 int slb_value_enum(const char *text, const struct slb_value_word *table, int *out, char *err);
+
+/* The word of <table> for <value> (for messages), or "?" when there is none. */
+const char *slb_value_enum_name(const struct slb_value_word *table, int value);
 
 /*
  * Calls <each> for every comma-separated item of <text>, trimmed of spaces.

@@ -1,7 +1,7 @@
 /*
  * test_config.c - the slb.ini loader: valid files and the values they give,
- * invalid files and the exact messages an operator reads, the memfd path,
- * and the value parsers of config_values.c.
+ * invalid files and the exact messages an operator reads, the memfd path
+ * (the caller's fd left as it was), and the value parsers of config_values.c.
  *
  * Each file is written to a mkstemp() file and loaded with slb_config_load();
  * messages are captured with open_memstream() and the temporary name is
@@ -276,6 +276,35 @@ static void check_spelling(const struct slb_config *c)
 	assert_int_equal(c->groups[0].servers[0].weight, 7);
 }
 
+/*
+ * A comment may follow a section header (as in CONFIG.md), holding anything,
+ * even ']' or '='; the line numbers after it do not move.
+ */
+static const char section_comments_file[] =
+	"[global] ; the defaults, mostly\n"
+	"instance = blue\n"
+	"[listener web80]    # the site [www] = public\n"
+	"protocol = tcp\n"
+	"bind = 198.18.0.1:80\n"
+	"[Group   Default];servers=2\r\n"
+	"server.a = 198.18.0.11:80\n"
+	"server.b = 198.18.0.12:80 ; the spare\n";
+
+static void check_section_comments(const struct slb_config *c)
+{
+	assert_string_equal(c->global.instance, "blue");
+	assert_int_equal(c->nlisteners, 1);
+	assert_string_equal(c->listeners[0].name, "web80");
+	assert_int_equal(c->listeners[0].line, 3);
+	assert_addr(&c->listeners[0].bind, "198.18.0.1:80");
+	assert_int_equal(c->ngroups, 1);
+	assert_string_equal(c->groups[0].name, "default");
+	assert_int_equal(c->groups[0].line, 6);
+	assert_int_equal(c->groups[0].nservers, 2);
+	assert_int_equal(c->groups[0].servers[1].line, 8);
+	assert_addr(&c->groups[0].servers[1].addr, "198.18.0.12:80");
+}
+
 /* Listeners may share a port on different addresses, and an address on different ports. */
 static const char two_listeners_file[] =
 	"[listener a]\nprotocol = tcp\nbind = 198.18.0.1:80\n"
@@ -304,6 +333,7 @@ static const struct good_case good_cases[] = {
 	{ "one listener, defaults", MINIMAL_LISTENER, check_listener_defaults },
 	{ "spelling", spelling_file, check_spelling },
 	{ "two listeners", two_listeners_file, check_two_listeners },
+	{ "comments after section headers", section_comments_file, check_section_comments },
 };
 
 static void test_valid_files(void **state)
@@ -483,10 +513,20 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:2: the line ends with '\\': line continuation is not supported\n" },
 	{ "; a comment \\\n" G,
 	  "slb.ini:1: the line ends with '\\': line continuation is not supported\n" },
-	{ "[group default] ; the servers\n",
-	  "slb.ini:1: [group default]: a comment after a section header must go on its own line\n" },
 	{ "[group default\nserver.a = 198.18.0.1:80\n",
 	  "slb.ini:1: syntax error: '[group default' has no closing ']'\n" },
+	{ "[group default] the servers\n",
+	  "slb.ini:1: syntax error: 'the servers' after a section header (a comment starts with "
+	  "';' or '#')\n" },
+	{ "[group a[b] ; the servers\n",
+	  "slb.ini:1: syntax error: '[group a[b]' is not a section header\n" },
+	/* a comment after a section header: the section is read, errors keep their lines */
+	{ "[group web] ; the servers\ncheck_interval = 2\n",
+	  "slb.ini:2: [group web] check_interval: '2' needs a unit (ms, s, m, h)\n" },
+	{ "[grup web] # typo\n",
+	  "slb.ini:1: [grup web]: unknown section type 'grup' (did you mean 'group'?)\n" },
+	{ G "[group default] ; again\n",
+	  "slb.ini:2: [group default]: repeated section (first at line 1)\n" },
 	{ "[]\n", "slb.ini:1: syntax error: empty section header '[]'\n" },
 	{ "\xef\xbb\xbf[global]\n",
 	  "slb.ini:1: the file starts with a UTF-8 byte order mark: save it without one\n" },
@@ -504,6 +544,10 @@ static const struct bad_case bad_cases[] = {
 	{ "[listener]\n", "slb.ini:1: [listener]: needs a name: [listener NAME]\n" },
 	{ "[global main]\n", "slb.ini:1: [global main]: [global] takes no name\n" },
 	/* features not built yet */
+	{ "[failover]                  ; absent = standalone: this node simply holds its VIPs\n"
+	  "interface = eth0\nvrid = 51                   ; 1..255, the same on every node\n",
+	  "slb.ini:1: [failover]: the VRRP election is not supported by this version yet; remove "
+	  "the section to run standalone\n" },
 	{ "[failover]\ninterface = eth0\nvrid = 51\npeers = 10.0.0.1, 10.0.0.300\n",
 	  "slb.ini:1: [failover]: the VRRP election is not supported by this version yet; remove "
 	  "the section to run standalone\n"
@@ -691,6 +735,37 @@ static void test_load_memfd(void **state)
 	close(fd);
 }
 
+/*
+ * The loader blanks a comment after a section header in its own copy: the
+ * caller's fd, writable here, keeps its bytes and its offset.
+ */
+static void test_load_leaves_fd(void **state)
+{
+	static const char text[] = MINIMAL_LISTENER "[node] ; this box\n";
+	char back[sizeof(text)], *errors = NULL;
+	struct slb_config *c;
+	size_t size;
+	FILE *err;
+	int fd;
+
+	(void)state;
+	fd = memfd_create("slb-config", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	write_all(fd, text, sizeof(text) - 1);
+	assert_int_equal(lseek(fd, 7, SEEK_SET), 7);
+	err = open_memstream(&errors, &size);
+	c = slb_config_load_fd(fd, "memfd:slb.ini", err);
+	fclose(err);
+	assert_string_equal(errors, "");
+	assert_non_null(c);
+	slb_config_free(c);
+	free(errors);
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 7);
+	assert_int_equal(pread(fd, back, sizeof(back), 0), sizeof(text) - 1);
+	assert_memory_equal(back, text, sizeof(text) - 1);
+	close(fd);
+}
+
 /* iniparser must never write to stderr on its own. */
 static void test_quiet_stderr(void **state)
 {
@@ -787,6 +862,7 @@ int main(void)
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_load_memfd),
+		cmocka_unit_test(test_load_leaves_fd),
 		cmocka_unit_test(test_quiet_stderr),
 		cmocka_unit_test(test_values),
 	};
