@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,8 +25,13 @@ static int listener_bind(const struct slb_listener_conf *lc)
 	fd = socket(lc->bind.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		goto bad;
-	/* FREEBIND: a node binds its VIPs before (or without) holding them. */
+	/*
+	 * FREEBIND: a node binds its VIPs before (or without) holding them.
+	 * NODELAY here is inherited by every accepted socket: one syscall less
+	 * per connection in the workers.
+	 */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1 ||
 	    setsockopt(fd, lc->bind.u.sa.sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
 		       lc->bind.u.sa.sa_family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one,
 		       sizeof(one)) == -1 ||

@@ -35,6 +35,16 @@ struct tcp_flow {
 	uint64_t bytes;
 };
 
+/*
+ * Readiness as edge-triggered epoll last reported it and splice last found
+ * it: a flag is set by an event and cleared by EAGAIN, so a pump never
+ * spends a syscall on a socket that has nothing to give or take.
+ */
+struct tcp_ready {
+	bool readable;
+	bool writable;
+};
+
 struct tcp_conn {
 	enum worker_tag client_tag; /* epoll data of the client socket */
 	enum worker_tag server_tag; /* epoll data of the server socket */
@@ -48,6 +58,8 @@ struct tcp_conn {
 	struct worker_listener *l;
 	struct tcp_flow up; /* client -> server */
 	struct tcp_flow down; /* server -> client */
+	struct tcp_ready client_ready;
+	struct tcp_ready server_ready;
 	uint64_t deadline_ms; /* connect deadline, then last activity */
 	struct conn_list *list;
 	struct tcp_conn *prev;
@@ -240,7 +252,8 @@ static void conn_connect_failed(struct worker *w, struct tcp_conn *c)
  * Moves what can move from <src> through <f>'s pipe to <dst>. Returns 1 when
  * bytes moved, 0 when nothing could, -1 when the connection is broken.
  */
-static int flow_pump(struct tcp_flow *f, int src, int dst)
+static int flow_pump(struct tcp_flow *f, int src, struct tcp_ready *src_ready, int dst,
+		     struct tcp_ready *dst_ready)
 {
 	int moved = 0;
 
@@ -248,7 +261,9 @@ static int flow_pump(struct tcp_flow *f, int src, int dst)
 		bool progress = false;
 		ssize_t n;
 
-		if (!f->src_eof) {
+		if (!f->src_eof && src_ready->readable) {
+			bool pipe_was_empty = f->pipe.len == 0;
+
 			n = splice(src, NULL, f->pipe.wfd, NULL, SPLICE_CHUNK,
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
@@ -257,18 +272,24 @@ static int flow_pump(struct tcp_flow *f, int src, int dst)
 			} else if (n == 0) {
 				f->src_eof = true;
 				progress = true;
-			} else if (errno != EAGAIN && errno != EINTR) {
+			} else if (errno == EAGAIN) {
+				/* Into an empty pipe, EAGAIN can only mean the socket is dry. */
+				if (pipe_was_empty)
+					src_ready->readable = false;
+			} else if (errno != EINTR) {
 				return -1;
 			}
 		}
-		if (f->pipe.len > 0) {
+		if (f->pipe.len > 0 && dst_ready->writable) {
 			n = splice(f->pipe.rfd, NULL, dst, NULL, f->pipe.len,
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				f->pipe.len -= (size_t)n;
 				f->bytes += (uint64_t)n;
 				progress = true;
-			} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			} else if (errno == EAGAIN) {
+				dst_ready->writable = false;
+			} else if (errno != EINTR) {
 				return -1;
 			}
 		}
@@ -292,8 +313,9 @@ static bool flow_done(const struct tcp_flow *f)
 
 static void conn_pump(struct worker *w, struct tcp_conn *c)
 {
-	int up = flow_pump(&c->up, c->cfd, c->sfd);
-	int down = up == -1 ? -1 : flow_pump(&c->down, c->sfd, c->cfd);
+	int up = flow_pump(&c->up, c->cfd, &c->client_ready, c->sfd, &c->server_ready);
+	int down = up == -1 ? -1 :
+		   flow_pump(&c->down, c->sfd, &c->server_ready, c->cfd, &c->client_ready);
 
 	if (up == -1 || down == -1 || (flow_done(&c->up) && flow_done(&c->down))) {
 		conn_close(w, c);
@@ -316,6 +338,7 @@ static void conn_established(struct worker *w, struct tcp_conn *c)
 		return;
 	}
 	c->state = CONN_OPEN;
+	c->server_ready = (struct tcp_ready){ .readable = true, .writable = true };
 	if (s)
 		atomic_fetch_add_explicit(&s->total, 1, memory_order_relaxed);
 	if (ls)
@@ -325,18 +348,24 @@ static void conn_established(struct worker *w, struct tcp_conn *c)
 	conn_pump(w, c);
 }
 
+/* Records what an epoll event says a socket can do now. */
+static void ready_update(struct tcp_ready *ready, uint32_t events)
+{
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		ready->readable = true;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		ready->writable = true;
+}
+
 static void server_connect_event(struct worker *w, struct tcp_conn *c, uint32_t events)
 {
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
-		return;
-	if (getsockopt(c->sfd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
+	/* EPOLLOUT alone means connected: no getsockopt(SO_ERROR) needed. */
+	if (events & (EPOLLERR | EPOLLHUP)) {
 		conn_connect_failed(w, c);
 		return;
 	}
-	conn_established(w, c);
+	if (events & EPOLLOUT)
+		conn_established(w, c);
 }
 
 void tcp_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events)
@@ -351,10 +380,12 @@ void tcp_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events)
 			server_connect_event(w, c, events);
 			return;
 		}
+		ready_update(&c->server_ready, events);
 	} else {
 		c = conn_of(tag, client_tag);
 		if (c->closed)
 			return;
+		ready_update(&c->client_ready, events);
 		if (c->state == CONN_CONNECTING) {
 			/* Data waits in the socket until the server is there; an error does not. */
 			if (events & EPOLLERR)
@@ -421,6 +452,7 @@ static void conn_start(struct worker *w, struct worker_listener *l, int cfd)
 	c->l = l;
 	c->up.pipe.rfd = c->up.pipe.wfd = -1;
 	c->down.pipe.rfd = c->down.pipe.wfd = -1;
+	c->client_ready = (struct tcp_ready){ .readable = true, .writable = true };
 	w->nconns++;
 	slot = slb_sched_pick(&l->sched, w->shm.servers, -1);
 	if (slot < 0) {
@@ -443,7 +475,6 @@ void tcp_proxy_accept(struct worker *w, struct worker_listener *l)
 	for (int i = 0; i < ACCEPT_BATCH && l->fd >= 0; i++) {
 		struct sockaddr_storage client;
 		socklen_t len = sizeof(client);
-		int one = 1;
 		int fd = accept4(l->fd, (struct sockaddr *)&client, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -458,7 +489,7 @@ void tcp_proxy_accept(struct worker *w, struct worker_listener *l)
 			close(fd);
 			continue;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* TCP_NODELAY comes from the listening socket (the master set it). */
 		conn_start(w, l, fd);
 	}
 }
