@@ -101,34 +101,42 @@ static int master_signals(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-/* Reaps children, reloads, or begins the stop, as the signals that came ask. */
+/*
+ * Reaps children, reloads, or begins the stop, as the signals that came ask.
+ * All pending signals are read first and the stop is handled before any
+ * exit: when the whole process group gets SIGTERM (systemd, ^C), children
+ * die at the same moment, and they must not be respawned.
+ */
 static void master_on_signals(struct master *m)
 {
 	struct signalfd_siginfo si;
+	bool stop = false, reload = false, reap = false;
+	unsigned stop_signo = 0;
 
 	while (read(m->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGCHLD: {
-			int status;
-			pid_t pid;
-
-			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-				master_child_exited(m, pid, status);
-			break;
-		}
-		case SIGHUP:
-			if (!m->stopping)
-				master_reload(m);
-			break;
-		default:
-			if (!m->stopping) {
-				slb_info("stopping (signal %u)", si.ssi_signo);
-				m->stopping = true;
-				master_children_signal(m, SIGTERM);
-			}
-			break;
+		if (si.ssi_signo == SIGCHLD) {
+			reap = true;
+		} else if (si.ssi_signo == SIGHUP) {
+			reload = true;
+		} else {
+			stop = true;
+			stop_signo = si.ssi_signo;
 		}
 	}
+	if (stop && !m->stopping) {
+		slb_info("stopping (signal %u)", stop_signo);
+		m->stopping = true;
+		master_children_signal(m, SIGTERM);
+	}
+	if (reap) {
+		int status;
+		pid_t pid;
+
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			master_child_exited(m, pid, status);
+	}
+	if (reload && !m->stopping)
+		master_reload(m);
 }
 
 static void master_loop(struct master *m)

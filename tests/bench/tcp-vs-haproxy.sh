@@ -14,9 +14,11 @@
 #          -> MiB/s, and proxy CPU milliseconds per MiB
 # Proxy CPU = utime+stime+cutime+cstime from /proc/<pid>/stat, summed over the
 # proxy's process tree (slb-master and all descendants: slb-worker, slb-checker,
-# slb-failover; HAProxy is one process). The table shows medians over all runs,
-# the spread (max-min)/median, the ratios slb/HAProxy, and PASS/MISS of the two
-# CPU ratios against TARGET_RATIO. Informational: exit 0 whenever it ran.
+# slb-failover; HAProxy is one process). The table shows the median throughput
+# and its spread (max-min)/median, the pooled CPU cost (total proxy CPU / total
+# connections or MiB of all runs; steadier than a median, see README.md), the
+# ratios slb/HAProxy, and PASS/MISS of the two CPU ratios against TARGET_RATIO.
+# Informational: exit 0 whatever the ratios (1 if a proxy died during the runs).
 # Noise: "foreign" = CPU used during a run by processes that are not ours (% of
 # one core); runs above NOISY_PCT are flagged "noisy" (kept in the medians).
 #
@@ -240,10 +242,10 @@ done
 
 # ------------------------------------------------------------ runs
 RAW=$OUT_DIR/raw.tsv
-printf 'rep\tproxy\ttest\tvalue\tunit\tproxy_cpu_s\tcost\tcost_unit\tproxy_core_pct\tclient_core_pct\tsteal_pct\tforeign_pct\tstatus\n' >"$RAW"
+printf 'rep\tproxy\ttest\tvalue\tunit\tproxy_cpu_s\tcount\tcount_unit\tcost\tcost_unit\tproxy_core_pct\tclient_core_pct\tsteal_pct\tforeign_pct\tstatus\n' >"$RAW"
 run_one() { # rep name test
   local rep=$1 n=$2 test=$3 url="http://$H:${PORT[$2]}" out="$OUT_DIR/out/r$1-$2-$3-$RANDOM.txt"
-  local sa sb ca cb fa fb t0 rc=0 value cost status=ok ours
+  local sa sb ca cb fa fb t0 rc=0 value cost status="" ours
   sleep "$SETTLE"
   ours=$(descendants $$ | tr '\n' ' ')
   fa=$(foreign_snap $ours); sa=$(tree_snap ${ROOT[$n]}); ca=$(cpustat); t0=$EPOCHREALTIME
@@ -262,37 +264,40 @@ run_one() { # rep name test
   local use; use=$(awk -v a="$ca" -v b="$cb" -v ncpu="$(nproc)" 'BEGIN { split(a, x, " "); split(b, y, " ")
     printf "%.0f %.0f %.1f", (y[1]-x[1]) / (y[2]-x[2] + 1e-9) * 100,
       (y[3]-x[3]) / (y[4]-x[4] + 1e-9) * 100, (y[5]-x[5]) / (y[6]-x[6] + 1e-9) * 100 * ncpu }')
+  local cpu; cpu=$(awk -v t="$ticks" -v hz="$HZ" 'BEGIN { printf "%.2f", t / hz }')
+  local unit=MiB/s count=NA cunit=MiB cost_unit=ms/MiB scale=1e3
   if [[ $test == churn ]]; then
-    read -r value req err non < <(awk '/^Requests\/sec:/ { r = $2 } $2 == "requests" && $3 == "in" { q = $1 }
+    unit=conn/s cunit=conns cost_unit=us/conn scale=1e6
+    read -r value count err non < <(awk '/^Requests\/sec:/ { r = $2 } $2 == "requests" && $3 == "in" { q = $1 }
       /Socket errors:/ { gsub(/,/, ""); e = $4 + $6 + $8 + $10 } /Non-2xx/ { x = $NF }
-      END { print (r == "" ? "NA" : r), q + 0, e + 0, x + 0 }' "$out")
-    cost=$(awk -v t="$ticks" -v q="$req" -v hz="$HZ" 'BEGIN { print (q > 0) ? sprintf("%.1f", t / hz * 1e6 / q) : "NA" }')
-    (( err > 0 )) && status="errors=$err"; (( non > 0 )) && status="non2xx=$non,$status"
-    printf '%s\t%s\tchurn\t%s\tconn/s\t%.2f\t%s\tus/conn' "$rep" "$n" "$value" "$(awk -v t="$ticks" -v hz="$HZ" 'BEGIN{print t/hz}')" "$cost" >>"$RAW"
+      END { print (r == "" ? "NA" : r), (q > 0 ? q : "NA"), e + 0, x + 0 }' "$out")
+    (( err > 0 )) && status+=",errors=$err"; (( non > 0 )) && status+=",non2xx=$non"
   else
     local code size speed; read -r code size speed <"$out"
     if [[ ${code:-0} == 200 && ${size:-0} == $((BULK_MB * 1048576)) ]]; then
-      value=$(awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1048576 }')
-      cost=$(awk -v t="$ticks" -v hz="$HZ" -v m="$BULK_MB" 'BEGIN { printf "%.3f", t / hz * 1000 / m }')
-    else value=NA; cost=NA; status="http=${code:-none},size=${size:-0}"; fi
-    printf '%s\t%s\tbulk\t%s\tMiB/s\t%.2f\t%s\tms/MiB' "$rep" "$n" "$value" "$(awk -v t="$ticks" -v hz="$HZ" 'BEGIN{print t/hz}')" "$cost" >>"$RAW"
+      value=$(awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1048576 }'); count=$BULK_MB
+    else value=NA; status+=",http=${code:-none},size=${size:-0}"; fi
   fi
-  (( rc != 0 )) && status="rc=$rc,$status"
+  cost=$(awk -v c="$cpu" -v q="$count" -v k="$scale" 'BEGIN { print (q != "NA" && q + 0 > 0) ? sprintf("%.3f", c * k / q) : "NA" }')
+  (( rc != 0 )) && status+=",rc=$rc"
+  alive "${ROOT[$n]%% *}" || { status+=",proxy_died"; DIED=$n; }
   read -r pcore ccore steal <<<"$use"
-  (( fg > NOISY_PCT )) && status="$status,noisy"
-  printf '\t%s\t%s\t%s\t%s\t%s\n' "$pcore" "$ccore" "$steal" "$fg" "$status" >>"$RAW"
+  (( fg > NOISY_PCT )) && status+=",noisy"
+  status=${status#,}; status=${status:-ok}
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$n" "$test" "$value" "$unit" \
+    "$cpu" "$count" "$cunit" "$cost" "$cost_unit" "$pcore" "$ccore" "$steal" "$fg" "$status" >>"$RAW"
   log "$(printf 'rep %d %-9s %-5s %9s %-6s cost %7s %-7s proxy core %3s%% client core %3s%% steal %s%% foreign %s%% %s' \
-    "$rep" "$n" "$test" "$value" "$([[ $test == churn ]] && echo conn/s || echo MiB/s)" "$cost" \
-    "$([[ $test == churn ]] && echo us/conn || echo ms/MiB)" "$pcore" "$ccore" "$steal" "$fg" "$status")"
+    "$rep" "$n" "$test" "$value" "$unit" "$cost" "$cost_unit" "$pcore" "$ccore" "$steal" "$fg" "$status")"
 }
 
-truncated=0
+truncated=0 DIED=""
 for ((rep = 1; rep <= REPS; rep++)); do
   order="$NAME_A $NAME_B"; (( rep % 2 == 0 )) && order="$NAME_B $NAME_A"
   for test in $([[ $TESTS == *churn* ]] && echo churn) $([[ $TESTS == *bulk* ]] && printf 'bulk %.0s' $(seq "$BULK_RUNS")); do
     for n in $order; do
       (( SECONDS - T0 > MAX_TOTAL_S )) && { truncated=1; break 3; }
       run_one "$rep" "$n" "$test"
+      [[ -n $DIED ]] && { log "ERROR: $DIED exited during the runs (see $OUT_DIR/logs/$DIED.log): stopping"; break 3; }
     done
   done
 done
@@ -309,34 +314,36 @@ done
     function med(k,   n, i, j, v, a) { n = cnt[k]; if (!n) { SPR = "-"; return "NA" }
       for (i = 1; i <= n; i++) a[i] = val[k, i]
       for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j+1] = a[j]; a[j+1] = v }
-      m = (n % 2) ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+      m = (n % 2) ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2; LO = a[1]; HI = a[n]
       SPR = (m > 0) ? sprintf("%.0f%%", (a[n] - a[1]) / m * 100) : "-"; return m }
     function add(k, v) { if (v != "NA" && v != "") val[k, ++cnt[k]] = v }
+    function pooled(k, scale) { return (units[k] > 0) ? cpu[k] / units[k] * scale : "NA" }
     function r(x, y) { return (x == "NA" || y == "NA" || y == 0) ? "NA" : x / y }
     function f(x, fmt) { return x == "NA" ? "-" : sprintf(fmt, x) }
-    function fr(x) { return x == "NA" ? "-" : sprintf("%.2f", x) }
+    function range(k, fmt) { med(k); return cnt[k] ? sprintf(fmt "-" fmt, LO, HI) : "-" }
     function pm(x) { return x == "NA" ? "n/a" : (x <= goal ? "PASS" : "MISS") }
-    NR > 1 { add($2 SUBSEP $3 SUBSEP "v", $4); add($2 SUBSEP $3 SUBSEP "c", $7); add($2 SUBSEP $3 SUBSEP "p", $9)
-             nrun++; fsum += $12; if ($12 > fmax) fmax = $12; if ($13 ~ /noisy/) nnoisy++
-             st = $13; sub(/,?noisy/, "", st); if (st != "ok") bad = bad sprintf("  rep %s %s %s: %s\n", $1, $2, $3, st) }
+    NR > 1 { k = $2 SUBSEP $3; add(k SUBSEP "v", $4); add(k SUBSEP "c", $9); add(k SUBSEP "p", $11)
+             if ($7 != "NA") { cpu[k] += $6; units[k] += $7 }
+             nrun++; fsum += $14; if ($14 > fmax) fmax = $14; if ($15 ~ /noisy/) nnoisy++
+             st = $15; sub(/,?noisy/, "", st); if (st != "ok" && st != "") bad = bad sprintf("  rep %s %s %s: %s\n", $1, $2, $3, st) }
     END {
-      printf "%-10s | %9s %5s | %8s %5s | %5s || %7s %5s | %7s %5s | %5s\n", "median", "conn/s", "sprd", "us/conn", "sprd", "prx%",
-        "MiB/s", "sprd", "ms/MiB", "sprd", "prx%"
+      print "throughput and prx% (proxy core busy %): median over runs, sprd = (max-min)/median;"
+      print "CPU cost: total proxy CPU / total connections or MiB over all runs, and the per-run range"
+      printf "%-9s | %7s %4s | %7s %12s | %4s || %6s %4s | %6s %12s | %4s\n", "proxy", "conn/s", "sprd", "us/conn", "per run", "prx%",
+        "MiB/s", "sprd", "ms/MiB", "per run", "prx%"
       split(A " " B, N, " ")
-      for (i = 1; i <= 2; i++) { n = N[i]
-        cv[n] = med(n SUBSEP "churn" SUBSEP "v"); s1 = SPR; cc[n] = med(n SUBSEP "churn" SUBSEP "c"); s2 = SPR
-        cp = med(n SUBSEP "churn" SUBSEP "p")
-        bv[n] = med(n SUBSEP "bulk" SUBSEP "v"); s3 = SPR; bc[n] = med(n SUBSEP "bulk" SUBSEP "c"); s4 = SPR
-        bp = med(n SUBSEP "bulk" SUBSEP "p")
-        printf "%-10s | %9s %5s | %8s %5s | %5s || %7s %5s | %7s %5s | %5s\n", n, f(cv[n], "%.0f"), s1, f(cc[n], "%.1f"), s2,
-          f(cp, "%.0f"), f(bv[n], "%.0f"), s3, f(bc[n], "%.3f"), s4, f(bp, "%.0f") }
-      printf "\nratio %s/%s: conn/s %s  MiB/s %s  (higher is better)\n", B, A, fr(r(cv[B], cv[A])), fr(r(bv[B], bv[A]))
+      for (i = 1; i <= 2; i++) { n = N[i]; c = n SUBSEP "churn"; b = n SUBSEP "bulk"
+        cv[n] = med(c SUBSEP "v"); s1 = SPR; cc[n] = pooled(c, 1e6)
+        bv[n] = med(b SUBSEP "v"); s2 = SPR; bc[n] = pooled(b, 1e3)
+        printf "%-9s | %7s %4s | %7s %12s | %4s || %6s %4s | %6s %12s | %4s\n", n, f(cv[n], "%.0f"), s1, f(cc[n], "%.1f"),
+          range(c SUBSEP "c", "%.1f"), f(med(c SUBSEP "p"), "%.0f"), f(bv[n], "%.0f"), s2, f(bc[n], "%.3f"),
+          range(b SUBSEP "c", "%.2f"), f(med(b SUBSEP "p"), "%.0f") }
+      printf "\nratio %s/%s: conn/s %s  MiB/s %s  (higher is better)\n", B, A, f(r(cv[B], cv[A]), "%.2f"), f(r(bv[B], bv[A]), "%.2f")
       printf "ratio %s/%s: us/conn %s %s  ms/MiB %s %s  (CPU cost; goal <= %s)\n", B, A,
-        fr(r(cc[B], cc[A])), pm(r(cc[B], cc[A])), fr(r(bc[B], bc[A])), pm(r(bc[B], bc[A])), goal
-      print "(prx% = busy % of the proxy core during the run, all processes; at ~100% the proxy is the bottleneck)"
+        f(r(cc[B], cc[A]), "%.2f"), pm(r(cc[B], cc[A])), f(r(bc[B], bc[A]), "%.2f"), pm(r(bc[B], bc[A])), goal
       printf "NOISE: other processes used mean %.0f%% / max %.0f%% of a core during the runs; %d of %d runs over %s%% (noisy)\n",
         nrun ? fsum / nrun : 0, fmax, nnoisy, nrun, noisy
-      if (bad != "") printf "\nANOMALIES (runs with errors; runs without a result are left out of the medians):\n%s", bad }' "$RAW"
+      if (bad != "") printf "\nANOMALIES (runs with errors; runs without a result are left out):\n%s", bad }' "$RAW"
   echo; echo "raw: $RAW"
 } | tee "$OUT_DIR/results.txt"
-exit 0
+[[ -z $DIED ]]   # exit 0 whatever the ratios; 1 only if a proxy exited during the runs
