@@ -29,7 +29,7 @@
 #define STOP_GRACE_MS 5000
 #define SIGFD_TAG UINT64_MAX
 
-int master_config_snapshot(const char *path)
+int master_config_snapshot(const char *path, FILE *errors)
 {
 	char buf[65536];
 	size_t total = 0;
@@ -38,12 +38,12 @@ int master_config_snapshot(const char *path)
 
 	in = open(path, O_RDONLY | O_CLOEXEC);
 	if (in == -1) {
-		slb_err("%s:0: cannot open: %m", path);
+		fprintf(errors, "%s:0: cannot open: %s\n", path, strerror(errno));
 		return -1;
 	}
 	fd = memfd_create("slb.ini", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd == -1) {
-		slb_err("memfd_create: %m");
+		fprintf(errors, "%s:0: cannot snapshot: memfd_create: %s\n", path, strerror(errno));
 		close(in);
 		return -1;
 	}
@@ -57,13 +57,13 @@ int master_config_snapshot(const char *path)
 	}
 	close(in);
 	if (n == -1) {
-		slb_err("%s:0: cannot read: %m", path);
+		fprintf(errors, "%s:0: cannot read: %s\n", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	/* Sealed: no child can see bytes other than the ones validated here. */
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) == -1) {
-		slb_err("cannot seal the configuration snapshot: %m");
+		fprintf(errors, "%s:0: cannot seal the snapshot: %s\n", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -195,7 +195,7 @@ static void master_release_vips(const struct slb_config *config)
 
 static int master_check(struct master *m)
 {
-	int fd = master_config_snapshot(m->config_path);
+	int fd = master_config_snapshot(m->config_path, stderr);
 
 	if (fd >= 0)
 		m->config = master_config_load(m, fd, stderr);
@@ -213,7 +213,7 @@ static int master_run(struct master *m)
 	const struct slb_global_conf *g;
 	int ready_fd = -1;
 
-	m->config_fd = master_config_snapshot(m->config_path);
+	m->config_fd = master_config_snapshot(m->config_path, stderr);
 	if (m->config_fd >= 0)
 		m->config = master_config_load(m, m->config_fd, stderr);
 	if (!m->config)

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -49,7 +50,7 @@ struct master {
 };
 
 /* config snapshot (main.c) */
-int master_config_snapshot(const char *path);
+int master_config_snapshot(const char *path, FILE *errors);
 struct slb_config *master_config_load(struct master *m, int fd, FILE *errors);
 
 /* children.c */

@@ -73,9 +73,9 @@ static struct slb_config *reload_validate(struct master *m, int *fd_out)
 	char *errors = NULL;
 	size_t errlen = 0;
 	FILE *errstream = open_memstream(&errors, &errlen);
-	int fd = master_config_snapshot(m->config_path);
+	int fd = errstream ? master_config_snapshot(m->config_path, errstream) : -1;
 
-	if (fd >= 0 && errstream)
+	if (fd >= 0)
 		next = master_config_load(m, fd, errstream);
 	if (errstream)
 		fclose(errstream);

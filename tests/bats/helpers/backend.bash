@@ -31,8 +31,10 @@ backend_bin() {
 	return 1
 }
 
-# backend_start NAME PORT [tcp|drain|http|udp]: start a backend in namespace
-# NAME (b1, b2, or any role with an address), listening on PORT.
+# backend_start NAME PORT [tcp|drain|http|udp [ANSWER]]: start a backend in
+# namespace NAME (b1, b2, or any role with an address), listening on PORT and
+# answering with ANSWER (default NAME) where NAME is written below: a second
+# server in one namespace can answer "b3".
 #   tcp   (default) writes "NAME\n" at once, then FIN; reads until the client
 #         closes.  Listens on the role's address (topo_ip NAME).
 #   drain reads until the client's FIN, then writes "NAME BYTES\n" (BYTES =
@@ -44,7 +46,7 @@ backend_bin() {
 # Waits (5 s at most) until the port is bound.  Sets BACKEND_PID and records it
 # in $TOPO_DIR/pids/backend.NAME.PORT.
 backend_start() {
-	local name=$1 port=$2 mode=${3:-tcp} addr flags=-Hltn pidf bin ip log
+	local name=$1 port=$2 mode=${3:-tcp} answer=${4:-$1} addr flags=-Hltn pidf bin ip log
 	pidf=$TOPO_DIR/pids/backend.$name.$port
 	log=$TOPO_DIR/backend.$name.$port.log
 	_pid_alive "$pidf" && { _topo_err "backend $name:$port already runs"; return 1; }
@@ -56,7 +58,7 @@ backend_start() {
 		[ "$mode" = drain ] && m=drain
 		# ip, not topo_exec: $! must be the backend itself (ip netns exec execs it).
 		# fd 3 closed: bats waits for every holder of fd 3 before it ends a test.
-		ip netns exec "$(topo_ns "$name")" "$bin" -l "$ip:$port" -n "$name" -m "$m" \
+		ip netns exec "$(topo_ns "$name")" "$bin" -l "$ip:$port" -n "$answer" -m "$m" \
 			</dev/null >"$log" 2>&1 3>&- &
 		;;
 	http | udp)
@@ -68,7 +70,7 @@ backend_start() {
 		fi
 		# -T 5: a client that never reads or closes cannot keep a child forever.
 		ip netns exec "$(topo_ns "$name")" socat -T 5 "$addr" \
-			SYSTEM:"$(_backend_script "$mode") $name" \
+			SYSTEM:"$(_backend_script "$mode") $answer" \
 			</dev/null >"$log" 2>&1 3>&- &
 		;;
 	*) _topo_err "backend_start: unknown mode '$mode'"; return 1 ;;
