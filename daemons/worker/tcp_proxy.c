@@ -24,12 +24,14 @@
 
 #define ACCEPT_BATCH 64
 #define SPLICE_CHUNK (1u << 20)
+#define COPY_CHUNK 16384 /* a read this full means bulk data: switch to splice */
 
 enum conn_state { CONN_CONNECTING, CONN_OPEN };
 
 /* One direction: bytes read from <src> wait in <pipe> until <dst> takes them. */
 struct tcp_flow {
-	struct slb_pipe pipe;
+	struct slb_pipe pipe; /* -1 fds until first needed */
+	bool spliced; /* bulk data seen: splice from now on */
 	bool src_eof;
 	bool dst_shut;
 	uint64_t bytes;
@@ -43,6 +45,7 @@ struct tcp_flow {
 struct tcp_ready {
 	bool readable;
 	bool writable;
+	bool peer_closed; /* the last event carried RDHUP/HUP: EOF is waiting */
 };
 
 struct tcp_conn {
@@ -248,45 +251,121 @@ static void conn_connect_failed(struct worker *w, struct tcp_conn *c)
 	conn_close(w, c);
 }
 
+/* The flow's pipe, taken from the pool the first time it is needed. */
+static int flow_pipe(struct tcp_flow *f)
+{
+	if (f->pipe.rfd >= 0)
+		return 0;
+	return pipe_pool_get(&f->pipe);
+}
+
 /*
- * Moves what can move from <src> through <f>'s pipe to <dst>. Returns 1 when
- * bytes moved, 0 when nothing could, -1 when the connection is broken.
+ * Copy mode: one recv() into the stack and one send(). Short exchanges (a
+ * request, a small response) cost less this way than splicing through a
+ * pipe; what the destination does not take at once is parked in the pipe,
+ * and a read that fills the whole buffer switches the flow to splice for
+ * good. Returns 1 on progress, 0 when the source is dry, -1 on error.
+ */
+static int flow_copy(struct tcp_flow *f, int src, struct tcp_ready *src_ready, int dst,
+		     struct tcp_ready *dst_ready)
+{
+	char buf[COPY_CHUNK];
+	ssize_t n = recv(src, buf, sizeof(buf), 0), m = 0;
+
+	if (n == 0) {
+		f->src_eof = true;
+		return 1;
+	}
+	if (n == -1) {
+		if (errno == EAGAIN) {
+			src_ready->readable = false;
+			return 0;
+		}
+		return errno == EINTR ? 0 : -1;
+	}
+	if (n == (ssize_t)sizeof(buf))
+		f->spliced = true;
+	else if (!src_ready->peer_closed)
+		/*
+		 * A short read emptied the socket, and edge-triggered epoll
+		 * reports every later arrival: no need for a recv that says
+		 * EAGAIN. Not when a FIN was already reported: it waits behind
+		 * the data and no new event will announce it.
+		 */
+		src_ready->readable = false;
+	if (dst_ready->writable) {
+		m = send(dst, buf, (size_t)n, MSG_NOSIGNAL);
+		if (m == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				return -1;
+			m = 0;
+		}
+	}
+	f->bytes += (uint64_t)m;
+	if (m < n) {
+		/* The pipe is empty here (copy mode reads only then) and holds 64 KiB. */
+		dst_ready->writable = false;
+		if (flow_pipe(f) == -1 || write(f->pipe.wfd, buf + m, (size_t)(n - m)) != n - m)
+			return -1;
+		f->pipe.len = (size_t)(n - m);
+	}
+	return 1;
+}
+
+/* Splice mode: socket -> pipe. Returns 1 on progress, 0 when nothing moved, -1 on error. */
+static int flow_splice_in(struct tcp_flow *f, int src, struct tcp_ready *src_ready)
+{
+	bool pipe_was_empty = f->pipe.len == 0;
+	ssize_t n;
+
+	if (flow_pipe(f) == -1)
+		return -1;
+	n = splice(src, NULL, f->pipe.wfd, NULL, SPLICE_CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n > 0) {
+		f->pipe.len += (size_t)n;
+		return 1;
+	}
+	if (n == 0) {
+		f->src_eof = true;
+		return 1;
+	}
+	if (errno == EAGAIN) {
+		/* Into an empty pipe, EAGAIN can only mean the socket is dry. */
+		if (pipe_was_empty)
+			src_ready->readable = false;
+		return 0;
+	}
+	return errno == EINTR ? 0 : -1;
+}
+
+/*
+ * Moves what can move from <src> to <dst>. Returns 1 when bytes moved, 0
+ * when nothing could, -1 when the connection is broken.
  */
 static int flow_pump(struct tcp_flow *f, int src, struct tcp_ready *src_ready, int dst,
-		     struct tcp_ready *dst_ready)
+		     struct tcp_ready *dst_ready, bool other_done)
 {
 	int moved = 0;
 
 	for (;;) {
-		bool progress = false;
-		ssize_t n;
+		int progress = 0;
 
 		if (!f->src_eof && src_ready->readable) {
-			bool pipe_was_empty = f->pipe.len == 0;
-
-			n = splice(src, NULL, f->pipe.wfd, NULL, SPLICE_CHUNK,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				f->pipe.len += (size_t)n;
-				progress = true;
-			} else if (n == 0) {
-				f->src_eof = true;
-				progress = true;
-			} else if (errno == EAGAIN) {
-				/* Into an empty pipe, EAGAIN can only mean the socket is dry. */
-				if (pipe_was_empty)
-					src_ready->readable = false;
-			} else if (errno != EINTR) {
+			if (f->spliced)
+				progress = flow_splice_in(f, src, src_ready);
+			else if (f->pipe.len == 0)
+				progress = flow_copy(f, src, src_ready, dst, dst_ready);
+			if (progress == -1)
 				return -1;
-			}
 		}
 		if (f->pipe.len > 0 && dst_ready->writable) {
-			n = splice(f->pipe.rfd, NULL, dst, NULL, f->pipe.len,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			ssize_t n = splice(f->pipe.rfd, NULL, dst, NULL, f->pipe.len,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
 			if (n > 0) {
 				f->pipe.len -= (size_t)n;
 				f->bytes += (uint64_t)n;
-				progress = true;
+				progress = 1;
 			} else if (errno == EAGAIN) {
 				dst_ready->writable = false;
 			} else if (errno != EINTR) {
@@ -298,8 +377,12 @@ static int flow_pump(struct tcp_flow *f, int src, struct tcp_ready *src_ready, i
 		moved = 1;
 	}
 	if (f->src_eof && f->pipe.len == 0 && !f->dst_shut) {
-		/* Pass the FIN on; the other direction keeps going (half-close). */
-		if (shutdown(dst, SHUT_WR) == -1 && errno != ENOTCONN)
+		/*
+		 * Pass the FIN on; the other direction keeps going (half-close).
+		 * When the other direction is done too, the close that follows
+		 * sends this FIN: both sides' data was read to EOF, so no reset.
+		 */
+		if (!other_done && shutdown(dst, SHUT_WR) == -1 && errno != ENOTCONN)
 			return -1;
 		f->dst_shut = true;
 	}
@@ -313,9 +396,11 @@ static bool flow_done(const struct tcp_flow *f)
 
 static void conn_pump(struct worker *w, struct tcp_conn *c)
 {
-	int up = flow_pump(&c->up, c->cfd, &c->client_ready, c->sfd, &c->server_ready);
+	int up = flow_pump(&c->up, c->cfd, &c->client_ready, c->sfd, &c->server_ready,
+			   c->down.dst_shut);
 	int down = up == -1 ? -1 :
-		   flow_pump(&c->down, c->sfd, &c->server_ready, c->cfd, &c->client_ready);
+		   flow_pump(&c->down, c->sfd, &c->server_ready, c->cfd, &c->client_ready,
+			     c->up.dst_shut);
 
 	if (up == -1 || down == -1 || (flow_done(&c->up) && flow_done(&c->down))) {
 		conn_close(w, c);
@@ -327,18 +412,18 @@ static void conn_pump(struct worker *w, struct tcp_conn *c)
 	}
 }
 
-static void conn_established(struct worker *w, struct tcp_conn *c)
+/* <events>: what epoll reported with the connect's completion. */
+static void conn_established(struct worker *w, struct tcp_conn *c, uint32_t events)
 {
 	struct slb_shm_server *s = conn_server(w, c);
 	struct slb_shm_listener *ls = listener_stats(c->l);
 
-	if (pipe_pool_get(&c->up.pipe) == -1 || pipe_pool_get(&c->down.pipe) == -1) {
-		slb_warn("listener %s: cannot create pipes: %m", c->l->conf->name);
-		conn_close(w, c);
-		return;
-	}
 	c->state = CONN_OPEN;
-	c->server_ready = (struct tcp_ready){ .readable = true, .writable = true };
+	/* A server that speaks first has already raised EPOLLIN in <events>. */
+	c->server_ready = (struct tcp_ready){
+		.readable = (events & (EPOLLIN | EPOLLRDHUP)) != 0,
+		.writable = true,
+	};
 	if (s)
 		atomic_fetch_add_explicit(&s->total, 1, memory_order_relaxed);
 	if (ls)
@@ -353,6 +438,8 @@ static void ready_update(struct tcp_ready *ready, uint32_t events)
 {
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		ready->readable = true;
+	if (events & (EPOLLRDHUP | EPOLLHUP))
+		ready->peer_closed = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		ready->writable = true;
 }
@@ -365,7 +452,7 @@ static void server_connect_event(struct worker *w, struct tcp_conn *c, uint32_t 
 		return;
 	}
 	if (events & EPOLLOUT)
-		conn_established(w, c);
+		conn_established(w, c, events);
 }
 
 void tcp_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events)
