@@ -412,27 +412,6 @@ static void conn_pump(struct worker *w, struct tcp_conn *c)
 	}
 }
 
-/* <events>: what epoll reported with the connect's completion. */
-static void conn_established(struct worker *w, struct tcp_conn *c, uint32_t events)
-{
-	struct slb_shm_server *s = conn_server(w, c);
-	struct slb_shm_listener *ls = listener_stats(c->l);
-
-	c->state = CONN_OPEN;
-	/* A server that speaks first has already raised EPOLLIN in <events>. */
-	c->server_ready = (struct tcp_ready){
-		.readable = (events & (EPOLLIN | EPOLLRDHUP)) != 0,
-		.writable = true,
-	};
-	if (s)
-		atomic_fetch_add_explicit(&s->total, 1, memory_order_relaxed);
-	if (ls)
-		atomic_fetch_add_explicit(&ls->total, 1, memory_order_relaxed);
-	c->deadline_ms = w->now_ms;
-	list_append(&c->l->open, c);
-	conn_pump(w, c);
-}
-
 /* Records what an epoll event says a socket can do now. */
 static void ready_update(struct tcp_ready *ready, uint32_t events)
 {
@@ -442,6 +421,25 @@ static void ready_update(struct tcp_ready *ready, uint32_t events)
 		ready->peer_closed = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		ready->writable = true;
+}
+
+/* <events>: what epoll reported with the connect's completion. */
+static void conn_established(struct worker *w, struct tcp_conn *c, uint32_t events)
+{
+	struct slb_shm_server *s = conn_server(w, c);
+	struct slb_shm_listener *ls = listener_stats(c->l);
+
+	c->state = CONN_OPEN;
+	/* A server that speaks (or closes) first has said so in <events> already. */
+	c->server_ready = (struct tcp_ready){ .writable = true };
+	ready_update(&c->server_ready, events);
+	if (s)
+		atomic_fetch_add_explicit(&s->total, 1, memory_order_relaxed);
+	if (ls)
+		atomic_fetch_add_explicit(&ls->total, 1, memory_order_relaxed);
+	c->deadline_ms = w->now_ms;
+	list_append(&c->l->open, c);
+	conn_pump(w, c);
 }
 
 static void server_connect_event(struct worker *w, struct tcp_conn *c, uint32_t events)
