@@ -480,9 +480,6 @@ static void reject_unbuilt_features(struct loader *ld)
 	char key[SLB_NAME_MAX + 8];
 	unsigned i, j;
 
-	if (c->failover.enabled)
-		report(ld, c->failover.line, NULL, "the VRRP election %s; remove the section to "
-		       "run standalone", later);
 	for (i = 0; i < c->nlisteners; i++) {
 		const struct slb_listener_conf *l = &c->listeners[i];
 
@@ -526,6 +523,20 @@ static void reject_unbuilt_features(struct loader *ld)
 	}
 }
 
+/* The election advertises the VIPs: VRRP for IPv4 needs at least one. */
+static void check_failover(struct loader *ld)
+{
+	const struct slb_config *c = ld->config;
+	unsigned i, nipv4 = 0;
+
+	if (!c->failover.enabled)
+		return;
+	for (i = 0; i < c->nvips; i++)
+		nipv4 += c->vips[i].address.family == AF_INET;
+	if (nipv4 == 0)
+		report(ld, c->failover.line, NULL, "needs at least one IPv4 [vip] to advertise");
+}
+
 static void check_config(struct loader *ld)
 {
 	struct slb_config *c = ld->config;
@@ -538,6 +549,7 @@ static void check_config(struct loader *ld)
 	for (i = 0; i < c->ngroups; i++)
 		check_group(ld, &c->groups[i]);
 	check_vips(ld);
+	check_failover(ld);
 	reject_unbuilt_features(ld);
 }
 

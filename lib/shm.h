@@ -23,7 +23,7 @@
 #include "config.h"
 
 #define SLB_SHM_MAGIC 0x736c62736d656d31ULL /* "slbsmem1" */
-#define SLB_SHM_LAYOUT_VERSION 1
+#define SLB_SHM_LAYOUT_VERSION 2
 
 enum slb_health { SLB_HEALTH_UP = 0, SLB_HEALTH_DOWN = 1 };
 
@@ -56,6 +56,35 @@ struct slb_shm_listener {
 	_Atomic uint64_t bytes_out;
 };
 
+enum slb_failover_state {
+	SLB_FAILOVER_INIT = 0,
+	SLB_FAILOVER_BACKUP,
+	SLB_FAILOVER_MASTER,
+	SLB_FAILOVER_FAULT,
+};
+
+#define SLB_FAILOVER_REASON_MAX 64
+#define SLB_FAILOVER_DROP_KINDS 16 /* >= SLB_VRRP_VERDICT_COUNT */
+
+/*
+ * The node's election state. slb-failover is the only writer (the master
+ * writes workers_alive); a respawned slb-failover resumes from it, which is
+ * how a crash of that daemon alone costs the node nothing.
+ */
+struct slb_shm_failover {
+	_Atomic uint32_t state; /* enum slb_failover_state */
+	_Atomic uint32_t priority; /* advertised now */
+	_Atomic uint32_t master_addr; /* IPv4 of the master heard or self, network order */
+	_Atomic uint64_t transitions;
+	_Atomic uint64_t since_ms; /* CLOCK_REALTIME of the last transition */
+	char reason[SLB_FAILOVER_REASON_MAX]; /* why the last transition (informational) */
+	_Atomic uint64_t adverts_sent;
+	_Atomic uint64_t adverts_received;
+	_Atomic uint64_t drops[SLB_FAILOVER_DROP_KINDS]; /* by enum slb_vrrp_verdict */
+	_Atomic uint64_t timer_late_max_us; /* worst lateness of an election timer */
+	_Atomic uint32_t workers_alive; /* written by the master */
+};
+
 struct slb_shm_header {
 	uint64_t magic;
 	uint32_t layout_version;
@@ -66,6 +95,7 @@ struct slb_shm_header {
 	uint32_t listener_capacity;
 	uint32_t servers_offset;
 	uint32_t listeners_offset;
+	struct slb_shm_failover failover;
 };
 
 struct slb_shm {

@@ -1,88 +1,234 @@
 /*
- * main.c - slb-failover. Without a [failover] section the node is
- * standalone: it holds every [vip] from start to stop. The VRRP election
- * (its own issue) replaces the "hold" below with a state machine.
+ * main.c - slb-failover.
  *
  *   slb-failover -g GENERATION -n CONFIG_NAME [-f]     (started by slb-master)
  *
- * SIGTERM: remove the VIPs and exit (the node stops serving).
- * SLB_MSG_DRAIN from the master: exit and leave the VIPs in place (a
- * reload hands them to the next slb-failover without a gap).
+ * Without a [failover] section the node is standalone and simply holds
+ * every [vip] while it runs. With one, it runs the election (election.c).
+ *
+ * SIGTERM, or the master gone: release the VIPs (a master first sends a
+ * priority-0 advert so the backup takes over at once) and exit.
+ * SLB_MSG_DRAIN from the master (a reload): exit and leave VIPs and state
+ * in place; the next slb-failover resumes from shared memory without a gap.
  */
 #include <errno.h>
-#include <poll.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "failover.h"
 #include "ipc.h"
 #include "log.h"
-#include "vip.h"
 
-static volatile sig_atomic_t failover_stop;
+static volatile sig_atomic_t failover_stop_asked;
 
 static void on_stop(int sig)
 {
 	(void)sig;
-	failover_stop = 1;
+	failover_stop_asked = 1;
 }
 
-static int vips_add_all(struct slb_vip_ctl *ctl, const struct slb_config *cf)
+enum wake { WAKE_TIMER, WAKE_STOP, WAKE_HANDOVER };
+
+/* Waits for the channel, the sockets or the next timer; says what to do. */
+static enum wake failover_wait(struct failover *f, int epfd, int timeout_ms)
 {
-	char text[SLB_CIDR_STRLEN];
-	int rc = 0;
+	struct epoll_event ev[8];
+	int n = epoll_wait(epfd, ev, 8, timeout_ms);
 
-	for (unsigned i = 0; i < cf->nvips; i++) {
-		if (slb_vip_add(ctl, &cf->vips[i]) == -1)
-			rc = -1;
-		else
-			slb_info("vip %s: holding %s on %s", cf->vips[i].name,
-				 slb_cidr_format(&cf->vips[i].address, text), cf->vips[i].interface);
-	}
-	return rc;
-}
+	f->now_ms = slb_now_ms();
+	if (failover_stop_asked)
+		return WAKE_STOP;
+	for (int i = 0; i < n; i++) {
+		int fd = ev[i].data.fd;
 
-static void vips_remove_all(struct slb_vip_ctl *ctl, const struct slb_config *cf)
-{
-	for (unsigned i = 0; i < cf->nvips; i++)
-		if (slb_vip_remove(ctl, &cf->vips[i]) == 0)
-			slb_info("vip %s: released", cf->vips[i].name);
-}
+		if (fd == SLB_FD_CHANNEL) {
+			struct slb_msg msg;
+			int r = slb_msg_recv(SLB_FD_CHANNEL, &msg);
 
-/* Waits for a stop signal or a master message; true = release the VIPs. */
-static bool failover_hold(void)
-{
-	struct pollfd pfd = { .fd = SLB_FD_CHANNEL, .events = POLLIN };
+			if (r == 1 && msg.hdr.type == SLB_MSG_DRAIN)
+				return WAKE_HANDOVER;
+			if (r == 0 || r == -1)
+				return WAKE_STOP; /* master gone: nobody serves behind the VIPs */
+		} else if (fd == f->recv_fd) {
+			struct slb_vrrp_advert a;
+			struct in_addr from;
+			int r;
 
-	while (!failover_stop) {
-		struct slb_msg msg;
-		int r;
-
-		if (poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			slb_err("poll: %m");
-			return true;
+			while ((r = vrrp_receive(f, &a, &from)) >= 0)
+				if (r == 1)
+					failover_on_advert(f, &a, from);
+		} else if (fd == f->link_fd) {
+			if (link_watch_read(f) == 1)
+				failover_on_link(f, f->link_up);
 		}
-		r = slb_msg_recv(SLB_FD_CHANNEL, &msg);
-		if (r == 1 && msg.hdr.type == SLB_MSG_DRAIN)
-			return false;
-		if (r == 0 || r == -1)
-			return true; /* master gone: nobody serves behind the VIPs */
 	}
-	return true;
+	return WAKE_TIMER;
+}
+
+/* This node's own IPv4 address on <ifname>: the first that is not a VIP. */
+static int find_self(struct failover *f)
+{
+	struct ifaddrs *ifa, *i;
+
+	if (getifaddrs(&ifa) == -1)
+		return -1;
+	for (i = ifa; i; i = i->ifa_next) {
+		bool vip = false;
+		struct in_addr a;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+		    strcmp(i->ifa_name, f->fc->interface) != 0)
+			continue;
+		a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		for (unsigned v = 0; v < f->config->nvips; v++)
+			vip |= f->config->vips[v].address.family == AF_INET &&
+			       f->config->vips[v].address.addr.in4.s_addr == a.s_addr;
+		if (!vip) {
+			f->self = a;
+			freeifaddrs(ifa);
+			return 0;
+		}
+	}
+	freeifaddrs(ifa);
+	errno = EADDRNOTAVAIL;
+	return -1;
+}
+
+static int read_key(struct failover *f)
+{
+	ssize_t n;
+	int fd;
+
+	if (!f->fc->auth_key_file[0])
+		return 0;
+	fd = open(f->fc->auth_key_file, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		slb_err("failover: auth_key_file %s: %m", f->fc->auth_key_file);
+		return -1;
+	}
+	n = read(fd, f->key_bytes, sizeof(f->key_bytes));
+	close(fd);
+	/* A trailing newline from `echo secret > file` is not part of the key. */
+	while (n > 0 && (f->key_bytes[n - 1] == '\n' || f->key_bytes[n - 1] == '\r'))
+		n--;
+	if (n <= 0) {
+		slb_err("failover: auth_key_file %s is empty or unreadable", f->fc->auth_key_file);
+		return -1;
+	}
+	f->key.bytes = f->key_bytes;
+	f->key.len = (size_t)n;
+	return 0;
+}
+
+/* Timers that fire late make failovers slow: ask for real time, and no paging. */
+static void failover_realtime(void)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+
+	if (sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &sp) == -1)
+		slb_warn("failover: no real-time scheduling: %m");
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) == -1)
+		slb_warn("failover: cannot lock memory: %m");
+}
+
+static int failover_setup(struct failover *f, int epfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	f->ifindex = (int)if_nametoindex(f->fc->interface);
+	if (f->ifindex == 0) {
+		slb_err("failover: interface %s: %m", f->fc->interface);
+		return -1;
+	}
+	if (find_self(f) == -1) {
+		slb_err("failover: %s has no IPv4 address of its own: %m", f->fc->interface);
+		return -1;
+	}
+	if (read_key(f) == -1 || vrrp_socket_open(f) == -1 || garp_open(f) == -1 ||
+	    link_watch_open(f) == -1)
+		return -1;
+	ev.data.fd = f->recv_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, f->recv_fd, &ev) == -1)
+		return -1;
+	ev.data.fd = f->link_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, f->link_fd, &ev) == -1)
+		return -1;
+	f->link_up = link_is_up(f->ifindex);
+	f->base_priority = failover_base_priority(f->fc, f->config->node.zone);
+	failover_realtime();
+	return 0;
+}
+
+static int run_election(struct failover *f, int epfd, uint32_t generation)
+{
+	bool resume = atomic_load(&f->shared->state) == SLB_FAILOVER_MASTER;
+
+	if (failover_setup(f, epfd) == -1)
+		return 1;
+	f->now_ms = slb_now_ms();
+	failover_start(f, resume);
+	if (slb_msg_send_ready(SLB_FD_CHANNEL, generation) == -1)
+		return 1;
+	for (;;) {
+		uint64_t due = failover_next_due(f);
+		enum wake w = failover_wait(f, epfd, due > f->now_ms ? (int)(due - f->now_ms) : 0);
+
+		if (w == WAKE_STOP) {
+			failover_stop(f);
+			return 0;
+		}
+		if (w == WAKE_HANDOVER)
+			return 0;
+		failover_on_timers(f);
+	}
+}
+
+/* No [failover]: hold every VIP until stopped. */
+static int run_standalone(struct failover *f, int epfd, uint32_t generation)
+{
+	f->now_ms = slb_now_ms();
+	for (unsigned i = 0; i < f->config->nvips; i++)
+		if (slb_vip_add(f->vips, &f->config->vips[i]) == -1)
+			return 1;
+	if (f->config->nvips)
+		slb_info("standalone: holding %u vips", f->config->nvips);
+	atomic_store(&f->shared->state, SLB_FAILOVER_MASTER);
+	snprintf(f->shared->reason, sizeof(f->shared->reason), "standalone");
+	if (slb_msg_send_ready(SLB_FD_CHANNEL, generation) == -1)
+		return 1;
+	for (;;) {
+		enum wake w = failover_wait(f, epfd, -1);
+
+		if (w == WAKE_HANDOVER)
+			return 0;
+		if (w == WAKE_STOP) {
+			for (unsigned i = 0; i < f->config->nvips; i++)
+				slb_vip_remove(f->vips, &f->config->vips[i]);
+			atomic_store(&f->shared->state, SLB_FAILOVER_INIT);
+			return 0;
+		}
+	}
 }
 
 int main(int argc, char **argv)
 {
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = SLB_FD_CHANNEL };
 	struct sigaction sa = { .sa_handler = on_stop };
 	const char *config_name = "slb.ini";
+	struct failover f = { .recv_fd = -1, .send_fd = -1, .garp_fd = -1, .link_fd = -1 };
 	struct slb_config *cf;
-	struct slb_vip_ctl *ctl;
+	struct slb_shm shm;
 	uint32_t generation = 0;
-	bool release;
-	int opt;
+	int opt, epfd, rc;
 
 	while ((opt = getopt(argc, argv, "g:n:f")) != -1) {
 		switch (opt) {
@@ -100,19 +246,20 @@ int main(int argc, char **argv)
 	slb_log_configure("slb-failover", &cf->global);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	ctl = slb_vip_open();
-	if (!ctl)
+	if (slb_shm_attach_fd(&shm, SLB_FD_SHM) == -1)
 		return 1;
-	if (vips_add_all(ctl, cf) == -1) {
-		vips_remove_all(ctl, cf);
+	f.config = cf;
+	f.fc = &cf->failover;
+	f.shm = &shm;
+	f.shared = &shm.hdr->failover;
+	f.vips = slb_vip_open();
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!f.vips || epfd == -1 || epoll_ctl(epfd, EPOLL_CTL_ADD, SLB_FD_CHANNEL, &ev) == -1)
 		return 1;
-	}
-	if (slb_msg_send_ready(SLB_FD_CHANNEL, generation) == -1)
-		return 1;
-	release = failover_hold();
-	if (release)
-		vips_remove_all(ctl, cf);
-	slb_vip_close(ctl);
+	rc = cf->failover.enabled ? run_election(&f, epfd, generation)
+				  : run_standalone(&f, epfd, generation);
+	slb_vip_close(f.vips);
 	slb_config_free(cf);
-	return 0;
+	slb_shm_detach(&shm);
+	return rc;
 }

@@ -215,6 +215,20 @@ static void child_close_channel(struct master *m, struct master_child *c)
 	c->channel = -1;
 }
 
+/* What slb-failover reads to give up the VIPs when no worker serves. */
+static void publish_workers_alive(struct master *m)
+{
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < MASTER_MAX_CHILDREN; i++) {
+		const struct master_child *c = &m->children[i];
+
+		if (c->used && c->kind == MASTER_WORKER && c->pid && c->ready && !c->drain_sent)
+			n++;
+	}
+	atomic_store(&m->shm.hdr->failover.workers_alive, n);
+}
+
 static bool generation_ready(const struct master *m)
 {
 	for (unsigned i = 0; i < MASTER_MAX_CHILDREN; i++) {
@@ -267,6 +281,7 @@ void master_child_channel(struct master *m, struct master_child *c)
 	while ((r = slb_msg_recv(c->channel, &msg)) == 1) {
 		if (msg.hdr.type == SLB_MSG_READY && !c->ready) {
 			c->ready = true;
+			publish_workers_alive(m);
 			if (c->kind == MASTER_WORKER && !c->retired && generation_ready(m))
 				drain_retired_workers(m);
 		}
@@ -303,6 +318,7 @@ void master_child_exited(struct master *m, pid_t pid, int status)
 			continue;
 		child_close_channel(m, c);
 		c->pid = 0;
+		publish_workers_alive(m);
 		describe_status(status, how, sizeof(how));
 		if (c->retired || m->stopping) {
 			slb_debug("%s %u (generation %u, pid %d) %s", kind_program(c->kind), c->index,

@@ -32,9 +32,24 @@ static bool vip_listed(const struct slb_vip_conf *vip, const struct slb_config *
 	return false;
 }
 
-static bool vips_changed(const struct slb_config *a, const struct slb_config *b)
+/* slb-failover is restarted (handing over its state) only when its part changed. */
+static bool failover_changed(const struct slb_config *a, const struct slb_config *b)
 {
-	if (a->nvips != b->nvips)
+	const struct slb_failover_conf *fa = &a->failover, *fb = &b->failover;
+
+	if (a->nvips != b->nvips || fa->enabled != fb->enabled || fa->vrid != fb->vrid ||
+	    fa->priority != fb->priority || fa->advert_interval_ms != fb->advert_interval_ms ||
+	    fa->npeers != fb->npeers || fa->preempt != fb->preempt ||
+	    fa->preempt_delay_ms != fb->preempt_delay_ms || fa->track_weight != fb->track_weight ||
+	    strcmp(fa->interface, fb->interface) != 0 ||
+	    strcmp(fa->auth_key_file, fb->auth_key_file) != 0 ||
+	    memcmp(fa->peers, fb->peers, sizeof(fa->peers)) != 0 ||
+	    a->node.zone != b->node.zone)
+		return true;
+	/* track_group is an index: compare what it names. */
+	if ((fa->track_group < 0) != (fb->track_group < 0) ||
+	    (fa->track_group >= 0 &&
+	     strcmp(a->groups[fa->track_group].name, b->groups[fb->track_group].name) != 0))
 		return true;
 	for (unsigned i = 0; i < a->nvips; i++)
 		if (!vip_listed(&a->vips[i], b))
@@ -100,7 +115,7 @@ static struct slb_config *reload_validate(struct master *m, int *fd_out)
 void master_reload(struct master *m)
 {
 	struct slb_config *next, *old = m->config;
-	bool new_vips;
+	bool restart_failover;
 	int *fds;
 	int fd;
 
@@ -117,8 +132,8 @@ void master_reload(struct master *m)
 		goto keep_next;
 	}
 
-	new_vips = vips_changed(old, next);
-	if (new_vips)
+	restart_failover = failover_changed(old, next);
+	if (restart_failover)
 		remove_dropped_vips(old, next);
 	for (unsigned i = 0; i < MASTER_MAX_CHILDREN; i++) {
 		struct master_child *c = &m->children[i];
@@ -131,7 +146,7 @@ void master_reload(struct master *m)
 			master_child_retire(m, c, false);
 			if (c->pid)
 				kill(c->pid, SIGTERM);
-		} else if (new_vips) {
+		} else if (restart_failover) {
 			master_child_retire(m, c, true); /* exits, leaving the VIPs in place */
 		}
 	}
@@ -143,7 +158,7 @@ void master_reload(struct master *m)
 	m->config = next;
 	m->config_fd = fd;
 	m->generation++;
-	if (master_start_generation(m, new_vips) == -1)
+	if (master_start_generation(m, restart_failover) == -1)
 		slb_err("reload: could not start every process of generation %u", m->generation);
 	slb_info("reloaded %s (generation %u)", m->config_path, m->generation);
 	return;

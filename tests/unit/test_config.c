@@ -354,6 +354,40 @@ static void test_valid_files(void **state)
 	}
 }
 
+/* [failover] with every key, as CONFIG.md writes it. */
+static void test_failover_section(void **state)
+{
+	char *errors = NULL;
+	struct slb_config *c;
+
+	(void)state;
+	c = load_text("[failover]                  ; a comment after the header\n"
+		      "interface = eth1\nvrid = 51\npriority = 150\nadvert_interval = 100ms\n"
+		      "peers = 198.18.0.4, 198.18.0.5\npreempt = no\npreempt_delay = 2s\n"
+		      "auth_key_file = /etc/slb/failover.key\nsync = no\nsync_port = 7802\n"
+		      "track_group = web\ntrack_weight = 60\n"
+		      "[vip web]\naddress = 198.18.0.100/24\ninterface = eth1\n"
+		      "[group web]\nserver.a = 198.18.0.11:80\n", &errors);
+	if (!c)
+		fail_msg("rejected:\n%s", errors);
+	assert_true(c->failover.enabled);
+	assert_string_equal(c->failover.interface, "eth1");
+	assert_int_equal(c->failover.vrid, 51);
+	assert_int_equal(c->failover.priority, 150);
+	assert_int_equal(c->failover.advert_interval_ms, 100);
+	assert_int_equal(c->failover.npeers, 2);
+	assert_addr(&c->failover.peers[1], "198.18.0.5:0");
+	assert_false(c->failover.preempt);
+	assert_int_equal(c->failover.preempt_delay_ms, 2000);
+	assert_string_equal(c->failover.auth_key_file, "/etc/slb/failover.key");
+	assert_false(c->failover.sync);
+	assert_int_equal(c->failover.sync_port, 7802);
+	assert_int_equal(c->failover.track_group, 0);
+	assert_int_equal(c->failover.track_weight, 60);
+	slb_config_free(c);
+	free(errors);
+}
+
 /* A fixture with every value away from its default. */
 static void test_full_file(void **state)
 {
@@ -545,23 +579,19 @@ static const struct bad_case bad_cases[] = {
 	{ "[global main]\n", "slb.ini:1: [global main]: [global] takes no name\n" },
 	/* features not built yet */
 	{ "[failover]                  ; absent = standalone: this node simply holds its VIPs\n"
-	  "interface = eth0\nvrid = 51                   ; 1..255, the same on every node\n",
-	  "slb.ini:1: [failover]: the VRRP election is not supported by this version yet; remove "
-	  "the section to run standalone\n" },
-	{ "[failover]\ninterface = eth0\nvrid = 51\npeers = 10.0.0.1, 10.0.0.300\n",
-	  "slb.ini:1: [failover]: the VRRP election is not supported by this version yet; remove "
-	  "the section to run standalone\n"
+	  "interface = eth0\npriority = 255            ; 1..254\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n",
+	  "slb.ini:1: [failover] vrid: missing\n"
+	  "slb.ini:3: [failover] priority: '255' is out of range (1..254)\n" },
+	{ "[failover]\ninterface = eth0\nvrid = 51\npeers = 10.0.0.1, 10.0.0.300\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n",
 	  "slb.ini:4: [failover] peers: '10.0.0.300' is not an IPv4 address\n" },
-	{ "[failover]\npeers = 10.0.0.1,,10.0.0.2\ntrack_group = web\nvrid = 256\n",
+	{ "[failover]\npeers = 10.0.0.1,,10.0.0.2\ntrack_group = web\nvrid = 256\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n",
 	  "slb.ini:1: [failover] interface: missing\n"
-	  "slb.ini:1: [failover]: the VRRP election is not supported by this version yet; remove "
-	  "the section to run standalone\n"
 	  "slb.ini:2: [failover] peers: empty item in the list '10.0.0.1,,10.0.0.2'\n"
 	  "slb.ini:3: [failover] track_group: no [group web]\n"
 	  "slb.ini:4: [failover] vrid: '256' is out of range (1..255)\n" },
-	{ "[failover]\ninterface = eth0\nvrid = 1\npeers = 10.0.0.1:7801\n",
-	  "slb.ini:1: [failover]: the VRRP election is not supported by this version yet; remove "
-	  "the section to run standalone\n"
+	{ "[failover]\ninterface = eth0\nvrid = 1\n[vip v6]\naddress = 2001:db8::1/64\ninterface = eth0\n",
+	  "slb.ini:1: [failover]: needs at least one IPv4 [vip] to advertise\n" },
+	{ "[failover]\ninterface = eth0\nvrid = 1\npeers = 10.0.0.1:7801\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n",
 	  "slb.ini:4: [failover] peers: '10.0.0.1:7801' is not an IPv4 address\n" },
 	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\n" G,
 	  "slb.ini:2: [listener web80] protocol: 'http' is not supported by this version yet\n" },
@@ -856,6 +886,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_files),
 		cmocka_unit_test(test_full_file),
+		cmocka_unit_test(test_failover_section),
 		cmocka_unit_test(test_shipped_file),
 		cmocka_unit_test(test_invalid_files),
 		cmocka_unit_test(test_invalid_bytes),
