@@ -92,7 +92,7 @@ int slb_vip_add(struct slb_vip_ctl *ctl, const struct slb_vip_conf *vip)
 	return 0;
 }
 
-int slb_vip_remove(struct slb_vip_ctl *ctl, const struct slb_vip_conf *vip)
+int slb_vip_remove(struct slb_vip_ctl *ctl, const struct slb_vip_conf *vip, bool *was_present)
 {
 	struct rtnl_addr *addr = vip_to_addr(vip);
 	int err;
@@ -101,6 +101,8 @@ int slb_vip_remove(struct slb_vip_ctl *ctl, const struct slb_vip_conf *vip)
 		return -1;
 	err = rtnl_addr_delete(ctl->sock, addr, 0);
 	rtnl_addr_put(addr);
+	if (was_present)
+		*was_present = err >= 0;
 	if (err < 0 && err != -NLE_NOADDR && err != -NLE_OBJ_NOTFOUND) {
 		slb_err("vip %s: cannot remove address from %s: %s", vip->name, vip->interface,
 			nl_geterror(err));

@@ -15,7 +15,10 @@ void slb_vip_close(struct slb_vip_ctl *ctl);
 /* Adds <vip>; an address already present counts as success. Returns 0 or -1 (logged). */
 int slb_vip_add(struct slb_vip_ctl *ctl, const struct slb_vip_conf *vip);
 
-/* Removes <vip>; an address already absent counts as success. Returns 0 or -1 (logged). */
-int slb_vip_remove(struct slb_vip_ctl *ctl, const struct slb_vip_conf *vip);
+/*
+ * Removes <vip>; an address already absent counts as success. Returns 0 or
+ * -1 (logged); <was_present> (may be NULL) says whether it was there.
+ */
+int slb_vip_remove(struct slb_vip_ctl *ctl, const struct slb_vip_conf *vip, bool *was_present);
 
 #endif

@@ -58,16 +58,14 @@ static void set_state(struct failover *f, enum slb_failover_state state, const c
 
 static void vips_take(struct failover *f)
 {
-	for (unsigned i = 0; i < f->config->nvips; i++)
-		slb_vip_add(f->vips, &f->config->vips[i]);
+	failover_vips_add(f);
 	f->garp_left = FAILOVER_GARP_REPEATS;
 	f->garp_due_ms = f->now_ms;
 }
 
 static void vips_release(struct failover *f)
 {
-	for (unsigned i = 0; i < f->config->nvips; i++)
-		slb_vip_remove(f->vips, &f->config->vips[i]);
+	failover_vips_remove(f);
 	f->garp_left = 0;
 }
 
@@ -176,8 +174,7 @@ void failover_start(struct failover *f, bool resume_master)
 		f->state = SLB_FAILOVER_MASTER;
 		atomic_store(&f->shared->master_addr, f->self.s_addr);
 		slb_info("vrid %u: resuming as MASTER after a restart of slb-failover", f->fc->vrid);
-		for (unsigned i = 0; i < f->config->nvips; i++)
-			slb_vip_add(f->vips, &f->config->vips[i]);
+		failover_vips_add(f);
 		advert_now(f);
 		return;
 	}

@@ -58,6 +58,10 @@ struct failover {
 	bool link_up;
 };
 
+/* vips.c: every [vip] on (0, or -1 if one failed) or off, logged */
+int failover_vips_add(struct failover *f);
+void failover_vips_remove(struct failover *f);
+
 /* election.c: the state machine */
 uint8_t failover_base_priority(const struct slb_failover_conf *fc, enum slb_zone zone);
 void failover_start(struct failover *f, bool resume_master);

@@ -196,11 +196,10 @@ static int run_election(struct failover *f, int epfd, uint32_t generation)
 static int run_standalone(struct failover *f, int epfd, uint32_t generation)
 {
 	f->now_ms = slb_now_ms();
-	for (unsigned i = 0; i < f->config->nvips; i++)
-		if (slb_vip_add(f->vips, &f->config->vips[i]) == -1)
-			return 1;
-	if (f->config->nvips)
-		slb_info("standalone: holding %u vips", f->config->nvips);
+	if (failover_vips_add(f) == -1) {
+		failover_vips_remove(f);
+		return 1;
+	}
 	atomic_store(&f->shared->state, SLB_FAILOVER_MASTER);
 	snprintf(f->shared->reason, sizeof(f->shared->reason), "standalone");
 	if (slb_msg_send_ready(SLB_FD_CHANNEL, generation) == -1)
@@ -211,8 +210,7 @@ static int run_standalone(struct failover *f, int epfd, uint32_t generation)
 		if (w == WAKE_HANDOVER)
 			return 0;
 		if (w == WAKE_STOP) {
-			for (unsigned i = 0; i < f->config->nvips; i++)
-				slb_vip_remove(f->vips, &f->config->vips[i]);
+			failover_vips_remove(f);
 			atomic_store(&f->shared->state, SLB_FAILOVER_INIT);
 			return 0;
 		}

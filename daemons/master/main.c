@@ -195,7 +195,7 @@ static void master_release_vips(const struct slb_config *config)
 	if (!ctl)
 		return;
 	for (unsigned i = 0; i < config->nvips; i++)
-		slb_vip_remove(ctl, &config->vips[i]);
+		slb_vip_remove(ctl, &config->vips[i], NULL);
 	slb_vip_close(ctl);
 }
 

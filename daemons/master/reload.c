@@ -67,7 +67,7 @@ static void remove_dropped_vips(const struct slb_config *old, const struct slb_c
 			continue;
 		if (!ctl)
 			ctl = slb_vip_open();
-		if (ctl && slb_vip_remove(ctl, &old->vips[i]) == 0)
+		if (ctl && slb_vip_remove(ctl, &old->vips[i], NULL) == 0)
 			slb_info("vip %s: removed from the configuration, released", old->vips[i].name);
 	}
 	slb_vip_close(ctl);
