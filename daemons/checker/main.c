@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "checker.h"
+#include "child.h"
 #include "clock.h"
 #include "ipc.h"
 #include "log.h"
@@ -198,43 +199,26 @@ int main(int argc, char **argv)
 {
 	struct checker ck = { .epfd = -1 };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	struct sigaction sa = { .sa_handler = on_stop };
-	const char *config_name = "slb.ini";
-	uint32_t generation = 0;
-	int opt;
+	struct slb_child child = { 0 };
+	int rc = slb_child_start(&child, "slb-checker", argc, argv, on_stop);
 
-	while ((opt = getopt(argc, argv, "g:n:f")) != -1) {
-		switch (opt) {
-		case 'g': generation = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'n': config_name = optarg; break;
-		case 'f': slb_log_force_stderr(true); break;
-		default:
-			fprintf(stderr, "usage: slb-checker -g GENERATION -n CONFIG_NAME [-f]\n");
-			return 2;
-		}
-	}
-	ck.config = slb_config_load_fd(SLB_FD_CONFIG, config_name, stderr);
-	if (!ck.config)
-		return 1;
-	slb_log_configure("slb-checker", &ck.config->global);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	if (slb_shm_attach_fd(&ck.shm, SLB_FD_SHM) == -1)
-		return 1;
+	if (rc)
+		return rc;
+	ck.config = child.config;
+	ck.shm = child.shm;
 	ck.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ck.epfd == -1 || epoll_ctl(ck.epfd, EPOLL_CTL_ADD, SLB_FD_CHANNEL, &ev) == -1 ||
 	    checker_setup(&ck, slb_now_ms()) == -1)
 		return 1;
 	if (slb_drop_privileges(ck.config->global.user) == -1)
 		return 1;
-	if (slb_msg_send_ready(SLB_FD_CHANNEL, generation) == -1)
+	if (slb_msg_send_ready(SLB_FD_CHANNEL, child.generation) == -1)
 		return 1;
-	slb_debug("checker (generation %u) probing %u servers", generation, ck.ntargets);
+	slb_debug("checker (generation %u) probing %u servers", child.generation, ck.ntargets);
 	checker_loop(&ck);
 	for (unsigned i = 0; i < ck.ntargets; i++)
 		tcp_check_abort(&ck.targets[i]);
 	free(ck.targets);
-	slb_config_free(ck.config);
-	slb_shm_detach(&ck.shm);
+	slb_child_finish(&child);
 	return 0;
 }

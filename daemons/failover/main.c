@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "clock.h"
 #include "failover.h"
 #include "ipc.h"
@@ -220,44 +221,23 @@ static int run_standalone(struct failover *f, int epfd, uint32_t generation)
 int main(int argc, char **argv)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = SLB_FD_CHANNEL };
-	struct sigaction sa = { .sa_handler = on_stop };
-	const char *config_name = "slb.ini";
 	struct failover f = { .recv_fd = -1, .send_fd = -1, .garp_fd = -1, .link_fd = -1 };
-	struct slb_config *cf;
-	struct slb_shm shm;
-	uint32_t generation = 0;
-	int opt, epfd, rc;
+	struct slb_child child = { 0 };
+	int epfd, rc = slb_child_start(&child, "slb-failover", argc, argv, on_stop);
 
-	while ((opt = getopt(argc, argv, "g:n:f")) != -1) {
-		switch (opt) {
-		case 'g': generation = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'n': config_name = optarg; break;
-		case 'f': slb_log_force_stderr(true); break;
-		default:
-			fprintf(stderr, "usage: slb-failover -g GENERATION -n CONFIG_NAME [-f]\n");
-			return 2;
-		}
-	}
-	cf = slb_config_load_fd(SLB_FD_CONFIG, config_name, stderr);
-	if (!cf)
-		return 1;
-	slb_log_configure("slb-failover", &cf->global);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	if (slb_shm_attach_fd(&shm, SLB_FD_SHM) == -1)
-		return 1;
-	f.config = cf;
-	f.fc = &cf->failover;
-	f.shm = &shm;
-	f.shared = &shm.hdr->failover;
+	if (rc)
+		return rc;
+	f.config = child.config;
+	f.fc = &child.config->failover;
+	f.shm = &child.shm;
+	f.shared = &child.shm.hdr->failover;
 	f.vips = slb_vip_open();
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!f.vips || epfd == -1 || epoll_ctl(epfd, EPOLL_CTL_ADD, SLB_FD_CHANNEL, &ev) == -1)
 		return 1;
-	rc = cf->failover.enabled ? run_election(&f, epfd, generation)
-				  : run_standalone(&f, epfd, generation);
+	rc = f.fc->enabled ? run_election(&f, epfd, child.generation)
+			   : run_standalone(&f, epfd, child.generation);
 	slb_vip_close(f.vips);
-	slb_config_free(cf);
-	slb_shm_detach(&shm);
+	slb_child_finish(&child);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "clock.h"
 #include "ipc.h"
 #include "log.h"
@@ -142,41 +143,19 @@ static void worker_loop(struct worker *w)
 	}
 }
 
-static void usage(void)
-{
-	fprintf(stderr, "usage: slb-worker -g GENERATION -i INDEX -n CONFIG_NAME [-f]\n"
-			"(started by slb-master, not by hand)\n");
-	exit(2);
-}
-
 int main(int argc, char **argv)
 {
 	struct worker w = { .epfd = -1 };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &channel_tag };
-	struct sigaction sa = { .sa_handler = on_stop };
-	const char *config_name = "slb.ini";
-	char ident[32];
-	int opt;
+	struct slb_child child = { 0 };
+	int rc = slb_child_start(&child, "slb-worker", argc, argv, on_stop);
 
-	while ((opt = getopt(argc, argv, "g:i:n:f")) != -1) {
-		switch (opt) {
-		case 'g': w.generation = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'i': w.index = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'n': config_name = optarg; break;
-		case 'f': slb_log_force_stderr(true); break;
-		default: usage();
-		}
-	}
-	snprintf(ident, sizeof(ident), "slb-worker");
-	w.config = slb_config_load_fd(SLB_FD_CONFIG, config_name, stderr);
-	if (!w.config)
-		return 1;
-	slb_log_configure(ident, &w.config->global);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (slb_shm_attach_fd(&w.shm, SLB_FD_SHM) == -1)
-		return 1;
+	if (rc)
+		return rc;
+	w.config = child.config;
+	w.shm = child.shm;
+	w.index = child.index;
+	w.generation = child.generation;
 	w.epfd = epoll_create1(EPOLL_CLOEXEC);
 	w.now_ms = slb_now_ms();
 	if (w.epfd == -1 || epoll_ctl(w.epfd, EPOLL_CTL_ADD, SLB_FD_CHANNEL, &ev) == -1 ||
@@ -195,7 +174,6 @@ int main(int argc, char **argv)
 	}
 	tcp_proxy_reap(&w);
 	free(w.listeners);
-	slb_config_free(w.config);
-	slb_shm_detach(&w.shm);
+	slb_child_finish(&child);
 	return 0;
 }
