@@ -20,6 +20,7 @@ struct checker_target {
 	int fd; /* probe in flight, or -1 */
 	uint64_t next_ms; /* when the next probe starts */
 	uint64_t started_ms;
+	uint64_t started_us; /* for the latency, finer than the schedule */
 	uint64_t deadline_ms;
 	int last_errno; /* why the last probe failed, for the transition log */
 };

@@ -38,14 +38,6 @@ struct checker {
 	struct checker_target *targets;
 };
 
-static uint64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Builds the target list; servers of check = none groups are marked up. */
 static int checker_setup(struct checker *ck, uint64_t now)
 {
@@ -101,8 +93,8 @@ static void checker_verdict(struct checker *ck, struct checker_target *t, bool o
 		t->next_ms = now + 1;
 	if (atomic_load(&s->serial) != t->serial)
 		return; /* the slot now belongs to another server: a newer checker owns it */
-	atomic_store(&s->last_check_ms, realtime_ms());
-	atomic_store(&s->check_latency_us, (uint32_t)((now - t->started_ms) * 1000u));
+	atomic_store(&s->last_check_ms, slb_realtime_ms());
+	atomic_store(&s->check_latency_us, (uint32_t)(slb_now_us() - t->started_us));
 	health = atomic_load(&s->health);
 	if (ok == (health == SLB_HEALTH_UP)) {
 		atomic_store(&s->check_streak, 0);

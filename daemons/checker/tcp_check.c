@@ -3,6 +3,7 @@
  * TCP connection within check_timeout.
  */
 #include "checker.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <string.h>
@@ -14,6 +15,7 @@ int tcp_check_start(struct checker_target *t, uint64_t now_ms)
 	int fd = socket(t->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	t->started_ms = now_ms;
+	t->started_us = slb_now_us();
 	t->deadline_ms = now_ms + t->group->check_timeout_ms;
 	if (fd == -1) {
 		t->last_errno = errno;

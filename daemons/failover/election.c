@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "failover.h"
 #include "log.h"
 
@@ -36,14 +37,6 @@ uint8_t failover_base_priority(const struct slb_failover_conf *fc, enum slb_zone
 	return (uint8_t)(zone == SLB_ZONE_PRIMARY ? 128 + scaled : 1 + scaled);
 }
 
-static uint64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void set_state(struct failover *f, enum slb_failover_state state, const char *reason)
 {
 	enum slb_failover_state old = f->state;
@@ -51,7 +44,7 @@ static void set_state(struct failover *f, enum slb_failover_state state, const c
 	f->state = state;
 	atomic_store(&f->shared->state, state);
 	atomic_fetch_add(&f->shared->transitions, 1);
-	atomic_store(&f->shared->since_ms, realtime_ms());
+	atomic_store(&f->shared->since_ms, slb_realtime_ms());
 	snprintf(f->shared->reason, sizeof(f->shared->reason), "%s", reason);
 	slb_info("vrid %u: %s -> %s (%s)", f->fc->vrid, state_name(old), state_name(state), reason);
 }

@@ -202,6 +202,8 @@ static int run_standalone(struct failover *f, int epfd, uint32_t generation)
 		return 1;
 	}
 	atomic_store(&f->shared->state, SLB_FAILOVER_MASTER);
+	atomic_fetch_add(&f->shared->transitions, 1);
+	atomic_store(&f->shared->since_ms, slb_realtime_ms());
 	snprintf(f->shared->reason, sizeof(f->shared->reason), "standalone");
 	if (slb_msg_send_ready(SLB_FD_CHANNEL, generation) == -1)
 		return 1;

@@ -15,6 +15,10 @@
 #include "shm.h"
 
 #define MASTER_MAX_CHILDREN 512
+/* epoll tags: child i is i, the control socket this, its connections above */
+#define MASTER_CONTROL_TAG_BASE (UINT64_C(1) << 32)
+
+struct master_control;
 
 enum master_child_kind { MASTER_WORKER, MASTER_CHECKER, MASTER_FAILOVER };
 
@@ -47,6 +51,7 @@ struct master {
 	int sigfd;
 	char exec_dir[PATH_MAX];
 	bool stopping;
+	struct master_control *control; /* control.c */
 };
 
 /* config snapshot (main.c) */
@@ -74,6 +79,11 @@ void master_listeners_close(const int *fds, unsigned n, const int *keep, unsigne
 
 /* reload.c */
 void master_reload(struct master *m);
+
+/* control.c: the slbctl socket (0 or -1 logged), its epoll events, its removal */
+int master_control_open(struct master *m);
+void master_control_event(struct master *m, uint64_t tag, uint32_t events);
+void master_control_close(struct master *m);
 
 /* daemonize.c */
 int master_daemonize(int *ready_fd);

@@ -1,0 +1,22 @@
+/*
+ * control.h - the control socket's commands (control_cmds.c), called by the
+ * connection handling in control.c.
+ */
+#ifndef SLB_MASTER_CONTROL_H
+#define SLB_MASTER_CONTROL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ctl.h"
+#include "master.h"
+
+/*
+ * Runs <req> and writes its answer body (text or JSON, as req->json says)
+ * to <out>. Returns 0, or -1 with a one-line reason in <err> of <errlen>
+ * bytes, in which case nothing was changed and <out> is discarded.
+ */
+int control_run(struct master *m, const struct slb_ctl_request *req, FILE *out, char *err,
+		size_t errlen);
+
+#endif
