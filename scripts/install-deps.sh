@@ -7,7 +7,7 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libnl-3-dev libnl-route-3-dev libmnl-dev libssl-dev libiniparser-dev zlib1g-dev
 	libcmocka-dev bats
-	iproute2 socat curl jq procps util-linux
+	iproute2 socat curl jq procps util-linux tcpdump
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -108,11 +108,19 @@ static void become_backup(struct failover *f, const char *reason)
 	f->backup_since_ms = f->now_ms;
 }
 
-/* The priority local health allows now. */
-static uint8_t tracked_priority(const struct failover *f)
+/*
+ * The priority local health allows now. A degraded node (its track_group
+ * has no healthy server, or no worker of it is alive) counts as backup
+ * zone, lowered by track_weight: the VIP stays in the primary zone only
+ * while the primary zone is healthy, and a handover for health never
+ * bounces back while the health is still bad.
+ */
+static uint8_t tracked_priority(struct failover *f)
 {
 	const struct slb_failover_conf *fc = f->fc;
-	int p = f->base_priority;
+	uint32_t workers = atomic_load(&f->shared->workers_alive);
+	bool degraded = false;
+	int p;
 
 	if (fc->track_group >= 0) {
 		const struct slb_group_conf *g = &f->config->groups[fc->track_group];
@@ -125,11 +133,15 @@ static uint8_t tracked_priority(const struct failover *f)
 				  atomic_load(&f->shm->servers[slot].health) == SLB_HEALTH_UP &&
 				  atomic_load(&f->shm->servers[slot].weight) > 0;
 		}
-		if (!healthy)
-			p -= (int)fc->track_weight;
+		degraded = !healthy;
 	}
-	if (f->config->nlisteners > 0 && atomic_load(&f->shared->workers_alive) == 0)
-		p = 1;
+	/* Workers start after us: no verdict on them before one was seen alive. */
+	f->workers_seen |= workers > 0;
+	if (f->config->nlisteners > 0 && f->workers_seen && workers == 0)
+		return 1;
+	if (!degraded)
+		return f->base_priority;
+	p = failover_base_priority(fc, SLB_ZONE_BACKUP) - (int)fc->track_weight;
 	return (uint8_t)(p < 1 ? 1 : p);
 }
 

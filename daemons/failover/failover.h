@@ -48,6 +48,7 @@ struct failover {
 	uint8_t base_priority; /* from zone and priority */
 	uint8_t priority; /* advertised: base less tracking penalties */
 	bool released_for_health; /* gave the VIP up once for bad local health */
+	bool workers_seen; /* a worker was alive once since this process started */
 	uint64_t now_ms;
 	uint64_t advert_due_ms; /* MASTER: next advert */
 	uint64_t master_down_ms; /* BACKUP: take over if nothing heard by then */

@@ -330,8 +330,9 @@ void master_child_exited(struct master *m, pid_t pid, int status)
 			c->quick_deaths++;
 		else
 			c->quick_deaths = 0;
-		delay = c->quick_deaths == 0 ? 0 : (uint64_t)RESPAWN_BASE_MS << (c->quick_deaths - 1);
-		if (c->quick_deaths > 7 || delay > RESPAWN_MAX_MS)
+		/* A first crash is repaired at once; only a crash loop waits. */
+		delay = c->quick_deaths <= 1 ? 0 : (uint64_t)RESPAWN_BASE_MS << (c->quick_deaths - 2);
+		if (c->quick_deaths > 8 || delay > RESPAWN_MAX_MS)
 			delay = RESPAWN_MAX_MS;
 		slb_warn("%s %u (pid %d) %s; restarting in %llu ms", kind_program(c->kind), c->index,
 			 pid, how, (unsigned long long)delay);
