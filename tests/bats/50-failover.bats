@@ -505,3 +505,34 @@ _tracking_test() {
 @test "tracking (track_weight = 1): lb1's group has no healthy server: lb1 hands the VIP over, lb2 keeps it" {
 	_tracking_test 1
 }
+
+@test "a reload that changes neither [failover] nor [vip] leaves the election alone; one that does hands over without a gap" {
+	local pid
+	_pair_up
+	pid=$(_failover_pid lb1)
+	fo_log_mark
+	vip_sampler_start 20
+	client_prober_start 20
+	sleep 0.3
+	# A weight change: new workers, same slb-failover, no transition.
+	sed -i 's/^\(server\.b2 = .*\) weight=50$/\1 weight=100/' "$TOPO_DIR/lb1.ini"
+	slb_reload lb1
+	LOG_ROLE=lb1 log_wait 'reloaded .* \(generation 1\)' 5
+	sleep 0.5
+	[ "$(_failover_pid lb1)" = "$pid" ]
+	fo_log_lacks lb1 'vrid 51: .* -> '
+	# advert_interval changed: a new slb-failover resumes as MASTER, the VIP stays.
+	sed -i 's/^advert_interval = 100ms$/advert_interval = 200ms/' "$TOPO_DIR/lb1.ini"
+	slb_reload lb1
+	LOG_ROLE=lb1 log_wait 'reloaded .* \(generation 2\)' 5
+	fo_log_wait lb1 'vrid 51: resuming as MASTER' 3
+	sleep 0.5
+	[ "$(_failover_pid lb1)" != "$pid" ]
+	client_prober_stop
+	vip_sampler_stop
+	_show_logs
+	fo_log_lacks lb1 'vrid 51: .* -> '
+	fo_log_lacks lb2 'vrid 51: .* -> MASTER'
+	[ "$(vip_samples_of lb2 0 "$(_fo_now_ms)")" -eq 0 ]
+	[ "$PROBE_GAP_MS" -lt 300 ]
+}
