@@ -86,6 +86,8 @@ struct slb_failover_conf {
 	unsigned sync_port;
 	int track_group; /* index into groups, -1 = none */
 	unsigned track_weight;
+	uint32_t garp_interval_ms; /* gratuitous ARP refresh while master, 0 = off */
+	char notify[SLB_TEXT_MAX]; /* run with the new state on every transition */
 	int line;
 };
 

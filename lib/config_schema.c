@@ -288,6 +288,8 @@ static const struct slb_key_def failover_keys[] = {
 	{ "sync_port", SLB_KEY_UINT, FO(sync_port), .min = 1, .max = 65535, .def = "7801" },
 	{ "track_group", SLB_KEY_GROUP, FO(track_group) },
 	{ "track_weight", SLB_KEY_UINT, FO(track_weight), .min = 1, .max = 253, .def = "50" },
+	{ "garp_interval", SLB_KEY_DURATION, FO(garp_interval_ms), .max = HOUR(1), .def = "0s" },
+	{ "notify", SLB_KEY_TEXT, FO(notify), .def = "", .empty_ok = true, .path = true },
 	{ .name = NULL },
 };
 

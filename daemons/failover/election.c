@@ -7,6 +7,8 @@
  * repeated on every takeover and whenever a lower-priority master is heard.
  */
 #include <arpa/inet.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +39,30 @@ uint8_t failover_base_priority(const struct slb_failover_conf *fc, enum slb_zone
 	return (uint8_t)(zone == SLB_ZONE_PRIMARY ? 128 + scaled : 1 + scaled);
 }
 
+/*
+ * Runs the [failover] notify program with the new state and the reason, in
+ * the background (SIGCHLD is ignored, so nobody waits for it). The
+ * election never waits on an operator's script.
+ */
+static void notify(const struct failover *f, enum slb_failover_state state, const char *reason)
+{
+	pid_t pid;
+
+	if (!f->fc->notify[0])
+		return;
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execl(f->fc->notify, f->fc->notify, state_name(state), reason, (char *)NULL);
+		_exit(127);
+	}
+	if (pid == -1)
+		slb_warn("vrid %u: cannot run notify %s: %m", f->fc->vrid, f->fc->notify);
+}
+
 static void set_state(struct failover *f, enum slb_failover_state state, const char *reason)
 {
 	enum slb_failover_state old = f->state;
@@ -47,6 +73,7 @@ static void set_state(struct failover *f, enum slb_failover_state state, const c
 	atomic_store(&f->shared->since_ms, slb_realtime_ms());
 	snprintf(f->shared->reason, sizeof(f->shared->reason), "%s", reason);
 	slb_info("vrid %u: %s -> %s (%s)", f->fc->vrid, state_name(old), state_name(state), reason);
+	notify(f, state, reason);
 }
 
 static void vips_take(struct failover *f)
@@ -54,6 +81,7 @@ static void vips_take(struct failover *f)
 	failover_vips_add(f);
 	f->garp_left = FAILOVER_GARP_REPEATS;
 	f->garp_due_ms = f->now_ms;
+	f->garp_refresh_ms = f->now_ms + f->fc->garp_interval_ms;
 }
 
 static void vips_release(struct failover *f)
@@ -180,6 +208,7 @@ void failover_start(struct failover *f, bool resume_master)
 		atomic_store(&f->shared->master_addr, f->self.s_addr);
 		slb_info("vrid %u: resuming as MASTER after a restart of slb-failover", f->fc->vrid);
 		failover_vips_add(f);
+		f->garp_refresh_ms = f->now_ms + f->fc->garp_interval_ms;
 		advert_now(f);
 		return;
 	}
@@ -257,6 +286,12 @@ void failover_on_timers(struct failover *f)
 		note_lateness(f, f->master_down_ms);
 		become_master(f, "no advert from a better master");
 	}
+	if (f->state == SLB_FAILOVER_MASTER && f->fc->garp_interval_ms &&
+	    f->now_ms >= f->garp_refresh_ms) {
+		/* Periodic refresh, for neighbours that forget or never heard. */
+		garp_send_all(f);
+		f->garp_refresh_ms = f->now_ms + f->fc->garp_interval_ms;
+	}
 	if (f->garp_left && f->now_ms >= f->garp_due_ms) {
 		garp_send_all(f);
 		f->garp_left--;
@@ -300,5 +335,7 @@ uint64_t failover_next_due(const struct failover *f)
 		next = f->master_down_ms;
 	if (f->garp_left && f->garp_due_ms < next)
 		next = f->garp_due_ms;
+	if (f->state == SLB_FAILOVER_MASTER && f->fc->garp_interval_ms && f->garp_refresh_ms < next)
+		next = f->garp_refresh_ms;
 	return next;
 }

@@ -56,6 +56,7 @@ struct failover {
 	uint32_t master_interval_ms; /* learned from the master's adverts */
 	unsigned garp_left;
 	uint64_t garp_due_ms;
+	uint64_t garp_refresh_ms; /* MASTER with garp_interval: the next refresh */
 	bool link_up;
 };
 

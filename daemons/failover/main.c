@@ -233,6 +233,8 @@ int main(int argc, char **argv)
 	f.fc = &child.config->failover;
 	f.shm = &child.shm;
 	f.shared = &child.shm.hdr->failover;
+	/* notify programs run in the background: let the kernel reap them. */
+	signal(SIGCHLD, SIG_IGN);
 	f.vips = slb_vip_open();
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!f.vips || epfd == -1 || epoll_ctl(epfd, EPOLL_CTL_ADD, SLB_FD_CHANNEL, &ev) == -1)

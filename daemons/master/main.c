@@ -83,6 +83,12 @@ struct slb_config *master_config_load(struct master *m, int fd, FILE *errors)
 		slb_config_free(config);
 		return NULL;
 	}
+	if (config->failover.notify[0] && access(config->failover.notify, X_OK) == -1) {
+		fprintf(errors, "%s: [failover] notify: cannot run %s: %s\n", m->config_path,
+			config->failover.notify, strerror(errno));
+		slb_config_free(config);
+		return NULL;
+	}
 	if (config->failover.auth_key_file[0] && access(config->failover.auth_key_file, R_OK) == -1) {
 		fprintf(errors, "%s: [failover] auth_key_file: cannot read %s: %s\n", m->config_path,
 			config->failover.auth_key_file, strerror(errno));

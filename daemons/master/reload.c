@@ -41,6 +41,7 @@ static bool failover_changed(const struct slb_config *a, const struct slb_config
 	    fa->priority != fb->priority || fa->advert_interval_ms != fb->advert_interval_ms ||
 	    fa->npeers != fb->npeers || fa->preempt != fb->preempt ||
 	    fa->preempt_delay_ms != fb->preempt_delay_ms || fa->track_weight != fb->track_weight ||
+	    fa->garp_interval_ms != fb->garp_interval_ms || strcmp(fa->notify, fb->notify) != 0 ||
 	    strcmp(fa->interface, fb->interface) != 0 ||
 	    strcmp(fa->auth_key_file, fb->auth_key_file) != 0 ||
 	    memcmp(fa->peers, fb->peers, sizeof(fa->peers)) != 0 ||

@@ -536,3 +536,27 @@ _tracking_test() {
 	[ "$(vip_samples_of lb2 0 "$(_fo_now_ms)")" -eq 0 ]
 	[ "$PROBE_GAP_MS" -lt 300 ]
 }
+
+@test "notify runs on every transition with the state and the reason; garp_interval repeats the announcement" {
+	local r n
+	for r in lb1 lb2; do
+		printf '#!/bin/sh\necho "$1 $2" >>"%s"\n' "$TOPO_DIR/fo/notify.$r" >"$TOPO_DIR/fo/notify-$r.sh"
+		chmod 0755 "$TOPO_DIR/fo/notify-$r.sh"
+	done
+	failover_config lb1 primary 150 "notify=$TOPO_DIR/fo/notify-lb1.sh" garp_interval=200ms \
+		>"$TOPO_DIR/lb1.ini"
+	failover_config lb2 backup 150 "notify=$TOPO_DIR/fo/notify-lb2.sh" >"$TOPO_DIR/lb2.ini"
+	_pair_up
+	wait_until 2 grep -q '^MASTER no advert from a better master$' "$TOPO_DIR/fo/notify.lb1"
+	wait_until 2 grep -q '^BACKUP start$' "$TOPO_DIR/fo/notify.lb2"
+	# Announcements from the VIP, seen by the client, every 200 ms.
+	n=$(topo_exec client timeout 1.1 tcpdump -l -n -i "$(topo_if client)" arp 2>/dev/null |
+		grep -c "who-has $TOPO_VIP tell $TOPO_VIP" || true)
+	echo "gratuitous ARP in 1.1 s: $n"
+	[ "$n" -ge 4 ]
+	[ "$n" -le 8 ]
+	slb_stop lb1
+	wait_until 2 grep -q '^MASTER no advert from a better master$' "$TOPO_DIR/fo/notify.lb2"
+	wait_until 2 grep -q '^INIT stopping$' "$TOPO_DIR/fo/notify.lb1"
+	cat "$TOPO_DIR/fo/notify.lb1" "$TOPO_DIR/fo/notify.lb2"
+}

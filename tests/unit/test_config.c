@@ -365,7 +365,8 @@ static void test_failover_section(void **state)
 		      "interface = eth1\nvrid = 51\npriority = 150\nadvert_interval = 100ms\n"
 		      "peers = 198.18.0.4, 198.18.0.5\npreempt = no\npreempt_delay = 2s\n"
 		      "auth_key_file = /etc/slb/failover.key\nsync = no\nsync_port = 7802\n"
-		      "track_group = web\ntrack_weight = 60\n"
+		      "track_group = web\ntrack_weight = 60\ngarp_interval = 30s\n"
+		      "notify = /usr/local/bin/slb-notify\n"
 		      "[vip web]\naddress = 198.18.0.100/24\ninterface = eth1\n"
 		      "[group web]\nserver.a = 198.18.0.11:80\n", &errors);
 	if (!c)
@@ -384,6 +385,8 @@ static void test_failover_section(void **state)
 	assert_int_equal(c->failover.sync_port, 7802);
 	assert_int_equal(c->failover.track_group, 0);
 	assert_int_equal(c->failover.track_weight, 60);
+	assert_int_equal(c->failover.garp_interval_ms, 30000);
+	assert_string_equal(c->failover.notify, "/usr/local/bin/slb-notify");
 	slb_config_free(c);
 	free(errors);
 }
