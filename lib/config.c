@@ -346,6 +346,8 @@ static void finish_global(struct slb_global_conf *g)
 			 g->instance);
 	if (!g->pid_file[0])
 		snprintf(g->pid_file, sizeof(g->pid_file), "/run/slb/%s.pid", g->instance);
+	if (!g->state_file[0])
+		snprintf(g->state_file, sizeof(g->state_file), "/var/lib/slb/%s.state", g->instance);
 }
 
 static void finish_node(struct slb_node_conf *n)

@@ -57,6 +57,7 @@ struct slb_global_conf {
 	char user[SLB_NAME_MAX];
 	char control_socket[SLB_TEXT_MAX];
 	char pid_file[SLB_TEXT_MAX]; /* default /run/slb/<instance>.pid */
+	char state_file[SLB_TEXT_MAX]; /* run-time changes; default /var/lib/slb/<instance>.state */
 	bool metrics_enabled;
 	struct slb_sockaddr metrics;
 	enum slb_log_target log;

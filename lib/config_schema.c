@@ -253,6 +253,7 @@ static const struct slb_key_def global_keys[] = {
 	{ "control_socket", SLB_KEY_TEXT, GL(control_socket),
 	  .max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1, .path = true },
 	{ "pid_file", SLB_KEY_TEXT, GL(pid_file), .path = true },
+	{ "state_file", SLB_KEY_TEXT, GL(state_file), .path = true },
 	{ "metrics", SLB_KEY_SPECIAL, GL(metrics), .parse = parse_metrics,
 	  .def = "127.0.0.1:9180", .empty_ok = true },
 	{ "log", SLB_KEY_SPECIAL, GL(log), .parse = parse_log, .def = "syslog" },

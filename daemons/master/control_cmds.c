@@ -588,6 +588,8 @@ static int cmd_server_set(struct master *m, const struct slb_ctl_request *req, F
 	}
 	old = atomic_exchange(&s->weight, (uint32_t)weight);
 	slb_info("server %s/%s: weight %u -> %lu (slbctl)", gc->name, sc->name, old, weight);
+	/* Kept for reloads and restarts; a failure to save is logged, the change holds. */
+	master_state_set_weight(&m->state, gc->name, sc->name, (uint32_t)weight, sc->weight);
 	if (req->json) {
 		fputs("{\"group\": ", out);
 		slb_ctl_json_string(out, gc->name);

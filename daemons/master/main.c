@@ -238,6 +238,8 @@ static int master_run(struct master *m)
 		return 1;
 	}
 	slb_log_configure("slb-master", g);
+	master_state_load(&m->state, g->state_file);
+	master_state_apply(&m->state, m->config);
 	if (master_pidfile_write(g->pid_file) == -1)
 		return 1;
 	m->sigfd = master_signals();

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "shm.h"
+#include "state.h"
 
 #define MASTER_MAX_CHILDREN 512
 /* epoll tags: child i is i, the control socket this, its connections above */
@@ -51,6 +52,7 @@ struct master {
 	int sigfd;
 	char exec_dir[PATH_MAX];
 	bool stopping;
+	struct master_state state; /* run-time changes over slb.ini (state.h) */
 	struct master_control *control; /* control.c */
 };
 

@@ -124,6 +124,7 @@ void master_reload(struct master *m)
 	next = reload_validate(m, &fd);
 	if (!next)
 		goto keep;
+	master_state_apply(&m->state, next);
 	fds = master_listeners_bind(next, old, m->listen_fds);
 	if (!fds)
 		goto keep_next;

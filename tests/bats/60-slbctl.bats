@@ -306,3 +306,31 @@ _both_up() {
 	run _ctl failover status
 	[ "$status" -eq 0 ]
 }
+
+@test "a weight set at run time survives a reload and a restart; a later edit of the file wins" {
+	local state=$TOPO_DIR/lb1/slb.state
+	_config 50 >"$TOPO_DIR/slb.ini"
+	_ctl reload
+	run _ctl server set web b2 weight=10
+	[ "$status" -eq 0 ]
+	grep -x 'server web b2 weight=10 file_weight=50' "$state"
+	_ctl reload
+	[ "$(_weight b2)" = 10 ]
+	slb_stop
+	slb_start "$TOPO_DIR/slb.ini"
+	[ "$(_weight b2)" = 10 ]
+	# The operator edits b2 in the file afterwards: the file is the newer word.
+	log_mark
+	_config 80 >"$TOPO_DIR/slb.ini"
+	_ctl reload
+	[ "$(_weight b2)" = 80 ]
+	log_has 'server web/b2: run-time weight 10 dropped \(slb.ini changed it since\)'
+	! grep 'server web b2' "$state"
+	# Setting the file's own value leaves nothing to override.
+	_ctl server set web b2 weight=20
+	_ctl server set web b2 weight=80
+	! grep 'server web b2' "$state"
+	_config 50 >"$TOPO_DIR/slb.ini"
+	_ctl reload
+	[ "$(_weight b2)" = 50 ]
+}

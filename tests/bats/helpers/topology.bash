@@ -331,6 +331,7 @@ log = $dir/slb.log
 log_level = debug
 pid_file = $dir/slb.pid
 control_socket = $dir/slb.sock
+state_file = $dir/slb.state
 metrics =
 
 [node]
