@@ -167,6 +167,8 @@ static void master_loop(struct master *m)
 		for (int i = 0; i < n; i++) {
 			if (events[i].data.u64 == SIGFD_TAG) {
 				master_on_signals(m);
+			} else if (events[i].data.u64 >= MASTER_METRICS_TAG_BASE) {
+				master_metrics_event(m, events[i].data.u64, events[i].events);
 			} else if (events[i].data.u64 >= MASTER_CONTROL_TAG_BASE) {
 				master_control_event(m, events[i].data.u64, events[i].events);
 			} else {
@@ -253,7 +255,8 @@ static int master_run(struct master *m)
 	m->listen_fds = master_listeners_bind(m->config, NULL, NULL);
 	if (!m->listen_fds)
 		goto bad_shm;
-	if (master_control_open(m) == -1 || master_start_generation(m, true) == -1)
+	if (master_control_open(m) == -1 || master_metrics_open(m) == -1 ||
+	    master_start_generation(m, true) == -1)
 		goto bad_shm;
 	slb_info("started: %u workers, %u listeners, %u groups, %u vips (config %s)", g->workers,
 		 m->config->nlisteners, m->config->ngroups, m->config->nvips, m->config_path);
@@ -261,6 +264,7 @@ static int master_run(struct master *m)
 		master_daemonize_done(ready_fd);
 	master_loop(m);
 	master_control_close(m);
+	master_metrics_close(m);
 	master_release_vips(m->config);
 	slb_shm_unlink(m->config->global.instance);
 	master_pidfile_remove(m->config->global.pid_file);
@@ -268,6 +272,7 @@ static int master_run(struct master *m)
 	return 0;
 bad_shm:
 	master_control_close(m);
+	master_metrics_close(m);
 	master_children_signal(m, SIGKILL);
 	slb_shm_unlink(g->instance);
 bad:

@@ -18,8 +18,11 @@
 #define MASTER_MAX_CHILDREN 512
 /* epoll tags: child i is i, the control socket this, its connections above */
 #define MASTER_CONTROL_TAG_BASE (UINT64_C(1) << 32)
+/* the metrics endpoint's socket, timer and connections, from this up */
+#define MASTER_METRICS_TAG_BASE (UINT64_C(2) << 32)
 
 struct master_control;
+struct master_metrics;
 
 enum master_child_kind { MASTER_WORKER, MASTER_CHECKER, MASTER_FAILOVER };
 
@@ -54,6 +57,7 @@ struct master {
 	bool stopping;
 	struct master_state state; /* run-time changes over slb.ini (state.h) */
 	struct master_control *control; /* control.c */
+	struct master_metrics *metrics; /* metrics.c, NULL = off */
 };
 
 /* config snapshot (main.c) */
@@ -86,6 +90,13 @@ void master_reload(struct master *m);
 int master_control_open(struct master *m);
 void master_control_event(struct master *m, uint64_t tag, uint32_t events);
 void master_control_close(struct master *m);
+
+/* metrics.c: the Prometheus endpoint at [global] metrics (0, or -1 logged; 0 when
+ * off), its epoll events, the move to a reloaded address, its removal */
+int master_metrics_open(struct master *m);
+void master_metrics_event(struct master *m, uint64_t tag, uint32_t events);
+void master_metrics_reload(struct master *m);
+void master_metrics_close(struct master *m);
 
 /* daemonize.c */
 int master_daemonize(int *ready_fd);

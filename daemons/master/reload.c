@@ -160,6 +160,7 @@ void master_reload(struct master *m)
 	m->config = next;
 	m->config_fd = fd;
 	m->generation++;
+	master_metrics_reload(m);
 	if (master_start_generation(m, restart_failover) == -1)
 		slb_err("reload: could not start every process of generation %u", m->generation);
 	slb_info("reloaded %s (generation %u)", m->config_path, m->generation);
