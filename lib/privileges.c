@@ -4,7 +4,11 @@
 #include "privileges.h"
 
 #include <grp.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <pwd.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -44,5 +48,31 @@ int slb_drop_privileges(const char *user)
 	}
 	/* Dumpable again, so the kernel lets us keep a core and a readable /proc. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	return 0;
+}
+
+int slb_keep_only_caps(const int *caps, unsigned ncaps)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+
+	for (unsigned i = 0; i < ncaps; i++) {
+		data[caps[i] / 32].effective |= 1u << (caps[i] % 32);
+		data[caps[i] / 32].permitted |= 1u << (caps[i] % 32);
+	}
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+		bool kept = false;
+
+		for (unsigned i = 0; i < ncaps; i++)
+			kept |= caps[i] == cap;
+		if (!kept && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 && errno != EINVAL) {
+			slb_err("cannot drop capability %d from the bounding set: %m", cap);
+			return -1;
+		}
+	}
+	if (syscall(SYS_capset, &hdr, data) == -1) {
+		slb_err("cannot drop capabilities: %m");
+		return -1;
+	}
 	return 0;
 }

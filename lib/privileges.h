@@ -17,4 +17,13 @@ int slb_user_lookup(const char *user, uid_t *uid, gid_t *gid);
  */
 int slb_drop_privileges(const char *user);
 
+/*
+ * Keeps only the capabilities in <caps> (CAP_* numbers): the rest leave
+ * the effective, permitted, inheritable and bounding sets for good, so not
+ * even an exec can get them back. For a daemon that must stay root for its
+ * job (slb-failover: addresses and raw packets) but needs nothing else.
+ * Returns 0, or -1 (logged).
+ */
+int slb_keep_only_caps(const int *caps, unsigned ncaps);
+
 #endif

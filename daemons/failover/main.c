@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <ifaddrs.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "failover.h"
 #include "ipc.h"
 #include "log.h"
+#include "privileges.h"
 
 static volatile sig_atomic_t failover_stop_asked;
 
@@ -141,6 +143,14 @@ static void failover_realtime(void)
 		slb_warn("failover: cannot lock memory: %m");
 }
 
+/* Set up, nothing is left to do but addresses and packets. */
+static int failover_drop_caps(void)
+{
+	static const int keep[] = { CAP_NET_ADMIN, CAP_NET_RAW };
+
+	return slb_keep_only_caps(keep, 2);
+}
+
 static int failover_setup(struct failover *f, int epfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -166,7 +176,7 @@ static int failover_setup(struct failover *f, int epfd)
 	f->link_up = link_is_up(f->ifindex);
 	f->base_priority = failover_base_priority(f->fc, f->config->node.zone);
 	failover_realtime();
-	return 0;
+	return failover_drop_caps();
 }
 
 static int run_election(struct failover *f, int epfd, uint32_t generation)
@@ -197,6 +207,8 @@ static int run_election(struct failover *f, int epfd, uint32_t generation)
 static int run_standalone(struct failover *f, int epfd, uint32_t generation)
 {
 	f->now_ms = slb_now_ms();
+	if (failover_drop_caps() == -1)
+		return 1;
 	if (failover_vips_add(f) == -1) {
 		failover_vips_remove(f);
 		return 1;

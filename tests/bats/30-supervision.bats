@@ -67,6 +67,22 @@ _service_ok() {
 	[ "$(pgrep -P "$(slb_pid)" | grep -c .)" -eq 4 ]
 }
 
+# _caps PID SET: the process's capability set (CapEff, CapPrm, CapBnd) in hex.
+_caps() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+@test "capabilities: workers and checker have none, slb-failover only CAP_NET_ADMIN and CAP_NET_RAW" {
+	local pid fo
+	for pid in $(_children slb-worker) $(_children slb-checker); do
+		[ "$(_caps "$pid" CapEff)" = 0000000000000000 ]
+		[ "$(_caps "$pid" CapPrm)" = 0000000000000000 ]
+	done
+	fo=$(_children slb-failover)
+	# Bits 12 (CAP_NET_ADMIN) and 13 (CAP_NET_RAW), in every set that matters.
+	[ "$(_caps "$fo" CapEff)" = 0000000000003000 ]
+	[ "$(_caps "$fo" CapPrm)" = 0000000000003000 ]
+	[ "$(_caps "$fo" CapBnd)" = 0000000000003000 ]
+}
+
 @test "kill -9 of a worker: the master restarts it and the service goes on" {
 	local before old new
 	before=$(_children slb-worker)
