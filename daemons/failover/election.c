@@ -95,13 +95,21 @@ static uint32_t advert_interval_ms(const struct failover *f)
 	return f->fc->advert_interval_ms;
 }
 
-/* RFC 5798: Skew_Time = ((256 - Priority) x Master_Adver_Interval) / 256. */
+/*
+ * RFC 5798's Skew_Time is ((256 - Priority) x Master_Adver_Interval) / 256;
+ * slb halves it. It only orders backups by priority, and zones put every
+ * backup-zone node below 128, where the RFC's skew would cost it more than
+ * half an advert interval on every takeover.
+ */
 static uint64_t skew_time(const struct failover *f)
 {
 	uint64_t adv = f->master_interval_ms ? f->master_interval_ms : advert_interval_ms(f);
 
-	return ((256 - f->priority) * adv) / 256;
+	return ((256 - f->priority) * adv) / 512;
 }
+
+/* After a priority-0 advert: at most 20 ms, still ordered by priority. */
+#define MASTER_LEFT_MAX_WAIT_MS 20
 
 /* RFC 5798: Master_Down_Interval = 3 x Master_Adver_Interval + Skew_Time. */
 static uint64_t master_down_interval(const struct failover *f)
@@ -132,6 +140,7 @@ static void become_backup(struct failover *f, const char *reason)
 	if (f->state == SLB_FAILOVER_MASTER)
 		vips_release(f);
 	set_state(f, SLB_FAILOVER_BACKUP, reason);
+	f->master_left = false;
 	f->master_down_ms = f->now_ms + master_down_interval(f);
 	f->backup_since_ms = f->now_ms;
 }
@@ -225,17 +234,20 @@ void failover_on_advert(struct failover *f, const struct slb_vrrp_advert *a, str
 	if (f->state == SLB_FAILOVER_BACKUP) {
 		if (a->priority == 0) {
 			/*
-			 * The master is leaving. The RFC waits Skew_Time; a quarter
-			 * of it still orders several backups by priority and takes
-			 * a clean stop's gap well under one advert interval.
+			 * The master is leaving. The RFC waits Skew_Time, which grows
+			 * with the advert interval; a wait bounded by 20 ms still
+			 * orders several backups by priority.
 			 */
-			f->master_down_ms = f->now_ms + skew_time(f) / 4;
+			f->master_down_ms = f->now_ms +
+					    ((256 - f->priority) * MASTER_LEFT_MAX_WAIT_MS) / 256;
+			f->master_left = true;
 			return;
 		}
 		if (!fc->preempt || a->priority >= f->priority ||
 		    f->now_ms < f->backup_since_ms + fc->preempt_delay_ms) {
 			f->master_interval_ms = a->interval_cs * 10u;
 			f->master_down_ms = f->now_ms + master_down_interval(f);
+			f->master_left = false;
 			atomic_store(&f->shared->master_addr, from.s_addr);
 		}
 		return;
@@ -284,7 +296,8 @@ void failover_on_timers(struct failover *f)
 	}
 	if (f->state == SLB_FAILOVER_BACKUP && f->now_ms >= f->master_down_ms) {
 		note_lateness(f, f->master_down_ms);
-		become_master(f, "no advert from a better master");
+		become_master(f, f->master_left ? "the master left (priority 0)"
+						 : "no advert from a better master");
 	}
 	if (f->state == SLB_FAILOVER_MASTER && f->fc->garp_interval_ms &&
 	    f->now_ms >= f->garp_refresh_ms) {

@@ -49,6 +49,7 @@ struct failover {
 	uint8_t priority; /* advertised: base less tracking penalties */
 	bool released_for_health; /* gave the VIP up once for bad local health */
 	bool workers_seen; /* a worker was alive once since this process started */
+	bool master_left; /* BACKUP: the master said priority 0 */
 	uint64_t now_ms;
 	uint64_t advert_due_ms; /* MASTER: next advert */
 	uint64_t master_down_ms; /* BACKUP: take over if nothing heard by then */
@@ -89,5 +90,6 @@ int link_watch_open(struct failover *f);
 /* Reads pending link events: returns 1 when the link state changed, 0 if not, -1 on error. */
 int link_watch_read(struct failover *f);
 bool link_is_up(int ifindex);
+void link_watch_close(struct failover *f);
 
 #endif

@@ -69,3 +69,11 @@ bool link_is_up(int ifindex)
 		close(fd);
 	return up;
 }
+
+void link_watch_close(struct failover *f)
+{
+	if (f->link_nl)
+		mnl_socket_close(f->link_nl);
+	f->link_nl = NULL;
+	f->link_fd = -1;
+}

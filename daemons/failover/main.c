@@ -253,6 +253,7 @@ int main(int argc, char **argv)
 		return 1;
 	rc = f.fc->enabled ? run_election(&f, epfd, child.generation)
 			   : run_standalone(&f, epfd, child.generation);
+	link_watch_close(&f);
 	slb_vip_close(f.vips);
 	slb_child_finish(&child);
 	return rc;
