@@ -741,3 +741,16 @@ int slb_config_group_index(const struct slb_config *config, const char *name)
 			return (int)i;
 	return -1;
 }
+
+struct slb_server_conf *slb_config_find_server(const struct slb_config *config, const char *group,
+					       const char *name)
+{
+	int g = slb_config_group_index(config, group);
+
+	if (g < 0)
+		return NULL;
+	for (unsigned i = 0; i < config->groups[g].nservers; i++)
+		if (strcasecmp(config->groups[g].servers[i].name, name) == 0)
+			return &config->groups[g].servers[i];
+	return NULL;
+}

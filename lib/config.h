@@ -204,4 +204,8 @@ void slb_config_free(struct slb_config *config);
 /* Returns the index of the group named <name> (case-insensitive), or -1. */
 int slb_config_group_index(const struct slb_config *config, const char *name);
 
+/* The server <name> of group <group> (both case-insensitive), or NULL. */
+struct slb_server_conf *slb_config_find_server(const struct slb_config *config, const char *group,
+					       const char *name);
+
 #endif

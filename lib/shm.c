@@ -151,19 +151,6 @@ int slb_shm_listener_find(const struct slb_shm *shm, const char *name)
 	return -1;
 }
 
-static const struct slb_server_conf *config_server(const struct slb_config *config,
-						   const char *group, const char *name)
-{
-	int g = slb_config_group_index(config, group);
-
-	if (g < 0)
-		return NULL;
-	for (unsigned i = 0; i < config->groups[g].nservers; i++)
-		if (strcmp(config->groups[g].servers[i].name, name) == 0)
-			return &config->groups[g].servers[i];
-	return NULL;
-}
-
 static bool listener_in_config(const struct slb_config *config, const char *name)
 {
 	for (unsigned i = 0; i < config->nlisteners; i++)
@@ -184,7 +171,7 @@ static uint32_t take_serial(struct slb_shm *shm)
 /* A slot whose server stays: same name in the same group at the same address. */
 static bool server_slot_kept(const struct slb_config *config, const struct slb_shm_server *s)
 {
-	const struct slb_server_conf *sc = config_server(config, s->group, s->name);
+	const struct slb_server_conf *sc = slb_config_find_server(config, s->group, s->name);
 
 	return sc && slb_sockaddr_equal(&sc->addr, &s->addr);
 }
@@ -246,7 +233,7 @@ static int apply_servers(struct slb_shm *shm, const struct slb_config *config)
 			atomic_store_explicit(&s->serial, 0, memory_order_release);
 			just_freed[i] = true;
 		} else {
-			atomic_store(&s->weight, config_server(config, s->group, s->name)->weight);
+			atomic_store(&s->weight, slb_config_find_server(config, s->group, s->name)->weight);
 		}
 	}
 	for (unsigned g = 0; g < config->ngroups; g++) {

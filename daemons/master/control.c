@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "control.h"
+#include "files.h"
 #include "log.h"
 
 #define CONTROL_MAX_CONNS 16
@@ -87,21 +88,6 @@ static int remove_stale(const char *path)
 	return 0;
 }
 
-/* The directory of <path>, created (0755) if it is missing. */
-static void make_parent(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		slb_warn("control socket: cannot create %s: %m", dir);
-}
-
 /* Mode 0660, group of [global] user (when it is not root and exists). */
 static int set_owner(const char *path, const char *user)
 {
@@ -141,7 +127,7 @@ int master_control_open(struct master *m)
 		ctl->conns[i].fd = -1;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", g->control_socket);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl->path);
-	make_parent(ctl->path);
+	slb_make_parent_dir(ctl->path, 0755);
 	if (remove_stale(ctl->path) == -1)
 		goto bad;
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

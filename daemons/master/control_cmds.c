@@ -573,9 +573,7 @@ static int cmd_server_set(struct master *m, const struct slb_ctl_request *req, F
 		return -1;
 	}
 	gc = &cf->groups[g];
-	for (unsigned i = 0; i < gc->nservers && !sc; i++)
-		if (strcasecmp(gc->servers[i].name, req->args[1]) == 0)
-			sc = &gc->servers[i];
+	sc = slb_config_find_server(cf, gc->name, req->args[1]);
 	if (!sc) {
 		snprintf(err, errlen, "group '%s' has no server '%s'", gc->name, req->args[1]);
 		return -1;

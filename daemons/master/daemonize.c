@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "log.h"
 #include "master.h"
 
@@ -63,20 +64,6 @@ void master_daemonize_done(int ready_fd)
 	}
 }
 
-static void make_parent_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		slb_warn("cannot create %s: %m", dir);
-}
-
 /* The pid in <path> when that process is alive and is an slb-master, else 0. */
 static pid_t running_master(const char *path)
 {
@@ -111,7 +98,7 @@ int master_pidfile_write(const char *path)
 		slb_err("already running: %s names slb-master pid %d", path, (int)other);
 		return -1;
 	}
-	make_parent_dir(path);
+	slb_make_parent_dir(path, 0755);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f) {

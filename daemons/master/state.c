@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "log.h"
 
 static struct master_override *find(struct master_state *st, const char *group, const char *name)
@@ -59,25 +60,12 @@ void master_state_load(struct master_state *st, const char *path)
 	fclose(f);
 }
 
-static void make_parent_dir(const char *path)
-{
-	char dir[SLB_TEXT_MAX];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0750);
-	}
-}
-
 static int save(const struct master_state *st)
 {
 	char tmp[SLB_TEXT_MAX + 8];
 	FILE *f;
 
-	make_parent_dir(st->path);
+	slb_make_parent_dir(st->path, 0750);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", st->path);
 	f = fopen(tmp, "we");
 	if (!f)
@@ -99,26 +87,13 @@ bad:
 	return -1;
 }
 
-static struct slb_server_conf *config_server(struct slb_config *config, const char *group,
-					     const char *name)
-{
-	int g = slb_config_group_index(config, group);
-
-	if (g < 0)
-		return NULL;
-	for (unsigned i = 0; i < config->groups[g].nservers; i++)
-		if (strcmp(config->groups[g].servers[i].name, name) == 0)
-			return &config->groups[g].servers[i];
-	return NULL;
-}
-
 void master_state_apply(struct master_state *st, struct slb_config *config)
 {
 	bool dropped = false;
 
 	for (unsigned i = 0; i < st->n;) {
 		struct master_override *o = &st->items[i];
-		struct slb_server_conf *sc = config_server(config, o->group, o->name);
+		struct slb_server_conf *sc = slb_config_find_server(config, o->group, o->name);
 
 		if (!sc || sc->weight != o->file_weight) {
 			slb_info("server %s/%s: run-time weight %u dropped (%s)", o->group, o->name,
