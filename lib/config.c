@@ -488,9 +488,6 @@ static void reject_unbuilt_features(struct loader *ld)
 		if (l->protocol != SLB_PROTO_TCP)
 			report(ld, l->line, "protocol", "'%s' %s",
 			       slb_value_enum_name(slb_protocol_words, (int)l->protocol), later);
-		if (l->scheduler == SLB_SCHED_SH || l->scheduler == SLB_SCHED_CH)
-			report(ld, l->line, "scheduler", "'%s' %s",
-			       slb_value_enum_name(slb_scheduler_words, (int)l->scheduler), later);
 		if (l->persistence != SLB_PERSIST_NONE)
 			report(ld, l->line, "persistence", "'%s' %s",
 			       slb_value_enum_name(slb_persistence_words, (int)l->persistence),

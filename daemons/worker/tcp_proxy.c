@@ -235,10 +235,18 @@ static void conn_connect_failed(struct worker *w, struct tcp_conn *c)
 		atomic_fetch_add_explicit(&s->failed, 1, memory_order_relaxed);
 	conn_release_server(w, c);
 	while (!c->retried) {
+		struct sockaddr_storage client;
+		socklen_t len = sizeof(client);
+		const struct sockaddr *sa = NULL;
 		int slot;
 
 		c->retried = true;
-		slot = slb_sched_pick(&c->l->sched, w->shm.servers, failed_slot);
+		/* sh/ch want the client's address; the failure path can afford asking. */
+		if (c->l->sched.kind == SLB_SCHED_SH || c->l->sched.kind == SLB_SCHED_CH) {
+			if (getpeername(c->cfd, (struct sockaddr *)&client, &len) == 0)
+				sa = (const struct sockaddr *)&client;
+		}
+		slot = slb_sched_pick(&c->l->sched, w->shm.servers, failed_slot, sa);
 		if (slot < 0)
 			break;
 		if (conn_connect(w, c, slot) == 0)
@@ -517,7 +525,8 @@ static bool listener_admit(struct worker_listener *l, const struct sockaddr *cli
 	return true;
 }
 
-static void conn_start(struct worker *w, struct worker_listener *l, int cfd)
+static void conn_start(struct worker *w, struct worker_listener *l, int cfd,
+		       const struct sockaddr *client)
 {
 	struct tcp_conn *c = conn_pool_get(sizeof(*c));
 	struct slb_shm_listener *ls = listener_stats(l);
@@ -539,7 +548,7 @@ static void conn_start(struct worker *w, struct worker_listener *l, int cfd)
 	c->down.pipe.rfd = c->down.pipe.wfd = -1;
 	c->client_ready = (struct tcp_ready){ .readable = true, .writable = true };
 	w->nconns++;
-	slot = slb_sched_pick(&l->sched, w->shm.servers, -1);
+	slot = slb_sched_pick(&l->sched, w->shm.servers, -1, client);
 	if (slot < 0) {
 		/* No server is up: close the client at once rather than let it wait. */
 		if (ls)
@@ -575,7 +584,7 @@ void tcp_proxy_accept(struct worker *w, struct worker_listener *l)
 			continue;
 		}
 		/* TCP_NODELAY comes from the listening socket (the master set it). */
-		conn_start(w, l, fd);
+		conn_start(w, l, fd, (struct sockaddr *)&client);
 	}
 }
 

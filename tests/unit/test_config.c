@@ -600,10 +600,13 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:2: [listener web80] protocol: 'http' is not supported by this version yet\n" },
 	{ "[listener web80]\nprotocol = udp\nbind = 198.18.0.1:53\n" G,
 	  "slb.ini:2: [listener web80] protocol: 'udp' is not supported by this version yet\n" },
-	{ L "scheduler = sh\n" G,
-	  "slb.ini:4: [listener web80] scheduler: 'sh' is not supported by this version yet\n" },
-	{ L "scheduler = ch\n" G,
-	  "slb.ini:4: [listener web80] scheduler: 'ch' is not supported by this version yet\n" },
+	/* sh and ch are built: only the other key is reported. */
+	{ L "scheduler = sh\npersistence = source_ip\n" G,
+	  "slb.ini:5: [listener web80] persistence: 'source_ip' is not supported by this version "
+	  "yet\n" },
+	{ L "scheduler = ch\nproxy_protocol = v2\n" G,
+	  "slb.ini:5: [listener web80] proxy_protocol: 'v2' is not supported by this version "
+	  "yet\n" },
 	{ L "persistence = source_ip\n" G,
 	  "slb.ini:4: [listener web80] persistence: 'source_ip' is not supported by this version "
 	  "yet\n" },

@@ -1,13 +1,17 @@
 /*
  * test_scheduler.c - rr, wrr and wlc against a real shared-memory server
  * table: exact wrr proportions, weight 0 and unhealthy servers never picked,
- * wlc follows the node-wide active counts.
+ * wlc follows the node-wide active counts; sh and ch keep a client on one
+ * server across independent groups (workers), move only a down member's
+ * clients and bring them back when it recovers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -82,7 +86,7 @@ static void count_picks(struct slb_sched_group *g, unsigned n, unsigned counts[N
 {
 	memset(counts, 0, NSERVERS * sizeof(counts[0]));
 	for (unsigned i = 0; i < n; i++) {
-		int m = member_of(slb_sched_pick(g, shm.servers, -1));
+		int m = member_of(slb_sched_pick(g, shm.servers, -1, NULL));
 
 		assert_true(m >= 0);
 		counts[m]++;
@@ -116,7 +120,7 @@ static void test_wrr_is_smooth(void **state)
 	assert_int_equal(slb_sched_group_init(&g, SLB_SCHED_WRR, &group, &shm), 0);
 	/* 2:1 interleaved (a b a), never a burst of the heavy server first. */
 	for (int i = 0; i < 3; i++)
-		seq[i] = member_of(slb_sched_pick(&g, shm.servers, -1));
+		seq[i] = member_of(slb_sched_pick(&g, shm.servers, -1, NULL));
 	assert_int_equal(seq[0], 0);
 	assert_int_equal(seq[1], 1);
 	assert_int_equal(seq[2], 0);
@@ -157,7 +161,7 @@ static void test_unhealthy_never_picked_and_none_left(void **state)
 	assert_int_equal(counts[2], 150);
 	atomic_store(&shm.servers[slots[1]].health, SLB_HEALTH_DOWN);
 	atomic_store(&shm.servers[slots[2]].health, SLB_HEALTH_DOWN);
-	assert_int_equal(slb_sched_pick(&g, shm.servers, -1), -1);
+	assert_int_equal(slb_sched_pick(&g, shm.servers, -1, NULL), -1);
 	slb_sched_group_free(&g);
 }
 
@@ -187,14 +191,14 @@ static void test_wlc_picks_least_loaded(void **state)
 	atomic_store(&shm.servers[slots[1]].active, 2);
 	atomic_store(&shm.servers[slots[2]].active, 5);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(slb_sched_pick(&g, shm.servers, -1), slots[1]);
+		assert_int_equal(slb_sched_pick(&g, shm.servers, -1, NULL), slots[1]);
 	/* Weighted: 10 active at weight 100 is lighter than 3 at weight 20. */
 	set_weights(100, 20, 0);
 	atomic_store(&shm.servers[slots[0]].active, 10);
 	atomic_store(&shm.servers[slots[1]].active, 3);
-	assert_int_equal(slb_sched_pick(&g, shm.servers, -1), slots[0]);
+	assert_int_equal(slb_sched_pick(&g, shm.servers, -1, NULL), slots[0]);
 	atomic_store(&shm.servers[slots[0]].active, 16);
-	assert_int_equal(slb_sched_pick(&g, shm.servers, -1), slots[1]);
+	assert_int_equal(slb_sched_pick(&g, shm.servers, -1, NULL), slots[1]);
 	slb_sched_group_free(&g);
 }
 
@@ -206,14 +210,153 @@ static void test_exclude_and_stale_slot(void **state)
 	set_weights(100, 100, 0);
 	assert_int_equal(slb_sched_group_init(&g, SLB_SCHED_WRR, &group, &shm), 0);
 	for (int i = 0; i < 10; i++)
-		assert_int_equal(slb_sched_pick(&g, shm.servers, slots[0]), slots[1]);
+		assert_int_equal(slb_sched_pick(&g, shm.servers, slots[0], NULL), slots[1]);
 	/* A slot handed to another server (new serial) is no longer this member. */
 	atomic_fetch_add(&shm.servers[slots[1]].serial, 1000);
 	for (int i = 0; i < 10; i++)
-		assert_int_equal(slb_sched_pick(&g, shm.servers, -1), slots[0]);
-	assert_int_equal(slb_sched_pick(&g, shm.servers, slots[0]), -1);
+		assert_int_equal(slb_sched_pick(&g, shm.servers, -1, NULL), slots[0]);
+	assert_int_equal(slb_sched_pick(&g, shm.servers, slots[0], NULL), -1);
 	atomic_fetch_sub(&shm.servers[slots[1]].serial, 1000);
 	slb_sched_group_free(&g);
+}
+
+#define NCLIENTS 3000
+
+/* Client <i> as 10.x.y.z, port varying: sh and ch must ignore the port. */
+static const struct sockaddr *client(unsigned i, unsigned port)
+{
+	static struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)(1024 + port));
+	sin.sin_addr.s_addr = htonl(0x0a000000u + i * 7919u);
+	return (const struct sockaddr *)&sin;
+}
+
+static const enum slb_scheduler hash_kinds[] = { SLB_SCHED_SH, SLB_SCHED_CH };
+
+static void map_clients(struct slb_sched_group *g, int exclude, int map[NCLIENTS])
+{
+	for (unsigned i = 0; i < NCLIENTS; i++)
+		map[i] = member_of(slb_sched_pick(g, shm.servers, exclude, client(i, i)));
+}
+
+static void test_hash_same_client_same_member_across_workers(void **state)
+{
+	static int a[NCLIENTS], b[NCLIENTS];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(hash_kinds) / sizeof(hash_kinds[0]); k++) {
+		struct slb_sched_group g1, g2;
+		unsigned counts[NSERVERS] = { 0 };
+
+		set_weights(100, 100, 100);
+		assert_int_equal(slb_sched_group_init(&g1, hash_kinds[k], &group, &shm), 0);
+		assert_int_equal(slb_sched_group_init(&g2, hash_kinds[k], &group, &shm), 0);
+		map_clients(&g1, -1, a);
+		for (unsigned i = 0; i < NCLIENTS; i++) {
+			b[i] = member_of(slb_sched_pick(&g2, shm.servers, -1, client(i, i + 17)));
+			assert_true(a[i] >= 0);
+			assert_int_equal(a[i], b[i]);
+			counts[a[i]]++;
+		}
+		/* Spread: each of the 3 equal members gets 25%..42% of the clients. */
+		for (int m = 0; m < NSERVERS; m++)
+			assert_true(counts[m] > NCLIENTS / 4 && counts[m] < NCLIENTS * 5 / 12);
+		slb_sched_group_free(&g1);
+		slb_sched_group_free(&g2);
+	}
+}
+
+static void test_hash_down_member_moves_only_its_clients(void **state)
+{
+	static int before[NCLIENTS], during[NCLIENTS], after[NCLIENTS];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(hash_kinds) / sizeof(hash_kinds[0]); k++) {
+		struct slb_sched_group g;
+		unsigned moved = 0;
+
+		set_weights(100, 100, 100);
+		assert_int_equal(slb_sched_group_init(&g, hash_kinds[k], &group, &shm), 0);
+		map_clients(&g, -1, before);
+		atomic_store(&shm.servers[slots[1]].health, SLB_HEALTH_DOWN);
+		map_clients(&g, -1, during);
+		for (unsigned i = 0; i < NCLIENTS; i++) {
+			assert_true(during[i] == 0 || during[i] == 2);
+			if (before[i] != 1)
+				assert_int_equal(during[i], before[i]);
+			else
+				moved++;
+		}
+		assert_true(moved > 0);
+		/* The retry path: excluding a client's member gives another one. */
+		for (unsigned i = 0; i < NCLIENTS; i++) {
+			int m = member_of(slb_sched_pick(&g, shm.servers, slots[during[i]],
+							 client(i, 0)));
+
+			assert_true(m >= 0 && m != during[i] && m != 1);
+		}
+		atomic_store(&shm.servers[slots[1]].health, SLB_HEALTH_UP);
+		map_clients(&g, -1, after);
+		assert_memory_equal(before, after, sizeof(before));
+		slb_sched_group_free(&g);
+	}
+}
+
+static void test_hash_weight_zero_never_picked(void **state)
+{
+	static int before[NCLIENTS], during[NCLIENTS], after[NCLIENTS];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(hash_kinds) / sizeof(hash_kinds[0]); k++) {
+		struct slb_sched_group g;
+		unsigned counts[NSERVERS] = { 0 }, stayed = 0, others = 0;
+
+		set_weights(100, 100, 50);
+		assert_int_equal(slb_sched_group_init(&g, hash_kinds[k], &group, &shm), 0);
+		map_clients(&g, -1, before);
+		/* Set to 0 after init: ch rebuilds its table on the next pick. */
+		atomic_store(&shm.servers[slots[1]].weight, 0);
+		map_clients(&g, -1, during);
+		for (unsigned i = 0; i < NCLIENTS; i++) {
+			assert_true(during[i] >= 0);
+			counts[during[i]]++;
+			if (before[i] != 1) {
+				others++;
+				stayed += during[i] == before[i];
+			}
+		}
+		assert_int_equal(counts[1], 0);
+		assert_true(counts[0] > counts[2] && counts[2] > 0);
+		/* Maglev's rebuild is near-minimal, rendezvous hashing exactly minimal. */
+		assert_true(stayed * 100 >= others * 98);
+		atomic_store(&shm.servers[slots[1]].weight, 100);
+		map_clients(&g, -1, after);
+		assert_memory_equal(before, after, sizeof(before));
+		slb_sched_group_free(&g);
+	}
+}
+
+static void test_hash_null_client_and_all_down(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < sizeof(hash_kinds) / sizeof(hash_kinds[0]); k++) {
+		struct slb_sched_group g;
+		int first;
+
+		set_weights(100, 100, 100);
+		assert_int_equal(slb_sched_group_init_sized(&g, hash_kinds[k], &group, &shm, 7), 0);
+		first = slb_sched_pick(&g, shm.servers, -1, NULL);
+		assert_true(member_of(first) >= 0);
+		assert_int_equal(slb_sched_pick(&g, shm.servers, -1, NULL), first);
+		for (int i = 0; i < NSERVERS; i++)
+			atomic_store(&shm.servers[slots[i]].health, SLB_HEALTH_DOWN);
+		assert_int_equal(slb_sched_pick(&g, shm.servers, -1, client(1, 1)), -1);
+		slb_sched_group_free(&g);
+	}
+	set_weights(100, 100, 100);
 }
 
 int main(void)
@@ -226,6 +369,10 @@ int main(void)
 		cmocka_unit_test(test_rr_ignores_weights),
 		cmocka_unit_test(test_wlc_picks_least_loaded),
 		cmocka_unit_test(test_exclude_and_stale_slot),
+		cmocka_unit_test(test_hash_same_client_same_member_across_workers),
+		cmocka_unit_test(test_hash_down_member_moves_only_its_clients),
+		cmocka_unit_test(test_hash_weight_zero_never_picked),
+		cmocka_unit_test(test_hash_null_client_and_all_down),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
