@@ -7,6 +7,7 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libnl-3-dev libnl-route-3-dev libmnl-dev libssl-dev libiniparser-dev zlib1g-dev
 	libcmocka-dev bats
+	dpkg-dev debhelper
 	iproute2 socat curl jq procps util-linux tcpdump
 )
 missing=()
