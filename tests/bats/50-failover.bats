@@ -561,3 +561,32 @@ _tracking_test() {
 	wait_until 2 grep -q '^INIT stopping$' "$TOPO_DIR/fo/notify.lb1"
 	cat "$TOPO_DIR/fo/notify.lb1" "$TOPO_DIR/fo/notify.lb2"
 }
+
+@test "two masters that start hearing each other: the lower steps down, the winner re-announces the VIP" {
+	local lb1_mac lb2_mac
+	echo "key-of-lb1" >"$TOPO_DIR/fo/lb1.key"
+	echo "key-of-lb2" >"$TOPO_DIR/fo/lb2.key"
+	chmod 0600 "$TOPO_DIR"/fo/*.key
+	failover_config lb1 primary 150 "auth_key_file=$TOPO_DIR/fo/lb1.key" >"$TOPO_DIR/lb1.ini"
+	failover_config lb2 backup 150 "auth_key_file=$TOPO_DIR/fo/lb2.key" >"$TOPO_DIR/lb2.ini"
+	_pair_up
+	fo_log_wait lb2 'vrid 51: BACKUP -> MASTER' 3
+	[ "$(vip_holder)" = both ]
+	_service_ok 5
+	lb1_mac=$(topo_exec lb1 cat "/sys/class/net/$(topo_if lb1)/address")
+	lb2_mac=$(topo_exec lb2 cat "/sys/class/net/$(topo_if lb2)/address")
+	# Point the client at lb2, as the last announcement of a split brain would.
+	topo_exec client ip neigh replace "$TOPO_VIP" lladdr "$lb2_mac" dev "$(topo_if client)" nud stale
+	[[ "$(topo_exec client ip neigh show "$TOPO_VIP")" == *"lladdr $lb2_mac "* ]]
+	fo_log_mark
+	# lb2 learns lb1's key: its new slb-failover resumes as MASTER and hears lb1.
+	sed -i "s|^auth_key_file = .*|auth_key_file = $TOPO_DIR/fo/lb1.key|" "$TOPO_DIR/lb2.ini"
+	slb_reload lb2
+	fo_log_wait lb2 'vrid 51: MASTER -> BACKUP \(master 198\.18\.0\.3 has priority 202\)' 3
+	fo_log_wait lb1 'vrid 51: lower-priority master 198\.18\.0\.4 \(priority 75\) heard, reasserting' 3
+	wait_until 2 vip_holder_is lb1
+	# The winner's gratuitous ARP pointed the client back at lb1.
+	wait_until 2 eval '[[ "$(topo_exec client ip neigh show "$TOPO_VIP")" == *"lladdr $lb1_mac "* ]]'
+	fo_log_lacks lb1 'vrid 51: MASTER -> '
+	_service_ok 20
+}
