@@ -185,8 +185,7 @@ teardown_file() {
 }
 
 setup() {
-	[ -n "$(slb_pid)" ] || { echo "slb is not running" >&2; return 1; }
-	log_clear_mark
+	slb_running_or_fail
 }
 
 @test "wrr: 300 connections split 2:1 as the weights 100/50 say, none fails" {

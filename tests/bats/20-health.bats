@@ -21,7 +21,7 @@ teardown_file() {
 }
 
 setup() {
-	[ -n "$(slb_pid)" ] || { echo "slb is not running" >&2; return 1; }
+	slb_running_or_fail
 }
 
 # _b2_up: b2 runs and slb sends it traffic (whatever an earlier test did).

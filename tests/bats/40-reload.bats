@@ -27,8 +27,7 @@ teardown_file() {
 }
 
 setup() {
-	[ -n "$(slb_pid)" ] || { echo "slb is not running" >&2; return 1; }
-	log_clear_mark
+	slb_running_or_fail
 }
 
 # _config [B2_WEIGHT]: the base file, with b2's weight (default 50).

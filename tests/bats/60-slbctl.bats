@@ -25,8 +25,7 @@ teardown_file() {
 }
 
 setup() {
-	[ -n "$(slb_pid)" ] || { echo "slb is not running" >&2; return 1; }
-	log_clear_mark
+	slb_running_or_fail
 	SOCK=$TOPO_DIR/lb1/slb.sock
 }
 

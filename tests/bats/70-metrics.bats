@@ -28,8 +28,7 @@ teardown_file() {
 }
 
 setup() {
-	[ -n "$(slb_pid)" ] || { echo "slb is not running" >&2; return 1; }
-	log_clear_mark
+	slb_running_or_fail
 	MX=$(topo_ip lb1):9180
 }
 

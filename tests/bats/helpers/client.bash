@@ -132,3 +132,10 @@ slb_wait_reloaded() {
 health_wait() {
 	log_wait "slb-checker\[[0-9]+\]: [a-z]+: server $1 [0-9.:]+ is $2 " "${3:-5}"
 }
+
+# slb_running_or_fail: in a test's setup, when the file started one slb for
+# all its tests: fail at once if it is gone, and look at the whole log.
+slb_running_or_fail() {
+	[ -n "$(slb_pid)" ] || { echo "slb is not running" >&2; return 1; }
+	log_clear_mark
+}
