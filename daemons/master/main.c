@@ -137,6 +137,7 @@ static void master_on_signals(struct master *m)
 	}
 	if (stop && !m->stopping) {
 		slb_info("stopping (signal %u)", stop_signo);
+		master_sd_notify("STOPPING=1");
 		m->stopping = true;
 		master_children_signal(m, SIGTERM);
 	}
@@ -262,6 +263,7 @@ static int master_run(struct master *m)
 		 m->config->nlisteners, m->config->ngroups, m->config->nvips, m->config_path);
 	if (!m->foreground)
 		master_daemonize_done(ready_fd);
+	master_sd_notify("READY=1");
 	master_loop(m);
 	master_control_close(m);
 	master_metrics_close(m);

@@ -98,6 +98,9 @@ void master_metrics_event(struct master *m, uint64_t tag, uint32_t events);
 void master_metrics_reload(struct master *m);
 void master_metrics_close(struct master *m);
 
+/* sd_notify.c: "READY=1", "RELOADING=1", "STOPPING=1" to systemd, if it asked */
+void master_sd_notify(const char *state);
+
 /* daemonize.c */
 int master_daemonize(int *ready_fd);
 void master_daemonize_done(int ready_fd);

@@ -121,6 +121,7 @@ void master_reload(struct master *m)
 	int fd;
 
 	slb_info("reloading %s", m->config_path);
+	master_sd_notify("RELOADING=1");
 	next = reload_validate(m, &fd);
 	if (!next)
 		goto keep;
@@ -164,10 +165,12 @@ void master_reload(struct master *m)
 	if (master_start_generation(m, restart_failover) == -1)
 		slb_err("reload: could not start every process of generation %u", m->generation);
 	slb_info("reloaded %s (generation %u)", m->config_path, m->generation);
+	master_sd_notify("READY=1");
 	return;
 keep_next:
 	slb_config_free(next);
 	close(fd);
 keep:
 	slb_err("reload failed: keeping the running configuration");
+	master_sd_notify("READY=1");
 }

@@ -191,3 +191,20 @@ _caps() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 	log_has "slb-master\[$pid\]: info: stopped"
 	log_has 'slb-failover\[[0-9]+\]: info: vip web: released'
 }
+
+@test "systemd notify: READY=1 once serving, RELOADING=1 then READY=1 on a reload, STOPPING=1 at stop" {
+	local sock=$TOPO_DIR/notify.sock out=$TOPO_DIR/notify.out
+	slb_stop
+	# A datagram socket like systemd's; each message is written as it comes.
+	timeout 30 socat -u "UNIX-RECV:$sock" "OPEN:$out,creat,append" </dev/null 3>&- &
+	_pid_record "$TOPO_DIR/pids/notify-sink" $!
+	wait_until 3 test -S "$sock"
+	NOTIFY_SOCKET=$sock slb_start "$TOPO_DIR/slb.ini"
+	wait_until 3 grep -q 'READY=1' "$out"
+	[ "$(cat "$out")" = "READY=1" ]
+	slb_reload
+	wait_until 5 eval '[ "$(cat "$out")" = "READY=1RELOADING=1READY=1" ]'
+	slb_stop
+	wait_until 3 eval '[ "$(cat "$out")" = "READY=1RELOADING=1READY=1STOPPING=1" ]'
+	_pid_kill "$TOPO_DIR/pids/notify-sink" 1 || true
+}

@@ -66,7 +66,8 @@ teardown_file() {
 @test "package: systemd unit installed, its programs exist, neither enabled nor started" {
 	unit=$(dpkg -L slb | grep -E '/systemd/system/slb\.service$')
 	[ -f "$unit" ]
-	grep -q '^ExecStart=/usr/sbin/slb-master -c /etc/slb/slb.ini$' "$unit"
+	grep -q '^ExecStart=/usr/sbin/slb-master -f -c /etc/slb/slb.ini$' "$unit"
+	grep -q '^Type=notify$' "$unit"
 	# Every Exec* line's program exists.
 	while read -r prog; do
 		[ -x "$prog" ] || { echo "$unit: $prog not found" >&2; return 1; }
