@@ -15,6 +15,8 @@ int slb_msg_payload_size(uint16_t type)
 		return (int)sizeof(((struct slb_msg *)0)->u.ready);
 	case SLB_MSG_DRAIN:
 		return (int)sizeof(((struct slb_msg *)0)->u.drain);
+	case SLB_MSG_FAILOVER_MANUAL:
+		return (int)sizeof(((struct slb_msg *)0)->u.manual);
 	default:
 		return -1;
 	}

@@ -21,6 +21,13 @@
 enum slb_msg_type {
 	SLB_MSG_READY = 1, /* child -> master: set up, serving */
 	SLB_MSG_DRAIN = 2, /* master -> worker: stop accepting, finish, exit */
+	SLB_MSG_FAILOVER_MANUAL = 3, /* master -> slb-failover: slbctl takeover/release */
+};
+
+enum slb_failover_manual {
+	SLB_FAILOVER_MANUAL_NONE = 0,
+	SLB_FAILOVER_MANUAL_TAKEOVER = 1,
+	SLB_FAILOVER_MANUAL_RELEASE = 2,
 };
 
 struct slb_msg_header {
@@ -38,6 +45,9 @@ struct slb_msg {
 		struct {
 			uint32_t timeout_ms;
 		} drain;
+		struct {
+			uint32_t op; /* enum slb_failover_manual */
+		} manual;
 	} u;
 };
 

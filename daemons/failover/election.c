@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "failover.h"
+#include "ipc.h"
 #include "log.h"
 
 static const char *state_name(enum slb_failover_state s)
@@ -172,6 +173,11 @@ static uint8_t tracked_priority(struct failover *f)
 		}
 		degraded = !healthy;
 	}
+	/* An operator's word outranks everything the node sees for itself. */
+	if (f->manual == SLB_FAILOVER_MANUAL_TAKEOVER)
+		return 254;
+	if (f->manual == SLB_FAILOVER_MANUAL_RELEASE)
+		return 1;
 	/* Workers start after us: no verdict on them before one was seen alive. */
 	f->workers_seen |= workers > 0;
 	if (f->config->nlisteners > 0 && f->workers_seen && workers == 0)
@@ -351,4 +357,27 @@ uint64_t failover_next_due(const struct failover *f)
 	if (f->state == SLB_FAILOVER_MASTER && f->fc->garp_interval_ms && f->garp_refresh_ms < next)
 		next = f->garp_refresh_ms;
 	return next;
+}
+
+/*
+ * slbctl failover takeover: priority 254 and master now (a master of lower
+ * priority steps down on our first advert). release: priority 1 and, if
+ * master, hand the VIPs over like a clean stop. Both hold until the next
+ * start of slb-failover.
+ */
+void failover_manual(struct failover *f, uint32_t op)
+{
+	if (op != SLB_FAILOVER_MANUAL_TAKEOVER && op != SLB_FAILOVER_MANUAL_RELEASE)
+		return;
+	f->manual = op;
+	f->priority = tracked_priority(f);
+	atomic_store(&f->shared->priority, f->priority);
+	slb_info("vrid %u: manual %s (slbctl): priority %u", f->fc->vrid,
+		 op == SLB_FAILOVER_MANUAL_TAKEOVER ? "takeover" : "release", f->priority);
+	if (op == SLB_FAILOVER_MANUAL_TAKEOVER && f->state == SLB_FAILOVER_BACKUP) {
+		become_master(f, "manual takeover");
+	} else if (op == SLB_FAILOVER_MANUAL_RELEASE && f->state == SLB_FAILOVER_MASTER) {
+		become_backup(f, "manual release");
+		vrrp_send_advert(f, 0);
+	}
 }

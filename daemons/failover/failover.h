@@ -50,6 +50,7 @@ struct failover {
 	bool released_for_health; /* gave the VIP up once for bad local health */
 	bool workers_seen; /* a worker was alive once since this process started */
 	bool master_left; /* BACKUP: the master said priority 0 */
+	uint32_t manual; /* enum slb_failover_manual: slbctl takeover/release, until restart */
 	uint64_t now_ms;
 	uint64_t advert_due_ms; /* MASTER: next advert */
 	uint64_t master_down_ms; /* BACKUP: take over if nothing heard by then */
@@ -72,6 +73,7 @@ void failover_on_advert(struct failover *f, const struct slb_vrrp_advert *a, str
 void failover_on_timers(struct failover *f);
 void failover_on_link(struct failover *f, bool up);
 void failover_stop(struct failover *f);
+void failover_manual(struct failover *f, uint32_t op);
 uint64_t failover_next_due(const struct failover *f);
 
 /* vrrp_socket.c: adverts on the wire */

@@ -59,6 +59,8 @@ static enum wake failover_wait(struct failover *f, int epfd, int timeout_ms)
 
 			if (r == 1 && msg.hdr.type == SLB_MSG_DRAIN)
 				return WAKE_HANDOVER;
+			if (r == 1 && msg.hdr.type == SLB_MSG_FAILOVER_MANUAL && f->fc->enabled)
+				failover_manual(f, msg.u.manual.op);
 			if (r == 0 || r == -1)
 				return WAKE_STOP; /* master gone: nobody serves behind the VIPs */
 		} else if (fd == f->recv_fd) {

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include "control.h"
+#include "ipc.h"
 #include "log.h"
 
 #define TABLE_MAX_COLS 12
@@ -684,6 +685,37 @@ static int cmd_help(struct master *m, const struct slb_ctl_request *req, FILE *o
 	return 0;
 }
 
+/* failover takeover | release: handed to slb-failover; `failover status` shows the result. */
+static int cmd_failover_manual(struct master *m, const struct slb_ctl_request *req, FILE *out,
+			       char *err, size_t errlen)
+{
+	uint32_t op = req->cmd->id == SLB_CTL_FAILOVER_TAKEOVER ? SLB_FAILOVER_MANUAL_TAKEOVER
+								 : SLB_FAILOVER_MANUAL_RELEASE;
+	const char *what = req->cmd->words[1];
+
+	if (!m->config->failover.enabled) {
+		snprintf(err, errlen, "failover %s: this node is standalone (no [failover] section)",
+			 what);
+		return -1;
+	}
+	for (unsigned i = 0; i < MASTER_MAX_CHILDREN; i++) {
+		struct master_child *c = &m->children[i];
+
+		if (!c->used || c->retired || c->kind != MASTER_FAILOVER || !c->pid || c->channel < 0)
+			continue;
+		if (slb_msg_send(c->channel, SLB_MSG_FAILOVER_MANUAL, c->generation, &op) == -1)
+			break;
+		slb_info("failover %s asked by slbctl", what);
+		if (req->json)
+			fprintf(out, "{\"requested\": \"%s\"}\n", what);
+		else
+			fprintf(out, "failover %s requested (see: slbctl failover status)\n", what);
+		return 0;
+	}
+	snprintf(err, errlen, "failover %s: slb-failover is not running", what);
+	return -1;
+}
+
 typedef int control_fn(struct master *m, const struct slb_ctl_request *req, FILE *out, char *err,
 		       size_t errlen);
 
@@ -695,6 +727,8 @@ static control_fn *const handlers[SLB_CTL_COUNT] = {
 	[SLB_CTL_SERVER_SET] = cmd_server_set,
 	[SLB_CTL_GROUP_LIST] = cmd_group_list,
 	[SLB_CTL_FAILOVER_STATUS] = cmd_failover_status,
+	[SLB_CTL_FAILOVER_TAKEOVER] = cmd_failover_manual,
+	[SLB_CTL_FAILOVER_RELEASE] = cmd_failover_manual,
 	[SLB_CTL_RELOAD] = cmd_reload,
 };
 

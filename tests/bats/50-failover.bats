@@ -590,3 +590,31 @@ _tracking_test() {
 	fo_log_lacks lb1 'vrid 51: MASTER -> '
 	_service_ok 20
 }
+
+@test "slbctl failover release hands the VIP to lb2 at once; takeover takes it back" {
+	local ctl
+	ctl=$(slb_bin slbctl)
+	_pair_up
+	fo_log_mark
+	client_prober_start 20
+	sleep 0.3
+	run "$ctl" -s "$TOPO_DIR/lb1/slb.sock" failover release
+	echo "$output"
+	[ "$status" -eq 0 ]
+	fo_log_wait lb1 'vrid 51: MASTER -> BACKUP \(manual release\)' 2
+	fo_log_wait lb2 'vrid 51: BACKUP -> MASTER \(the master left \(priority 0\)\)' 2
+	wait_until 1 vip_holder_is lb2
+	# It stays released: lb1 (priority 1 now) does not preempt.
+	sleep 1
+	vip_holder_is lb2
+	"$ctl" -s "$TOPO_DIR/lb1/slb.sock" --json failover status | jq -e '.state == "BACKUP" and .priority == 1'
+	run "$ctl" -s "$TOPO_DIR/lb1/slb.sock" failover takeover
+	[ "$status" -eq 0 ]
+	fo_log_wait lb1 'vrid 51: BACKUP -> MASTER \(manual takeover\)' 2
+	fo_log_wait lb2 'vrid 51: MASTER -> BACKUP \(master 198\.18\.0\.3 has priority 254\)' 2
+	wait_until 1 vip_holder_is lb1
+	client_prober_stop
+	echo "client gap: $PROBE_GAP_MS ms"
+	[ "$PROBE_GAP_MS" -lt 300 ]
+	_service_ok 20
+}

@@ -188,7 +188,7 @@ _both_up() {
 	before=$(_ctl --json describe | jq -c '[.groups[] | {name, servers: [.servers[] | {name, weight}]}]')
 	for cmd in "server add web b3 $(topo_ip b1):9001 weight=10" "server remove web b2" \
 		"group create api" "group delete web" "listener stop web" "listener start web" \
-		"sessions" "sessions flush" "failover takeover" "failover release"; do
+		"sessions" "sessions flush"; do
 		# shellcheck disable=SC2086  # the command's words
 		run _ctl $cmd
 		echo "$cmd: $status $output"
@@ -202,6 +202,17 @@ _both_up() {
 	[ "$(_ctl --json describe | jq -c '[.groups[] | {name, servers: [.servers[] | {name, weight}]}]')" = "$before" ]
 	run client_count 3 "$TOPO_VIP" 8080
 	[ "$(tally_of fail "$output")" -eq 0 ]
+}
+
+@test "failover takeover/release on a standalone node: a clear error, nothing changes" {
+	local cmd
+	for cmd in takeover release; do
+		run _ctl failover "$cmd"
+		echo "$output"
+		[ "$status" -eq 1 ]
+		[[ $output == *"failover $cmd: this node is standalone (no [failover] section)"* ]]
+	done
+	_ctl failover status | grep -E '^state +MASTER$'
 }
 
 @test "failover status: a standalone node is MASTER, reason standalone" {
