@@ -6,12 +6,15 @@
  */
 #include "log.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 static struct {
 	char ident[32];
@@ -100,4 +103,30 @@ void slb_log(int level, const char *fmt, ...)
 	/* One write per line, so lines from several processes never interleave. */
 	if (write(slb_logger.fd, line, (size_t)n) == -1)
 		return;
+}
+
+void slb_log_limited(struct slb_log_limit *limit, int level, const char *fmt, ...)
+{
+	int saved_errno = errno; /* for a %m in <fmt> */
+	uint64_t now = slb_now_ms();
+	char text[768];
+	va_list ap;
+
+	if (level > slb_logger.level)
+		return;
+	if (limit->last_ms && now - limit->last_ms < limit->interval_ms) {
+		limit->held_back++;
+		return;
+	}
+	va_start(ap, fmt);
+	errno = saved_errno;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (limit->held_back)
+		slb_log(level, "%s (%llu more like it held back)", text,
+			(unsigned long long)limit->held_back);
+	else
+		slb_log(level, "%s", text);
+	limit->last_ms = now;
+	limit->held_back = 0;
 }

@@ -5,6 +5,7 @@
 #ifndef SLB_LOG_H
 #define SLB_LOG_H
 
+#include <stdint.h>
 #include <syslog.h>
 
 #include "config.h"
@@ -19,6 +20,22 @@ void slb_log_configure(const char *ident, const struct slb_global_conf *global);
 void slb_log_force_stderr(bool force);
 
 void slb_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * A line that may repeat at the rate of its cause (accept failing, bad
+ * packets) is written at most once per <interval_ms>; the next line written
+ * says how many were held back. Keep one per kind of message.
+ */
+struct slb_log_limit {
+	uint32_t interval_ms;
+	uint64_t last_ms; /* monotonic time of the last line written, 0 = never */
+	uint64_t held_back;
+};
+
+#define SLB_LOG_LIMIT(ms) { .interval_ms = (ms) }
+
+void slb_log_limited(struct slb_log_limit *limit, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #define slb_err(...) slb_log(LOG_ERR, __VA_ARGS__)
 #define slb_warn(...) slb_log(LOG_WARNING, __VA_ARGS__)

@@ -12,14 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "failover.h"
 #include "log.h"
 
 #define DROP_LOG_INTERVAL_MS 10000
 #define DROP_NOT_A_PEER SLB_VRRP_VERDICT_COUNT
 
-static uint64_t last_drop_log_ms[SLB_FAILOVER_DROP_KINDS];
 
 static bool multicast(const struct failover *f)
 {
@@ -108,16 +106,15 @@ int vrrp_send_advert(struct failover *f, uint8_t priority)
 
 static void count_drop(struct failover *f, unsigned kind, struct in_addr from)
 {
-	uint64_t now = slb_now_ms();
+	static struct slb_log_limit drop_log[SLB_FAILOVER_DROP_KINDS];
 
 	atomic_fetch_add(&f->shared->drops[kind], 1);
-	if (last_drop_log_ms[kind] && now - last_drop_log_ms[kind] < DROP_LOG_INTERVAL_MS)
-		return;
-	last_drop_log_ms[kind] = now;
-	slb_warn("failover: dropped a VRRP packet from %s: %s (%llu so far; next report in 10 s at most)",
-		 inet_ntoa(from),
-		 kind == DROP_NOT_A_PEER ? "not_a_peer" : slb_vrrp_verdict_name((enum slb_vrrp_verdict)kind),
-		 (unsigned long long)atomic_load(&f->shared->drops[kind]));
+	drop_log[kind].interval_ms = DROP_LOG_INTERVAL_MS;
+	slb_log_limited(&drop_log[kind], LOG_WARNING,
+			"failover: dropped a VRRP packet from %s: %s (%llu so far)", inet_ntoa(from),
+			kind == DROP_NOT_A_PEER ? "not_a_peer"
+						: slb_vrrp_verdict_name((enum slb_vrrp_verdict)kind),
+			(unsigned long long)atomic_load(&f->shared->drops[kind]));
 }
 
 static bool is_peer(const struct failover *f, struct in_addr from)

@@ -305,9 +305,11 @@ static void control_accept(struct master *m)
 		int fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd == -1) {
+			static struct slb_log_limit accept_log = SLB_LOG_LIMIT(10000);
+
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
-				slb_warn("control socket: accept: %m");
+				slb_log_limited(&accept_log, LOG_WARNING, "control socket: accept: %m");
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			return;

@@ -62,7 +62,7 @@ struct master_metrics {
 	int fd; /* listening socket */
 	int timerfd;
 	struct slb_sockaddr addr;
-	uint64_t accept_warned_ms;
+	struct slb_log_limit accept_log;
 	struct metrics_conn conns[METRICS_MAX_CONNS];
 };
 
@@ -587,11 +587,8 @@ static void metrics_accept(struct master *m)
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    slb_now_ms() - mx->accept_warned_ms >= 10000) {
-				slb_warn("metrics: accept: %m");
-				mx->accept_warned_ms = slb_now_ms();
-			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				slb_log_limited(&mx->accept_log, LOG_WARNING, "metrics: accept: %m");
 			return;
 		}
 		for (unsigned i = 0; i < METRICS_MAX_CONNS; i++) {
@@ -680,6 +677,7 @@ int master_metrics_open(struct master *m)
 		slb_err("metrics: out of memory");
 		return -1;
 	}
+	mx->accept_log = (struct slb_log_limit)SLB_LOG_LIMIT(10000);
 	for (unsigned i = 0; i < METRICS_MAX_CONNS; i++)
 		mx->conns[i].fd = -1;
 	mx->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

@@ -48,6 +48,7 @@ static int worker_setup_listeners(struct worker *w)
 		int slot = slb_shm_listener_find(&w->shm, lc->name);
 
 		l->tag = WORKER_TAG_LISTENER;
+		l->fd_limit_log = (struct slb_log_limit)SLB_LOG_LIMIT(10000);
 		l->conf = lc;
 		l->fd = SLB_FD_LISTENERS + (int)i;
 		if (slot >= 0) {

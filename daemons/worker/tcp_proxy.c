@@ -576,7 +576,8 @@ void tcp_proxy_accept(struct worker *w, struct worker_listener *l)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno == EMFILE || errno == ENFILE)
-				slb_warn("listener %s: out of file descriptors", l->conf->name);
+				slb_log_limited(&l->fd_limit_log, LOG_WARNING,
+						"listener %s: out of file descriptors", l->conf->name);
 			return;
 		}
 		if (!listener_admit(l, (struct sockaddr *)&client)) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "log.h"
 #include "scheduler.h"
 #include "shm.h"
 
@@ -38,6 +39,7 @@ struct worker_listener {
 	struct slb_sched_group sched;
 	struct conn_list connecting; /* by connect start: deadline order */
 	struct conn_list open; /* by last activity: idle-timeout order */
+	struct slb_log_limit fd_limit_log; /* "out of file descriptors" */
 };
 
 struct worker {

@@ -1,0 +1,89 @@
+/*
+ * test_log.c - logging: lines in a file carry the program and the level,
+ * the level filter holds, and a limited message is written at most once
+ * per interval with the count of what was held back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "log.h"
+
+static char path[] = "/tmp/slb-test-log-XXXXXX";
+
+static int setup(void **state)
+{
+	int fd = mkstemp(path);
+
+	(void)state;
+	if (fd == -1)
+		return -1;
+	close(fd);
+	slb_log_open("slb-test", SLB_LOG_FILE, path, LOG_INFO);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	slb_log_open("slb-test", SLB_LOG_STDERR, NULL, LOG_INFO);
+	unlink(path);
+	return 0;
+}
+
+/* The file's lines that contain <needle>. */
+static int count_lines(const char *needle)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+static void test_lines_and_levels(void **state)
+{
+	(void)state;
+	slb_info("hello %d", 42);
+	slb_debug("not at info level");
+	assert_int_equal(count_lines("slb-test["), 1);
+	assert_int_equal(count_lines("]: info: hello 42"), 1);
+	assert_int_equal(count_lines("not at info level"), 0);
+}
+
+static void test_limited(void **state)
+{
+	struct slb_log_limit limit = SLB_LOG_LIMIT(200);
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		slb_log_limited(&limit, LOG_WARNING, "accept failed (%d)", i);
+	assert_int_equal(count_lines("accept failed"), 1);
+	assert_int_equal(count_lines("warning: accept failed (0)"), 1);
+	usleep(250000);
+	slb_log_limited(&limit, LOG_WARNING, "accept failed (%d)", 5);
+	assert_int_equal(count_lines("accept failed"), 2);
+	assert_int_equal(count_lines("accept failed (5) (4 more like it held back)"), 1);
+	/* Below the level: neither written nor counted. */
+	slb_log_limited(&limit, LOG_DEBUG, "quiet");
+	assert_int_equal(count_lines("quiet"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lines_and_levels),
+		cmocka_unit_test(test_limited),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
