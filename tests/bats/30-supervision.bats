@@ -9,11 +9,7 @@ load helpers/topology
 load helpers/client
 
 setup_file() {
-	topo_up
-	backend_start b1 9000
-	backend_start b2 9000
-	slb_config_basic >"$TOPO_DIR/slb.ini"
-	slb_start "$TOPO_DIR/slb.ini"
+	slb_basic_up
 }
 
 teardown_file() {

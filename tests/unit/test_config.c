@@ -391,39 +391,39 @@ static void test_failover_section(void **state)
 	free(errors);
 }
 
-/* A fixture with every value away from its default. */
-static void test_full_file(void **state)
+/* Loads the file at <path>; a rejection fails the test with the messages. */
+static struct slb_config *load_path_or_fail(const char *path)
 {
 	char *errors = NULL;
 	struct slb_config *c;
 	size_t size;
-	FILE *err;
+	FILE *err = open_memstream(&errors, &size);
 
-	(void)state;
-	err = open_memstream(&errors, &size);
-	c = slb_config_load(TEST_DATA_DIR "/full.ini", err);
+	assert_non_null(err);
+	c = slb_config_load(path, err);
 	fclose(err);
 	if (!c)
-		fail_msg("full.ini was rejected:\n%s", errors);
+		fail_msg("%s was rejected:\n%s", path, errors);
+	free(errors);
+	return c;
+}
+
+/* A fixture with every value away from its default. */
+static void test_full_file(void **state)
+{
+	struct slb_config *c = load_path_or_fail(TEST_DATA_DIR "/full.ini");
+
+	(void)state;
 	check_full(c);
 	slb_config_free(c);
-	free(errors);
 }
 
 /* etc/slb.ini is the documented default and must load as shipped. */
 static void test_shipped_file(void **state)
 {
-	char *errors = NULL;
-	struct slb_config *c;
-	size_t size;
-	FILE *err;
+	struct slb_config *c = load_path_or_fail(TEST_DATA_DIR "/../../../etc/slb.ini");
 
 	(void)state;
-	err = open_memstream(&errors, &size);
-	c = slb_config_load(TEST_DATA_DIR "/../../../etc/slb.ini", err);
-	fclose(err);
-	if (!c)
-		fail_msg("etc/slb.ini was rejected:\n%s", errors);
 	assert_int_equal(c->nvips, 1);
 	assert_int_equal(c->nlisteners, 1);
 	assert_int_equal(c->listeners[0].protocol, SLB_PROTO_TCP);
@@ -433,7 +433,6 @@ static void test_shipped_file(void **state)
 	assert_int_equal(c->groups[0].check, SLB_CHECK_TCP);
 	assert_false(c->failover.enabled);
 	slb_config_free(c);
-	free(errors);
 }
 
 /* ---- invalid files: the exact text an operator reads ---- */

@@ -139,3 +139,13 @@ slb_running_or_fail() {
 	[ -n "$(slb_pid)" ] || { echo "slb is not running" >&2; return 1; }
 	log_clear_mark
 }
+
+# slb_basic_up: a file's usual start: the topology, backends b1 and b2 on
+# :9000, and slb on lb1 with slb_config_basic in $TOPO_DIR/slb.ini.
+slb_basic_up() {
+	topo_up
+	backend_start b1 9000
+	backend_start b2 9000
+	slb_config_basic >"$TOPO_DIR/slb.ini"
+	slb_start "$TOPO_DIR/slb.ini"
+}
