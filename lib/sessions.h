@@ -1,0 +1,108 @@
+/*
+ * sessions.h - the session table: which server a client (source-IP
+ * persistence) or a UDP flow was given, and until when.
+ *
+ * The table lives in the shared-memory segment, so every worker sees the
+ * same sessions, a crashed worker loses none, and slb-failover can stream
+ * it to the peer. Capacity is fixed when the segment is created
+ * ([global] session_table_size, rounded up to a power of two). A key hashes
+ * to one bucket of a few entries; a full bucket evicts the entry that
+ * expires first, so an insert never fails. Expired entries are absent for
+ * lookups and reused by inserts: expiry costs no sweep.
+ *
+ * No locks: every entry carries its own sequence word. Readers retry a torn
+ * read a bounded number of times and then report a miss; writers never wait
+ * for another writer. A process killed at any instruction leaves at most the
+ * entry it was writing marked busy; readers treat it as absent and a later
+ * writer reclaims it, so nothing ever blocks and no bucket is corrupted.
+ *
+ * All times are slb_now_ms() (CLOCK_MONOTONIC, the same in every process of
+ * a node). The segment holds no pointers.
+ */
+#ifndef SLB_SESSIONS_H
+#define SLB_SESSIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/socket.h>
+
+/* Who the session is for. Compare and hash it as 24 bytes: keep pad zero. */
+struct slb_session_key {
+	uint16_t listener; /* slot in the shm listener table */
+	uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint16_t port; /* client port (network order) for UDP flows, 0 for source_ip */
+	uint16_t pad;
+	uint8_t addr[16]; /* IPv4 in the first 4 bytes, the rest zero */
+};
+
+/* A session as copied out of the table. */
+struct slb_session {
+	struct slb_session_key key;
+	uint32_t server_slot; /* index into the shm server table */
+	uint32_t server_serial; /* that slot's serial when the session was made */
+	uint64_t expires_ms;
+};
+
+/* The table's header in shared memory; its entries follow it. */
+struct slb_sessions;
+
+/* Bytes the table needs for <capacity> entries (rounded up to a power of two). */
+size_t slb_sessions_size(uint32_t capacity);
+
+/* Lays out an empty table of <capacity> entries in zeroed memory <t>. */
+void slb_sessions_init(struct slb_sessions *t, uint32_t capacity);
+
+uint32_t slb_sessions_capacity(const struct slb_sessions *t);
+
+/*
+ * Fills <key> for <client> on listener slot <listener>. <with_port> keys a
+ * UDP flow (address and port); without it the key is the address alone
+ * (source_ip persistence).
+ */
+void slb_session_key_make(struct slb_session_key *key, uint32_t listener, int protocol,
+			  const struct sockaddr *client, bool with_port);
+
+/* Copies the live session for <key> into <out>. Returns false when there is none. */
+bool slb_sessions_lookup(struct slb_sessions *t, const struct slb_session_key *key,
+			 uint64_t now_ms, struct slb_session *out);
+
+/*
+ * Inserts or replaces the session for <key>: server <slot>/<serial> until
+ * <expires_ms>. Evicts the bucket's soonest-expiring entry when the bucket
+ * is full. Never fails.
+ */
+void slb_sessions_put(struct slb_sessions *t, const struct slb_session_key *key, uint32_t slot,
+		      uint32_t serial, uint64_t expires_ms, uint64_t now_ms);
+
+/*
+ * Moves the expiry of the live session for <key> to <expires_ms>. To keep hot
+ * entries cheap it may skip the write when the stored expiry is less than a
+ * second older. Returns false when there is no live session.
+ */
+bool slb_sessions_touch(struct slb_sessions *t, const struct slb_session_key *key,
+			uint64_t expires_ms, uint64_t now_ms);
+
+/* Removes the session for <key>. Returns whether there was one. */
+bool slb_sessions_remove(struct slb_sessions *t, const struct slb_session_key *key);
+
+/* Removes every session of listener slot <listener> (-1: all). Returns how many. */
+unsigned slb_sessions_flush(struct slb_sessions *t, int listener);
+
+/* Live sessions now (a scan of the table: for metrics and slbctl, not hot paths). */
+uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms);
+
+/*
+ * Every put, and every touch that writes, stamps the entry with the table's
+ * next change number. slb_sessions_walk() calls <visit> for each live session
+ * stamped after <since> (0: all), stopping early when <visit> returns
+ * non-zero, and returns the change number current when the walk began: pass
+ * it as <since> next time to see only what changed (replication).
+ */
+typedef int (*slb_sessions_visit_fn)(const struct slb_session *s, void *arg);
+uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
+			   slb_sessions_visit_fn visit, void *arg);
+
+#endif
