@@ -7,6 +7,7 @@
 #include "config_values.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -382,6 +383,42 @@ int slb_value_server(const char *text, struct slb_server_conf *out, char *err)
 	return 0;
 }
 
+/*
+ * Checks a rule's host= (a name, or "*." and a name, without port; the name's
+ * labels made of letters, digits, '-' and '_') and lowercases it in place.
+ */
+static int rule_host(char *host)
+{
+	char *p = host, *label;
+
+	if (p[0] == '*' && p[1] == '.')
+		p += 2;
+	for (label = p;; p++) {
+		if (*p == '.' || !*p) {
+			if (p == label)
+				return -1;
+			if (!*p)
+				return 0;
+			label = p + 1;
+		} else if (isalnum((unsigned char)*p) || *p == '-' || *p == '_') {
+			*p = (char)tolower((unsigned char)*p);
+		} else {
+			return -1;
+		}
+	}
+}
+
+/* A rule's path= is compared byte-wise with the request's: what no request path holds is an error. */
+static int rule_path(const char *path)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)path; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#')
+			return -1;
+	return 0;
+}
+
 int slb_value_rule(const char *text, struct slb_rule_conf *out, char group[SLB_NAME_MAX],
 		   char *err)
 {
@@ -409,6 +446,16 @@ int slb_value_rule(const char *text, struct slb_rule_conf *out, char group[SLB_N
 	}
 	if (path[0] && path[0] != '/') {
 		snprintf(err, SLB_VALUE_ERRLEN, "'path=%s': the path must start with '/'", path);
+		return -1;
+	}
+	if (rule_path(path) == -1) {
+		snprintf(err, SLB_VALUE_ERRLEN, "'path=%s': a path prefix is visible ASCII without "
+			 "'?' or '#'", path);
+		return -1;
+	}
+	if (host[0] && rule_host(host) == -1) {
+		snprintf(err, SLB_VALUE_ERRLEN, "'host=%s': expected a host name (letters, digits, "
+			 "'-', '.'), optionally starting with '*.', and no port", host);
 		return -1;
 	}
 	if (!g) {
