@@ -428,22 +428,40 @@ static void check_listener(struct loader *ld, unsigned idx)
 		report(ld, l->line, "proxy_protocol", "only applies to protocol = tcp, not %s", proto);
 }
 
+/*
+ * Exactly two servers, one role=primary and one role=secondary. Servers are
+ * counted as written: one whose value was rejected was reported already.
+ */
+static void check_primary_secondary(struct loader *ld, const struct slb_group_conf *g)
+{
+	const struct slb_server_conf *s = g->servers;
+	unsigned i, written = count_servers(section_at(ld, g->line));
+	char key[SLB_NAME_MAX + 8];
+
+	if (written != 2)
+		report(ld, g->line, "type", "primary_secondary needs exactly two servers, not %u",
+		       written);
+	for (i = 0; i < g->nservers; i++)
+		if (s[i].role == SLB_ROLE_NONE)
+			report(ld, g->line, server_key(&s[i], key),
+			       "needs role=primary or role=secondary (type = primary_secondary)");
+	if (g->nservers == 2 && s[0].role != SLB_ROLE_NONE && s[0].role == s[1].role)
+		report(ld, g->line, server_key(&s[1], key),
+		       "role=%s again (%s has it): one server is primary, the other secondary",
+		       s[1].role == SLB_ROLE_PRIMARY ? "primary" : "secondary", s[0].name);
+}
+
 static void check_group(struct loader *ld, struct slb_group_conf *g)
 {
 	char interval[16], key[SLB_NAME_MAX + 8];
-	unsigned i, primaries = 0, secondaries = 0;
+	unsigned i;
 
-	for (i = 0; i < g->nservers; i++) {
-		primaries += g->servers[i].role == SLB_ROLE_PRIMARY;
-		secondaries += g->servers[i].role == SLB_ROLE_SECONDARY;
-		if (g->type == SLB_GROUP_NORMAL && g->servers[i].role != SLB_ROLE_NONE)
+	if (g->type == SLB_GROUP_PRIMARY_SECONDARY)
+		check_primary_secondary(ld, g);
+	for (i = 0; i < g->nservers && g->type == SLB_GROUP_NORMAL; i++)
+		if (g->servers[i].role != SLB_ROLE_NONE)
 			report(ld, g->line, server_key(&g->servers[i], key),
 			       "role= only applies to type = primary_secondary");
-	}
-	if (g->type == SLB_GROUP_PRIMARY_SECONDARY &&
-	    (g->nservers != 2 || primaries != 1 || secondaries != 1))
-		report(ld, g->line, "type", "primary_secondary needs exactly two servers, one "
-		       "role=primary and one role=secondary");
 	if (g->check_timeout_ms > g->check_interval_ms) {
 		slb_value_format_duration(g->check_interval_ms, interval, sizeof(interval));
 		report(ld, g->line, "check_timeout", "longer than check_interval (%s)", interval);
@@ -509,16 +527,9 @@ static void reject_unbuilt_features(struct loader *ld)
 	for (i = 0; i < c->ngroups; i++) {
 		const struct slb_group_conf *g = &c->groups[i];
 
-		if (g->type != SLB_GROUP_NORMAL)
-			report(ld, g->line, "type", "'%s' %s",
-			       slb_value_enum_name(slb_group_type_words, (int)g->type), later);
 		if (g->check != SLB_CHECK_NONE && g->check != SLB_CHECK_TCP)
 			report(ld, g->line, "check", "'%s' %s",
 			       slb_value_enum_name(slb_check_words, (int)g->check), later);
-		for (j = 0; j < g->nservers; j++)
-			if (g->servers[j].role != SLB_ROLE_NONE)
-				report(ld, g->line, server_key(&g->servers[j], key), "'role=' %s",
-				       later);
 	}
 }
 

@@ -1,6 +1,7 @@
 /*
  * scheduler.c - rr, wrr (smooth weighted round robin), wlc, sh (source-IP
- * rendezvous hash) and ch (Maglev consistent hash).
+ * rendezvous hash), ch (Maglev consistent hash), and the fixed order of a
+ * primary_secondary group.
  */
 #include "scheduler.h"
 
@@ -62,6 +63,7 @@ int slb_sched_group_init_sized(struct slb_sched_group *group, enum slb_scheduler
 {
 	memset(group, 0, sizeof(*group));
 	group->kind = kind;
+	group->primary = -1;
 	group->members = calloc(gc->nservers ? gc->nservers : 1, sizeof(*group->members));
 	if (!group->members)
 		return -1;
@@ -79,6 +81,9 @@ int slb_sched_group_init_sized(struct slb_sched_group *group, enum slb_scheduler
 		group->members[i].credit = 0;
 		group->members[i].key = slb_hash64(gc->servers[i].name,
 						   strlen(gc->servers[i].name), MEMBER_SEED);
+		if (gc->type == SLB_GROUP_PRIMARY_SECONDARY &&
+		    gc->servers[i].role == SLB_ROLE_PRIMARY)
+			group->primary = (int)i;
 		group->nmembers++;
 	}
 	if (kind == SLB_SCHED_CH && ch_init(group, gc, shm->servers, table_size) == -1) {
@@ -292,11 +297,33 @@ static int pick_ch(struct slb_sched_group *g, struct slb_shm_server *servers, in
 	return pick_hrw(g, servers, exclude_slot, h);
 }
 
+/*
+ * primary_secondary: the primary while it can take a connection (up, weight
+ * > 0, not excluded), else the other member. Nothing to remember: the
+ * primary's health is read on every pick, so new connections return to it
+ * as soon as the checker marks it up, and connections already on the
+ * secondary stay there.
+ */
+static int pick_primary(struct slb_sched_group *g, struct slb_shm_server *servers,
+			int exclude_slot)
+{
+	const struct slb_sched_member *primary = &g->members[g->primary];
+
+	if (usable_weight(primary, servers, exclude_slot) > 0)
+		return (int)primary->slot;
+	for (unsigned i = 0; i < g->nmembers; i++)
+		if ((int)i != g->primary && usable_weight(&g->members[i], servers, exclude_slot) > 0)
+			return (int)g->members[i].slot;
+	return -1;
+}
+
 int slb_sched_pick(struct slb_sched_group *group, struct slb_shm_server *servers, int exclude_slot,
 		   const struct sockaddr *client)
 {
 	if (group->nmembers == 0)
 		return -1;
+	if (group->primary >= 0)
+		return pick_primary(group, servers, exclude_slot);
 	switch (group->kind) {
 	case SLB_SCHED_RR:
 		return pick_rr(group, servers, exclude_slot);

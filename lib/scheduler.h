@@ -10,6 +10,9 @@
  * sh and ch map a client address to a server the same way in every worker:
  * they hash the client's IP (never the port) against the server names, so
  * no state needs to be shared for a client to keep its server.
+ *
+ * A primary_secondary group ignores the scheduler: every pick is the primary
+ * while it can take a connection, else the secondary.
  */
 #ifndef SLB_SCHEDULER_H
 #define SLB_SCHEDULER_H
@@ -36,6 +39,7 @@ struct slb_sched_group {
 	struct slb_sched_member *members;
 	struct slb_maglev maglev; /* ch only */
 	uint32_t *ch_weights; /* ch: per member, the weights the table was built with */
+	int primary; /* primary_secondary: the member tried first; -1 in a normal group */
 };
 
 /*
@@ -55,7 +59,8 @@ void slb_sched_group_free(struct slb_sched_group *group);
  * Picks a member that is up, has weight > 0, still owns its slot, and whose
  * slot is not <exclude_slot> (-1 = none). <client> is the client's address
  * for sh and ch (NULL is allowed: all such clients then hash alike) and is
- * ignored by rr, wrr and wlc. Returns the slot index, or -1 when no member
+ * ignored by rr, wrr and wlc. In a primary_secondary group the primary wins
+ * whenever it qualifies. Returns the slot index, or -1 when no member
  * qualifies.
  */
 int slb_sched_pick(struct slb_sched_group *group, struct slb_shm_server *servers, int exclude_slot,

@@ -418,6 +418,26 @@ static void test_full_file(void **state)
 	slb_config_free(c);
 }
 
+/* A primary_secondary group: the roles as written, in any order. */
+static void test_groups_file(void **state)
+{
+	struct slb_config *c = load_path_or_fail(TEST_DATA_DIR "/groups.ini");
+	const struct slb_group_conf *g = &c->groups[0];
+
+	(void)state;
+	assert_int_equal(c->listeners[0].group, 0);
+	assert_int_equal(g->type, SLB_GROUP_PRIMARY_SECONDARY);
+	assert_int_equal(g->nservers, 2);
+	assert_string_equal(g->servers[0].name, "spare");
+	assert_int_equal(g->servers[0].role, SLB_ROLE_SECONDARY);
+	assert_int_equal(g->servers[0].weight, 100);
+	assert_string_equal(g->servers[1].name, "main");
+	assert_int_equal(g->servers[1].role, SLB_ROLE_PRIMARY);
+	assert_int_equal(g->servers[1].weight, 50);
+	assert_int_equal(g->servers[1].line, 10);
+	slb_config_free(c);
+}
+
 /* etc/slb.ini is the documented default and must load as shipped. */
 static void test_shipped_file(void **state)
 {
@@ -530,6 +550,31 @@ static const struct bad_case bad_cases[] = {
 	{ "[listener web80]\n" G,
 	  "slb.ini:1: [listener web80] protocol: missing\n"
 	  "slb.ini:1: [listener web80] bind: missing\n" },
+	/* primary_secondary groups */
+#define PS "[group default]\ntype = primary_secondary\n"
+	{ PS "server.a = 198.18.0.1:80 role=primary\n",
+	  "slb.ini:2: [group default] type: primary_secondary needs exactly two servers, not 1\n" },
+	{ PS "server.a = 198.18.0.1:80 role=primary\nserver.b = 198.18.0.2:80 role=secondary\n"
+	  "server.c = 198.18.0.3:80 role=secondary\n",
+	  "slb.ini:2: [group default] type: primary_secondary needs exactly two servers, not 3\n" },
+	{ PS "server.a = 198.18.0.1:80 role=primary\nserver.b = 198.18.0.2:80\n",
+	  "slb.ini:4: [group default] server.b: needs role=primary or role=secondary (type = "
+	  "primary_secondary)\n" },
+	{ PS "server.a = 198.18.0.1:80 role=primary\nserver.b = 198.18.0.2:80 role=primary\n",
+	  "slb.ini:4: [group default] server.b: role=primary again (a has it): one server is "
+	  "primary, the other secondary\n" },
+	{ PS "server.a = 198.18.0.1:80 role=secondary\nserver.b = 198.18.0.2:80 role=secondary\n",
+	  "slb.ini:4: [group default] server.b: role=secondary again (a has it): one server is "
+	  "primary, the other secondary\n" },
+	{ PS "server.a = 198.18.0.1:80 role=backup\nserver.b = 198.18.0.2:80 role=primary\n",
+	  "slb.ini:3: [group default] server.a: 'role=backup': the role must be primary or "
+	  "secondary\n" },
+	{ G "server.a = 198.18.0.1:80 role=primary\nserver.b = 198.18.0.2:80\n",
+	  "slb.ini:2: [group default] server.a: role= only applies to type = primary_secondary\n" },
+	{ "[group default]\ntype = active_standby\n",
+	  "slb.ini:2: [group default] type: unknown value 'active_standby' (expected normal, "
+	  "primary_secondary)\n" },
+#undef PS
 	/* cross-references */
 	{ L "group = api\n" G, "slb.ini:4: [listener web80] group: no [group api]\n" },
 	{ L, "slb.ini:1: [listener web80] group: not set, and there is no [group default]\n" },
@@ -627,12 +672,6 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:4: [listener web80] tls_cert: TLS is not supported by this version yet\n" },
 	{ "[group default]\ncheck = http\n",
 	  "slb.ini:2: [group default] check: 'http' is not supported by this version yet\n" },
-	{ "[group default]\ntype = primary_secondary\nserver.a = 198.18.0.1:80 role=primary\n"
-	  "server.b = 198.18.0.2:80 role=secondary\n",
-	  "slb.ini:2: [group default] type: 'primary_secondary' is not supported by this version "
-	  "yet\n"
-	  "slb.ini:3: [group default] server.a: 'role=' is not supported by this version yet\n"
-	  "slb.ini:4: [group default] server.b: 'role=' is not supported by this version yet\n" },
 	/* rules parse fully even before they are built */
 	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\n"
 	  "rule.a = host=x path=v1 group=default\nrule.b = host=x\nrule.c = group=nope path=/\n"
@@ -891,6 +930,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_files),
 		cmocka_unit_test(test_full_file),
+		cmocka_unit_test(test_groups_file),
 		cmocka_unit_test(test_failover_section),
 		cmocka_unit_test(test_shipped_file),
 		cmocka_unit_test(test_invalid_files),

@@ -3,7 +3,8 @@
  * table: exact wrr proportions, weight 0 and unhealthy servers never picked,
  * wlc follows the node-wide active counts; sh and ch keep a client on one
  * server across independent groups (workers), move only a down member's
- * clients and bring them back when it recovers.
+ * clients and bring them back when it recovers; a primary_secondary group
+ * sends everything to its primary while it can, else to its secondary.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -359,6 +360,76 @@ static void test_hash_null_client_and_all_down(void **state)
 	set_weights(100, 100, 100);
 }
 
+/*
+ * The group "web" seen as primary_secondary over two of its slots: s2 the
+ * primary, s0 the secondary (the primary written second: order must not
+ * matter).
+ */
+static void primary_secondary_conf(struct slb_group_conf *ps, struct slb_server_conf two[2])
+{
+	*ps = group;
+	two[0] = servers[0];
+	two[0].role = SLB_ROLE_SECONDARY;
+	two[1] = servers[2];
+	two[1].role = SLB_ROLE_PRIMARY;
+	ps->type = SLB_GROUP_PRIMARY_SECONDARY;
+	ps->servers = two;
+	ps->nservers = 2;
+}
+
+/* Fifty picks, for fifty different clients, all give <slot>. */
+static void assert_picks(struct slb_sched_group *g, int exclude, int slot)
+{
+	for (unsigned i = 0; i < 50; i++)
+		assert_int_equal(slb_sched_pick(g, shm.servers, exclude, client(i, i)), slot);
+}
+
+static const enum slb_scheduler all_kinds[] = {
+	SLB_SCHED_RR, SLB_SCHED_WRR, SLB_SCHED_WLC, SLB_SCHED_SH, SLB_SCHED_CH,
+};
+
+/*
+ * primary_secondary, whatever the listener's scheduler: all to the primary
+ * while it can take connections; to the secondary while it is down, has
+ * weight 0 or is excluded (the connect retry); back to the primary as soon
+ * as it is up; nothing when both are out.
+ */
+static void test_primary_secondary(void **state)
+{
+	struct slb_server_conf two[2];
+	struct slb_group_conf ps;
+
+	(void)state;
+	primary_secondary_conf(&ps, two);
+	for (size_t k = 0; k < sizeof(all_kinds) / sizeof(all_kinds[0]); k++) {
+		struct slb_sched_group g;
+
+		set_weights(100, 100, 1);
+		/* wlc would prefer the idle secondary: the role wins over load. */
+		atomic_store(&shm.servers[slots[2]].active, 1000);
+		assert_int_equal(slb_sched_group_init(&g, all_kinds[k], &ps, &shm), 0);
+		assert_picks(&g, -1, slots[2]);
+		atomic_store(&shm.servers[slots[2]].health, SLB_HEALTH_DOWN);
+		assert_picks(&g, -1, slots[0]);
+		atomic_store(&shm.servers[slots[2]].health, SLB_HEALTH_UP);
+		assert_picks(&g, -1, slots[2]);
+		assert_picks(&g, slots[2], slots[0]);
+		atomic_store(&shm.servers[slots[2]].weight, 0);
+		assert_picks(&g, -1, slots[0]);
+		atomic_store(&shm.servers[slots[2]].weight, 1);
+		atomic_store(&shm.servers[slots[0]].health, SLB_HEALTH_DOWN);
+		assert_picks(&g, -1, slots[2]);
+		assert_picks(&g, slots[2], -1);
+		atomic_store(&shm.servers[slots[2]].health, SLB_HEALTH_DOWN);
+		assert_picks(&g, -1, -1);
+		/* The secondary alone back: it takes everything again. */
+		atomic_store(&shm.servers[slots[0]].health, SLB_HEALTH_UP);
+		assert_picks(&g, -1, slots[0]);
+		slb_sched_group_free(&g);
+	}
+	set_weights(100, 100, 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_hash_down_member_moves_only_its_clients),
 		cmocka_unit_test(test_hash_weight_zero_never_picked),
 		cmocka_unit_test(test_hash_null_client_and_all_down),
+		cmocka_unit_test(test_primary_secondary),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
