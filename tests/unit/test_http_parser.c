@@ -1,0 +1,444 @@
+/*
+ * test_http_parser.c - the HTTP/1.1 parser against tables of valid and
+ * malicious requests, responses and chunked bodies. Every input is run
+ * twice: whole, and one byte at a time through the incremental scanner and
+ * decoder, which must reach the same verdict.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "http_parser.h"
+
+/* Table rows for rejected inputs name only the verdict. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+/* Input strings may contain NUL: their length is taken from the literal. */
+#define S(lit) lit, sizeof(lit) - 1
+
+struct request_case {
+	const char *in;
+	size_t len;
+	int status; /* 0 = accepted */
+	enum slb_http_framing framing;
+	uint64_t content_length;
+	bool keep_alive;
+};
+
+static const struct request_case requests[] = {
+	/* valid */
+	{ S("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("GET /x?y=1 HTTP/1.1\r\nHost: a:8080\r\nConnection: close\r\n\r\n"), 0,
+	  SLB_HTTP_BODY_NONE, 0, false },
+	{ S("GET / HTTP/1.0\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, false },
+	{ S("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"), 0, SLB_HTTP_BODY_LENGTH, 5,
+	  true },
+	{ S("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"), 0,
+	  SLB_HTTP_BODY_LENGTH, 5, true },
+	{ S("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n"), 0, SLB_HTTP_BODY_LENGTH,
+	  5, true },
+	{ S("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0,
+	  true },
+	{ S("POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"), 0,
+	  SLB_HTTP_BODY_CHUNKED, 0, true },
+	{ S("POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked \r\n\r\n"), 0,
+	  SLB_HTTP_BODY_CHUNKED, 0, true },
+	{ S("GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("GET / HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Obs: caf\xc3\xa9\r\n\r\n"), 0,
+	  SLB_HTTP_BODY_NONE, 0, true },
+	{ S("GET / HTTP/1.2\r\nHost: a\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	/* smuggling: framing */
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"),
+	  400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"),
+	  400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x5\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
+	  400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n"), 501 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\n Transfer-Encoding: chunked\r\n\r\n"), 400 },
+	/* obs-fold, names, control characters, line ends */
+	{ S("GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\tc\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a\r\nX A: b\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a\r\nX\"A: b\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a\r\n: b\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a\r\nX-A b\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a\r\nX-\0A: b\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a\nX-A: b\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\nHost: a\n\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a\r\n\n"), 400 },
+	{ S("GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET /\r HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	/* request line */
+	{ S("GET  / HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1 \r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET / http/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.x\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET /\r\n\r\n"), 400 },
+	{ S("G(T / HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET x HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET * HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), 505 },
+	{ S("CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n"), 501 },
+	/* Host */
+	{ S("GET / HTTP/1.1\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"), 400 },
+	{ S("\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+};
+
+static const struct slb_http_limits small = { .max_line = 32, .max_head = 64, .max_headers = 3 };
+
+/* Scans <in> whole or a byte at a time; returns the head length or -status. */
+static long scan(const char *in, size_t len, const struct slb_http_limits *lim, bool is_request,
+		 bool bytewise)
+{
+	struct slb_http_scan sc = { 0 };
+	long r = 0;
+
+	if (!bytewise)
+		return slb_http_scan_head(&sc, in, len, lim, is_request);
+	for (size_t n = 1; n <= len && r == 0; n++)
+		r = slb_http_scan_head(&sc, in, n, lim, is_request);
+	return r;
+}
+
+static int check_request(const char *in, size_t len, const struct slb_http_limits *lim,
+			 bool bytewise, struct slb_http_msg *msg)
+{
+	long r = scan(in, len, lim, true, bytewise);
+
+	if (r < 0)
+		return (int)-r;
+	if (r == 0)
+		return -1; /* incomplete */
+	return slb_http_parse_request(in, (size_t)r, lim, msg);
+}
+
+static void test_request_table(void **state)
+{
+	static struct slb_http_msg msg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+		const struct request_case *c = &requests[i];
+
+		for (int bytewise = 0; bytewise < 2; bytewise++) {
+			int rc = check_request(c->in, c->len, &slb_http_default_limits, bytewise,
+					       &msg);
+
+			if (rc != c->status)
+				fail_msg("case %zu (%s): got %d, want %d", i,
+					 bytewise ? "bytewise" : "whole", rc, c->status);
+			if (rc != 0)
+				continue;
+			assert_int_equal(msg.framing, c->framing);
+			assert_int_equal(msg.content_length, c->content_length);
+			assert_int_equal(msg.keep_alive, c->keep_alive);
+		}
+	}
+}
+
+static void test_request_fields(void **state)
+{
+	static const char in[] = "GET /a/b?c HTTP/1.1\r\n"
+				 "Host: www.example.com\r\n"
+				 "User-Agent:  curl/8 \t\r\n"
+				 "Connection: keep-alive, X-Secret, X-Forwarded-For, Host, Content-Length\r\n"
+				 "X-Secret: 1\r\n"
+				 "X-Forwarded-For: 10.0.0.1\r\n"
+				 "Keep-Alive: timeout=5\r\n"
+				 "Expect: 100-Continue\r\n"
+				 "Upgrade: websocket\r\n"
+				 "\r\n";
+	static struct slb_http_msg msg;
+	long r;
+
+	(void)state;
+	r = scan(in, sizeof(in) - 1, &slb_http_default_limits, true, false);
+	assert_int_equal(r, sizeof(in) - 1);
+	assert_int_equal(slb_http_parse_request(in, (size_t)r, &slb_http_default_limits, &msg), 0);
+	assert_int_equal(msg.method_id, SLB_HTTP_M_GET);
+	assert_int_equal(msg.target_len, 6);
+	assert_memory_equal(msg.target, "/a/b?c", 6);
+	assert_int_equal(msg.minor, 1);
+	assert_int_equal(msg.nheaders, 8);
+	assert_int_equal(msg.host, 0);
+	assert_int_equal(msg.headers[0].value_len, 15);
+	/* value trimmed on both sides */
+	assert_int_equal(msg.headers[1].value_len, 6);
+	assert_memory_equal(msg.headers[1].value, "curl/8", 6);
+	assert_false(msg.headers[1].hop);
+	assert_true(msg.headers[2].hop); /* Connection */
+	assert_true(msg.headers[3].hop); /* named by Connection */
+	assert_false(msg.headers[4].hop); /* X-Forwarded-For: never stripped by Connection */
+	assert_int_equal(msg.headers[4].field, SLB_HTTP_F_X_FORWARDED_FOR);
+	assert_true(msg.headers[5].hop); /* Keep-Alive */
+	assert_false(msg.headers[0].hop); /* Host: never stripped */
+	assert_true(msg.expect_continue);
+	assert_false(msg.upgrade); /* Upgrade without the Connection token */
+	assert_true(msg.headers[7].hop);
+	assert_true(msg.keep_alive);
+}
+
+static void test_request_limits(void **state)
+{
+	static struct slb_http_msg msg;
+
+	(void)state;
+	/* request line over 32 bytes: 414, even before its end arrives */
+	assert_int_equal(check_request(S("GET /0123456789012345678901234567890 HTTP/1.1\r\n"), &small,
+				       false, &msg),
+			 414);
+	assert_int_equal(check_request(S("GET /01234567890123456789012345678901234567890"), &small,
+				       true, &msg),
+			 414);
+	/* head over 64 bytes: 431, also before its end */
+	assert_int_equal(check_request(S("GET / HTTP/1.1\r\nHost: a\r\nX-A: 0123456789012345678901234"
+					 "567890123456789\r\n\r\n"),
+				       &small, false, &msg),
+			 431);
+	assert_int_equal(check_request(S("GET / HTTP/1.1\r\nHost: a\r\nX-A: 01234567890123456789012345"
+					 "678901234567890123"),
+				       &small, true, &msg),
+			 431);
+	/* more than 3 fields: 431 */
+	assert_int_equal(check_request(S("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"),
+				       &small, false, &msg),
+			 431);
+	assert_int_equal(check_request(S("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n"), &small,
+				       false, &msg),
+			 0);
+	/* incomplete */
+	assert_int_equal(check_request(S("GET / HTTP/1.1\r\nHost: a\r\n"), &small, false, &msg), -1);
+}
+
+static void test_pipelined_heads(void **state)
+{
+	static const char in[] = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
+	struct slb_http_scan sc = { 0 };
+	long r;
+
+	(void)state;
+	r = slb_http_scan_head(&sc, in, sizeof(in) - 1, &slb_http_default_limits, true);
+	assert_int_equal(r, 28);
+	memset(&sc, 0, sizeof(sc));
+	r = slb_http_scan_head(&sc, in + 28, sizeof(in) - 1 - 28, &slb_http_default_limits, true);
+	assert_int_equal(r, 28);
+}
+
+struct response_case {
+	const char *in;
+	size_t len;
+	enum slb_http_method method;
+	int status; /* 0 = accepted */
+	enum slb_http_framing framing;
+	bool keep_alive;
+	unsigned code;
+};
+
+static const struct response_case responses[] = {
+	{ S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"), SLB_HTTP_M_GET, 0, SLB_HTTP_BODY_LENGTH,
+	  true, 200 },
+	{ S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"), SLB_HTTP_M_HEAD, 0, SLB_HTTP_BODY_NONE,
+	  true, 200 },
+	{ S("HTTP/1.1 204 No Content\r\n\r\n"), SLB_HTTP_M_GET, 0, SLB_HTTP_BODY_NONE, true, 204 },
+	{ S("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n"), SLB_HTTP_M_GET, 0,
+	  SLB_HTTP_BODY_NONE, true, 304 },
+	{ S("HTTP/1.1 100 Continue\r\n\r\n"), SLB_HTTP_M_POST, 0, SLB_HTTP_BODY_NONE, true, 100 },
+	{ S("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"), SLB_HTTP_M_GET, 0, SLB_HTTP_BODY_NONE,
+	  true, 103 },
+	{ S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), SLB_HTTP_M_GET, 0,
+	  SLB_HTTP_BODY_CHUNKED, true, 200 },
+	{ S("HTTP/1.1 200 OK\r\n\r\n"), SLB_HTTP_M_GET, 0, SLB_HTTP_BODY_CLOSE, false, 200 },
+	{ S("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n"), SLB_HTTP_M_GET, 0, SLB_HTTP_BODY_LENGTH,
+	  false, 200 },
+	{ S("HTTP/1.0 200 OK\r\n\r\n"), SLB_HTTP_M_GET, 0, SLB_HTTP_BODY_CLOSE, false, 200 },
+	{ S("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n"), SLB_HTTP_M_GET, 0, SLB_HTTP_BODY_NONE, true,
+	  200 },
+	{ S("HTTP/1.1 404 \r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), SLB_HTTP_M_GET, 0,
+	  SLB_HTTP_BODY_NONE, false, 404 },
+	/* broken: 502 */
+	{ S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+	{ S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+	  SLB_HTTP_M_GET, 502 },
+	{ S("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+	{ S("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+	{ S("HTTP/1.1 20 OK\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+	{ S("HTTP/1.1 600 OK\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+	{ S("HTTP/1.1 200OK\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+	{ S("HTTP/2 200 OK\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+	{ S("HTTP/1.1 200 OK\r\nX-A: b\r\n c\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+	{ S("HTTP/1.1 200 OK\r\nX-A: b\0\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+	{ S("HTTP/1.1 200 OK\r\nX-A b\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+	{ S("HTTP/1.1 200 OK\nContent-Length: 0\n\n"), SLB_HTTP_M_GET, 400 /* scanner: bare LF */ },
+	{ S("SSH-2.0-OpenSSH\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+};
+
+static void test_response_table(void **state)
+{
+	static struct slb_http_msg msg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); i++) {
+		const struct response_case *c = &responses[i];
+
+		for (int bytewise = 0; bytewise < 2; bytewise++) {
+			long r = scan(c->in, c->len, &slb_http_default_limits, false, bytewise);
+			int rc = r < 0 ? (int)-r
+				       : slb_http_parse_response(c->in, (size_t)r,
+								 &slb_http_default_limits, c->method,
+								 &msg);
+
+			assert_true(r != 0);
+			if (rc != c->status)
+				fail_msg("case %zu: got %d, want %d", i, rc, c->status);
+			if (rc != 0)
+				continue;
+			assert_int_equal(msg.framing, c->framing);
+			assert_int_equal(msg.keep_alive, c->keep_alive);
+			assert_int_equal(msg.status, c->code);
+		}
+	}
+}
+
+struct chunk_case {
+	const char *in;
+	size_t len;
+	bool ok;
+	const char *data; /* decoded body when ok */
+	size_t rest; /* bytes after the body, left unused */
+};
+
+static const struct chunk_case chunks[] = {
+	{ S("0\r\n\r\n"), true, "", 0 },
+	{ S("5\r\nhello\r\n0\r\n\r\n"), true, "hello", 0 },
+	{ S("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nGET"), true, "hello world", 3 },
+	{ S("A\r\n0123456789\r\n0\r\n\r\n"), true, "0123456789", 0 },
+	{ S("a;name=value;x=\"q d\"\r\n0123456789\r\n0\r\n\r\n"), true, "0123456789", 0 },
+	{ S("3 ;ext\r\nabc\r\n0\r\n\r\n"), true, "abc", 0 },
+	{ S("3\r\nabc\r\n0\r\nX-Sum: 1\r\nX-B: two\r\n\r\n"), true, "abc", 0 },
+	{ S("0003\r\nabc\r\n0\r\n\r\n"), true, "abc", 0 },
+	/* malformed */
+	{ S("\r\n"), false },
+	{ S("-1\r\n"), false },
+	{ S("+3\r\nabc\r\n0\r\n\r\n"), false },
+	{ S("0x3\r\nabc\r\n0\r\n\r\n"), false },
+	{ S("3 \r\nabc\r\n0\r\n\r\n"), false },
+	{ S("3\nabc\r\n0\r\n\r\n"), false },
+	{ S("3\r\nabcd\r\n0\r\n\r\n"), false },
+	{ S("3\r\nabc\n0\r\n\r\n"), false },
+	{ S("3\r\nabc0\r\n\r\n"), false },
+	{ S("10000000000000000\r\n"), false }, /* 17 digits: overflow */
+	{ S("3;a\0b\r\nabc\r\n0\r\n\r\n"), false },
+	{ S("3;a\rb\r\nabc\r\n0\r\n\r\n"), false },
+	{ S("0\r\nX-A: 1\r\n continued\r\n\r\n"), false },
+	{ S("0\r\nX A: 1\r\n\r\n"), false },
+	{ S("0\r\nX-A: 1\n\r\n"), false },
+	{ S("0\r\n\n"), false },
+};
+
+/* Decodes <c> with reads of <step> bytes; returns 1 done, 0 error. */
+static int decode(const struct chunk_case *c, size_t step, char *out, size_t *out_len, size_t *rest)
+{
+	struct slb_http_chunked ch = { 0 };
+	size_t pos = 0, avail = 0;
+
+	*out_len = 0;
+	for (;;) {
+		size_t used, off, n;
+		enum slb_http_chunk_result r;
+
+		if (avail < c->len) {
+			avail += step;
+			if (avail > c->len)
+				avail = c->len;
+		}
+		r = slb_http_chunked_decode(&ch, c->in + pos, avail - pos, &used, &off, &n);
+		if (r == SLB_HTTP_CHUNK_ERROR)
+			return 0;
+		if (r == SLB_HTTP_CHUNK_DATA) {
+			memcpy(out + *out_len, c->in + pos + off, n);
+			*out_len += n;
+		}
+		pos += used;
+		if (r == SLB_HTTP_CHUNK_DONE) {
+			*rest = c->len - pos;
+			return 1;
+		}
+		if (r == SLB_HTTP_CHUNK_MORE && avail == c->len)
+			return 0; /* truncated: counts as malformed here */
+	}
+}
+
+static void test_chunked_table(void **state)
+{
+	char out[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		const struct chunk_case *c = &chunks[i];
+
+		for (size_t step = 1; step <= c->len; step += c->len - 1 > 0 ? c->len - 1 : 1) {
+			size_t out_len, rest = 0;
+			int done = decode(c, step, out, &out_len, &rest);
+
+			if (done != c->ok)
+				fail_msg("case %zu step %zu: got %d, want %d", i, step, done, c->ok);
+			if (!done)
+				continue;
+			assert_int_equal(out_len, strlen(c->data));
+			assert_memory_equal(out, c->data, out_len);
+			assert_int_equal(rest, c->rest);
+		}
+	}
+}
+
+static void test_chunked_big_size(void **state)
+{
+	struct slb_http_chunked ch = { 0 };
+	size_t used, off, n;
+
+	(void)state;
+	/* 16 digits is the most: a size that large is accepted, data follows */
+	assert_int_equal(slb_http_chunked_decode(&ch, S("ffffffffffffffff\r\nab"), &used, &off, &n),
+			 SLB_HTTP_CHUNK_DATA);
+	assert_int_equal(off, 18);
+	assert_int_equal(n, 2);
+	assert_int_equal(ch.remaining, UINT64_MAX - 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request_table),  cmocka_unit_test(test_request_fields),
+		cmocka_unit_test(test_request_limits), cmocka_unit_test(test_pipelined_heads),
+		cmocka_unit_test(test_response_table), cmocka_unit_test(test_chunked_table),
+		cmocka_unit_test(test_chunked_big_size),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
