@@ -1,0 +1,93 @@
+/*
+ * http_cookie.h - cookie persistence for HTTP listeners: the opaque token
+ * that names a server, and strict rewriting of Cookie and Set-Cookie values.
+ *
+ * The token of a server is base64url(HMAC-SHA256(key, group NUL server))
+ * cut to 9 bytes: 12 characters that say nothing about the server's address
+ * or name to whoever does not hold the key, the same in every worker and on
+ * every node that holds the same key, and stable across reloads and
+ * restarts as long as the server keeps its name. Finding a server from a
+ * token means comparing it with the tokens of the group's servers (the
+ * worker keeps them per server slot).
+ *
+ * persistence = cookie_insert: slb sets its own cookie, named by the
+ * listener's `cookie` key (SLB_COOKIE_DEFAULT_NAME when empty), whose value
+ * is the token. It is taken out of the Cookie header before the request is
+ * forwarded: the server never sees it.
+ *
+ * persistence = cookie_rewrite: the server's own cookie (the listener's
+ * `cookie`) carries the choice: slb prefixes the value of that cookie in the
+ * server's Set-Cookie with "TOKEN~" (HAProxy's `cookie NAME prefix`), and
+ * strips the prefix from the request's Cookie header, so the server sees
+ * exactly the value it set. Empty values (a server deleting its cookie) are
+ * left alone.
+ *
+ * Parsing (RFC 6265 section 4): a Cookie header is pairs separated by ';'
+ * and optional whitespace. The pair slb uses must be exactly NAME=VALUE with
+ * VALUE made of cookie-octets (no controls, whitespace, '"', ',', ';' or
+ * '\'), optionally in double quotes; a value that is not, or the name
+ * appearing more than once, gives no token (the request is scheduled as new,
+ * never guessed). Other pairs are passed through byte for byte.
+ */
+#ifndef SLB_HTTP_COOKIE_H
+#define SLB_HTTP_COOKIE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SLB_COOKIE_DEFAULT_NAME "SLBID"
+#define SLB_COOKIE_TOKEN_LEN 12
+#define SLB_COOKIE_KEY_LEN 32
+#define SLB_COOKIE_PREFIX_SEP '~' /* between the token and the server's value */
+
+struct slb_cookie_key {
+	uint8_t bytes[SLB_COOKIE_KEY_LEN];
+};
+
+enum slb_cookie_mode { SLB_COOKIE_INSERT, SLB_COOKIE_REWRITE };
+
+/* Derives the token key from <secret> (<len> bytes) with SHA-256. */
+void slb_cookie_key_derive(struct slb_cookie_key *key, const void *secret, size_t len);
+
+/* Writes the token of server <server> of group <group>, NUL-terminated, into <out>. */
+void slb_cookie_token(const struct slb_cookie_key *key, const char *group, const char *server,
+		      char out[SLB_COOKIE_TOKEN_LEN + 1]);
+
+/* True when <name> is a valid cookie name (an RFC 9110 token). */
+bool slb_cookie_name_valid(const char *name);
+
+/*
+ * Request side. Reads the Cookie header value <hdr> (<len> bytes) and
+ * writes what goes to the server into <out> (<cap> bytes), setting
+ * <*out_len>: in INSERT mode without the pair <name>, in REWRITE mode with
+ * that pair's "TOKEN~" prefix removed. The token found is written to
+ * <token> (NUL-terminated; "" when there is none or it is not usable); in
+ * that case the header is passed through unchanged except that INSERT mode
+ * still drops every <name> pair. <*out_len> 0 means: send no Cookie header.
+ * Returns 0, or -1 when <out> is too small (then nothing is usable).
+ */
+int slb_cookie_request(const char *hdr, size_t len, const char *name, enum slb_cookie_mode mode,
+		       char token[SLB_COOKIE_TOKEN_LEN + 1], char *out, size_t cap,
+		       size_t *out_len);
+
+/*
+ * Response side, REWRITE mode. When the Set-Cookie value <hdr> (<len>
+ * bytes) sets cookie <name> to a non-empty valid value, writes it to <out>
+ * with the value prefixed by <token> and '~', and returns 1. Returns 0 when
+ * the header is about another cookie, or its value is empty or not valid
+ * (send it unchanged), -1 when <out> (<cap> bytes) is too small.
+ */
+int slb_cookie_rewrite_set_cookie(const char *hdr, size_t len, const char *name,
+				  const char *token, char *out, size_t cap, size_t *out_len);
+
+/*
+ * Response side, INSERT mode: writes the Set-Cookie value for <name> and
+ * <token> into <out>: "NAME=TOKEN; Path=/; Max-Age=N; HttpOnly" (no Max-Age
+ * when <max_age_s> is 0; "; Secure" when <secure>, i.e. on https).
+ * Returns the length, or -1 when <cap> is too small.
+ */
+int slb_cookie_insert_set_cookie(const char *name, const char *token, uint32_t max_age_s,
+				 bool secure, char *out, size_t cap);
+
+#endif
