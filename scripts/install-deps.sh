@@ -7,7 +7,8 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libnl-3-dev libnl-route-3-dev libmnl-dev libssl-dev libiniparser-dev zlib1g-dev
 	libcmocka-dev bats
-	dpkg-dev debhelper
+	dpkg-dev debhelper lintian rpm
+	man-db groff-base
 	iproute2 socat curl jq procps util-linux tcpdump
 )
 missing=()

@@ -76,6 +76,19 @@ teardown_file() {
 	! pgrep -f '^/usr/sbin/slb-master' >/dev/null
 }
 
+@test "package: man pages and the slbctl completion installed" {
+	local page
+	for page in man5/slb.ini.5.gz man8/slb-master.8.gz man8/slbctl.8.gz; do
+		dpkg -L slb | grep -qx "/usr/share/man/$page" || { echo "not in the package: $page" >&2; return 1; }
+	done
+	[ "$(man -w slbctl)" = /usr/share/man/man8/slbctl.8.gz ]
+	[ "$(man -w 5 slb.ini)" = /usr/share/man/man5/slb.ini.5.gz ]
+	[ "$(man -w slb-master)" = /usr/share/man/man8/slb-master.8.gz ]
+	dpkg -L slb | grep -qx /usr/share/bash-completion/completions/slbctl
+	run bash -c '. /usr/share/bash-completion/completions/slbctl && complete -p slbctl'
+	[ "$output" = "complete -F _slbctl slbctl" ]
+}
+
 @test "package: the slb system user, /var/lib/slb 0750 root:slb" {
 	getent passwd slb
 	getent group slb
