@@ -377,6 +377,27 @@ static bool is_http(enum slb_protocol p)
 	return p == SLB_PROTO_HTTP || p == SLB_PROTO_HTTPS;
 }
 
+/* backup_group names another group; failover_threshold counts servers of group. */
+static void check_backup_group(struct loader *ld, const struct slb_listener_conf *l)
+{
+	const struct slb_group_conf *g = l->group >= 0 ? &ld->config->groups[l->group] : NULL;
+
+	if (l->backup_group < 0) {
+		if (key_set(ld, l->line, "failover_threshold"))
+			report(ld, l->line, "failover_threshold", "only applies with a backup_group");
+		return;
+	}
+	if (l->backup_group == l->group)
+		report(ld, l->line, "backup_group", "is the listener's own group");
+	else if (g && g->nservers == 0)
+		report(ld, l->line, "backup_group", "[group %s] has no server that could fail",
+		       g->name);
+	else if (g && l->failover_threshold > g->nservers)
+		report(ld, l->line, "failover_threshold",
+		       "%u is more than the %u servers of [group %s]", l->failover_threshold,
+		       g->nservers, g->name);
+}
+
 static void check_listener(struct loader *ld, unsigned idx)
 {
 	struct slb_listener_conf *l = &ld->config->listeners[idx];
@@ -389,8 +410,7 @@ static void check_listener(struct loader *ld, unsigned idx)
 		if (l->group < 0)
 			report(ld, l->line, "group", "not set, and there is no [group default]");
 	}
-	if (l->backup_group >= 0 && l->backup_group == l->group)
-		report(ld, l->line, "backup_group", "is the listener's own group");
+	check_backup_group(ld, l);
 	/* tcp, http and https share the TCP port space; udp has its own. */
 	for (i = 0; i < idx && l->bind.len; i++) {
 		const struct slb_listener_conf *o = &ld->config->listeners[i];
@@ -514,8 +534,6 @@ static void reject_unbuilt_features(struct loader *ld)
 			report(ld, l->line, "proxy_protocol", "'%s' %s",
 			       slb_value_enum_name(slb_proxy_protocol_words,
 						   (int)l->proxy_protocol), later);
-		if (key_set(ld, l->line, "backup_group"))
-			report(ld, l->line, "backup_group", "a backup group %s", later);
 		if (l->gzip)
 			report(ld, l->line, "gzip", "compression %s", later);
 		for (j = 0; j < l->nrules; j++)

@@ -337,3 +337,18 @@ int slb_sched_pick(struct slb_sched_group *group, struct slb_shm_server *servers
 		return pick_wrr(group, servers, exclude_slot);
 	}
 }
+
+unsigned slb_sched_group_unhealthy(const struct slb_sched_group *group,
+				   const struct slb_shm_server *servers)
+{
+	unsigned down = 0;
+
+	for (unsigned i = 0; i < group->nmembers; i++) {
+		const struct slb_sched_member *m = &group->members[i];
+		const struct slb_shm_server *s = &servers[m->slot];
+
+		down += atomic_load_explicit(&s->serial, memory_order_relaxed) == m->serial &&
+			atomic_load_explicit(&s->health, memory_order_relaxed) != SLB_HEALTH_UP;
+	}
+	return down;
+}

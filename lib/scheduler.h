@@ -66,4 +66,12 @@ void slb_sched_group_free(struct slb_sched_group *group);
 int slb_sched_pick(struct slb_sched_group *group, struct slb_shm_server *servers, int exclude_slot,
 		   const struct sockaddr *client);
 
+/*
+ * The members of <group> the checker has marked down (a member whose slot
+ * went to another server is not counted: it is no longer in the group).
+ * This is what a listener's failover_threshold is compared with.
+ */
+unsigned slb_sched_group_unhealthy(const struct slb_sched_group *group,
+				   const struct slb_shm_server *servers);
+
 #endif

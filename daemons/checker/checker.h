@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "scheduler.h"
 #include "shm.h"
 
 /* One server of one group, probed on the group's schedule. */
@@ -36,5 +37,32 @@ bool tcp_check_finish(struct checker_target *t);
 
 /* Closes the probe's socket without a TIME_WAIT left behind. */
 void tcp_check_abort(struct checker_target *t);
+
+/* A listener with a backup_group, and where its new traffic goes now. */
+struct backup_watch {
+	const struct slb_listener_conf *listener;
+	const struct slb_group_conf *group;
+	const struct slb_group_conf *backup;
+	struct slb_sched_group members; /* of group, to count the ones down */
+	bool on_backup;
+};
+
+struct backup_watches {
+	unsigned n;
+	struct backup_watch *watches;
+};
+
+/*
+ * Watches every listener of <cf> that has a backup_group, logging once those
+ * already on their backup group. Returns 0, or -1 (out of memory, or a server
+ * without a slot, logged).
+ */
+int backup_watch_setup(struct backup_watches *bws, const struct slb_config *cf,
+		       const struct slb_shm *shm);
+
+/* After a health transition: logs each listener whose new traffic switched. */
+void backup_watch_update(struct backup_watches *bws, const struct slb_shm *shm);
+
+void backup_watch_free(struct backup_watches *bws);
 
 #endif

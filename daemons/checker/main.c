@@ -36,6 +36,7 @@ struct checker {
 	int epfd;
 	unsigned ntargets;
 	struct checker_target *targets;
+	struct backup_watches backups;
 };
 
 /* Builds the target list; servers of check = none groups are marked up. */
@@ -115,6 +116,7 @@ static void checker_verdict(struct checker *ck, struct checker_target *t, bool o
 		slb_warn("server %s/%s %s is DOWN (%u checks failed, last: %s)", t->group->name,
 			 t->server->name, addr, streak,
 			 t->last_errno ? strerror(t->last_errno) : "timeout");
+	backup_watch_update(&ck->backups, &ck->shm);
 }
 
 static void checker_run_due(struct checker *ck, uint64_t now)
@@ -200,7 +202,8 @@ int main(int argc, char **argv)
 	ck.shm = child.shm;
 	ck.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ck.epfd == -1 || epoll_ctl(ck.epfd, EPOLL_CTL_ADD, SLB_FD_CHANNEL, &ev) == -1 ||
-	    checker_setup(&ck, slb_now_ms()) == -1)
+	    checker_setup(&ck, slb_now_ms()) == -1 ||
+	    backup_watch_setup(&ck.backups, ck.config, &ck.shm) == -1)
 		return 1;
 	if (slb_drop_privileges(ck.config->global.user) == -1)
 		return 1;
@@ -211,6 +214,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < ck.ntargets; i++)
 		tcp_check_abort(&ck.targets[i]);
 	free(ck.targets);
+	backup_watch_free(&ck.backups);
 	slb_child_finish(&child);
 	return 0;
 }

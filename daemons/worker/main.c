@@ -58,6 +58,10 @@ static int worker_setup_listeners(struct worker *w)
 		if (slb_sched_group_init(&l->sched, lc->scheduler, &w->config->groups[lc->group],
 					 &w->shm) == -1)
 			return -1;
+		if (lc->backup_group >= 0 &&
+		    slb_sched_group_init(&l->backup, lc->scheduler,
+					 &w->config->groups[lc->backup_group], &w->shm) == -1)
+			return -1;
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, l->fd, &ev) == -1) {
 			slb_err("listener %s: fd %d: %m", lc->name, l->fd);
 			return -1;
@@ -172,6 +176,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < w.nlisteners; i++) {
 		tcp_proxy_close_all(&w, &w.listeners[i]);
 		slb_sched_group_free(&w.listeners[i].sched);
+		slb_sched_group_free(&w.listeners[i].backup);
 	}
 	tcp_proxy_reap(&w);
 	free(w.listeners);

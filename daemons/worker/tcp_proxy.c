@@ -246,7 +246,7 @@ static void conn_connect_failed(struct worker *w, struct tcp_conn *c)
 			if (getpeername(c->cfd, (struct sockaddr *)&client, &len) == 0)
 				sa = (const struct sockaddr *)&client;
 		}
-		slot = slb_sched_pick(&c->l->sched, w->shm.servers, failed_slot, sa);
+		slot = worker_pick(w, c->l, failed_slot, sa);
 		if (slot < 0)
 			break;
 		if (conn_connect(w, c, slot) == 0)
@@ -548,7 +548,7 @@ static void conn_start(struct worker *w, struct worker_listener *l, int cfd,
 	c->down.pipe.rfd = c->down.pipe.wfd = -1;
 	c->client_ready = (struct tcp_ready){ .readable = true, .writable = true };
 	w->nconns++;
-	slot = slb_sched_pick(&l->sched, w->shm.servers, -1, client);
+	slot = worker_pick(w, l, -1, client);
 	if (slot < 0) {
 		/* No server is up: close the client at once rather than let it wait. */
 		if (ls)

@@ -37,6 +37,7 @@ struct worker_listener {
 	struct slb_shm_listener *stats;
 	uint32_t stats_serial;
 	struct slb_sched_group sched;
+	struct slb_sched_group backup; /* backup_group's; no members when there is none */
 	struct conn_list connecting; /* by connect start: deadline order */
 	struct conn_list open; /* by last activity: idle-timeout order */
 	struct slb_log_limit fd_limit_log; /* "out of file descriptors" */
@@ -56,5 +57,14 @@ struct worker {
 	bool draining;
 	uint64_t drain_deadline_ms;
 };
+
+/*
+ * The server slot for a new connection of <l> (listener_pick.c): the
+ * listener's group, or its backup_group while failover_threshold servers of
+ * the group are down. <exclude_slot> and <client> as for slb_sched_pick().
+ * Returns -1 when no server can take it.
+ */
+int worker_pick(struct worker *w, struct worker_listener *l, int exclude_slot,
+		const struct sockaddr *client);
 
 #endif

@@ -1,10 +1,14 @@
 #!/usr/bin/env bats
 # Server groups beyond a plain pool (issue #5): a primary_secondary group
 # sends every new connection to its primary, to its secondary only while the
-# primary is down, and back to the primary when it recovers.  One slb runs
-# for the whole file (slb_config_basic plus):
+# primary is down, and back to the primary when it recovers; a listener's
+# backup_group takes its new traffic while failover_threshold servers of its
+# group are down.  One slb runs for the whole file (slb_config_basic plus):
 #
 #   8095 ps   group ps (primary_secondary): b2:9400 primary, b1:9400 secondary
+#   8096 bk   group main: b1:9500, b2:9500, b1:9501 (answers b3), wrr;
+#             backup_group dr: b1:9600 (answers d1), b2:9600 (answers d2);
+#             failover_threshold = 2
 #
 # Checks every 200ms, thresholds 2, as in slb_config_basic.  b1:9400 is a
 # drain backend (it answers at the client's FIN), so a connection held open
@@ -16,6 +20,11 @@ load helpers/topology
 load helpers/client
 
 _config() {
+	local checks='check = tcp
+check_interval = 200ms
+check_timeout = 100ms
+healthy_threshold = 2
+unhealthy_threshold = 2'
 	slb_config_basic
 	cat <<EOF2
 
@@ -29,11 +38,25 @@ scheduler = rr
 type = primary_secondary
 server.spare = $(topo_ip b1):9400 role=secondary
 server.main = $(topo_ip b2):9400 role=primary
-check = tcp
-check_interval = 200ms
-check_timeout = 100ms
-healthy_threshold = 2
-unhealthy_threshold = 2
+$checks
+
+[listener bk]
+protocol = tcp
+bind = $TOPO_VIP:8096
+group = main
+backup_group = dr
+failover_threshold = 2
+
+[group main]
+server.b1 = $(topo_ip b1):9500
+server.b2 = $(topo_ip b2):9500
+server.b3 = $(topo_ip b1):9501
+$checks
+
+[group dr]
+server.d1 = $(topo_ip b1):9600
+server.d2 = $(topo_ip b2):9600
+$checks
 EOF2
 }
 
@@ -43,6 +66,11 @@ setup_file() {
 	backend_start b2 9000
 	backend_start b1 9400 drain
 	backend_start b2 9400
+	backend_start b1 9500
+	backend_start b2 9500
+	backend_start b1 9501 tcp b3
+	backend_start b1 9600 tcp d1
+	backend_start b2 9600 tcp d2
 	_config >"$TOPO_DIR/slb.ini"
 	slb_start "$TOPO_DIR/slb.ini"
 }
@@ -101,4 +129,82 @@ _ps_primary_up() {
 	wait "$HOLD_PID"
 	echo "held: $(cat "$out")"
 	[ "$(cat "$out")" = "b1 0" ]
+}
+
+# _main_up NAME PORT: that server of group main runs and is marked up.
+_main_up() {
+	if [ -z "$(backend_pid "$1" "$2")" ]; then
+		log_mark
+		backend_start "$1" "$2"
+		health_wait "main/$1" UP 5
+	fi
+}
+
+# _only TALLY NAME...: every one of 30 answers came from one of NAMEs, and
+# each of NAMEs answered at least once.
+_only() {
+	local tally=$1 n sum=0
+	shift
+	echo "$tally"
+	for n in "$@"; do
+		[ "$(tally_of "$n" "$tally")" -ge 1 ]
+		sum=$((sum + $(tally_of "$n" "$tally")))
+	done
+	[ "$sum" -eq 30 ]
+}
+
+@test "backup_group: below failover_threshold the group serves, at it the backup group, back below it the group again" {
+	_main_up b1 9500
+	_main_up b2 9500
+	run client_count 30 "$TOPO_VIP" 8096
+	_only "$output" b1 b2 b3
+
+	# One server down, threshold 2: the group's other servers go on serving.
+	log_mark
+	backend_stop b1 9500
+	health_wait main/b1 DOWN 5
+	run client_count 30 "$TOPO_VIP" 8096
+	_only "$output" b2 b3
+
+	# Two down: new traffic to the backup group, although b3 is still up.
+	log_mark
+	backend_stop b2 9500
+	health_wait main/b2 DOWN 5
+	log_wait 'slb-checker\[[0-9]+\]: warning: listener bk: 2 of 3 servers of group main down, new traffic to backup group dr$' 2
+	run client_count 30 "$TOPO_VIP" 8096
+	_only "$output" d1 d2
+
+	# One back: below the threshold again, the group takes new traffic back.
+	log_mark
+	backend_start b2 9500
+	health_wait main/b2 UP 5
+	log_wait 'slb-checker\[[0-9]+\]: info: listener bk: 1 of 3 servers of group main down \(threshold 2\), new traffic back to group main$' 2
+	run client_count 30 "$TOPO_VIP" 8096
+	_only "$output" b2 b3
+	# Each switch logged once, by the checker alone, for two workers.
+	sleep 0.6
+	[ "$(log_count 'listener bk: ')" -eq 1 ]
+}
+
+@test "backup_group: with the backup group down too, the group's last servers still serve" {
+	_main_up b1 9500
+	_main_up b2 9500
+	log_mark
+	backend_stop b1 9500
+	backend_stop b1 9600
+	backend_stop b2 9600
+	health_wait main/b1 DOWN 5
+	health_wait dr/d1 DOWN 5
+	health_wait dr/d2 DOWN 5
+	backend_stop b2 9500
+	health_wait main/b2 DOWN 5
+	run client_count 20 "$TOPO_VIP" 8096
+	assert_tally "$output" b3=20
+	log_mark
+	backend_start b1 9600 tcp d1
+	backend_start b2 9600 tcp d2
+	health_wait dr/d1 UP 5
+	health_wait dr/d2 UP 5
+	run client_count 30 "$TOPO_VIP" 8096
+	_only "$output" d1 d2
 }

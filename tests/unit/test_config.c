@@ -418,7 +418,10 @@ static void test_full_file(void **state)
 	slb_config_free(c);
 }
 
-/* A primary_secondary group: the roles as written, in any order. */
+/*
+ * A primary_secondary group: the roles as written, in any order. Backup
+ * groups: the threshold as written (as many as the group has servers), or 1.
+ */
 static void test_groups_file(void **state)
 {
 	struct slb_config *c = load_path_or_fail(TEST_DATA_DIR "/groups.ini");
@@ -426,6 +429,12 @@ static void test_groups_file(void **state)
 
 	(void)state;
 	assert_int_equal(c->listeners[0].group, 0);
+	assert_int_equal(c->listeners[0].backup_group, -1);
+	assert_int_equal(c->listeners[1].group, slb_config_group_index(c, "web"));
+	assert_int_equal(c->listeners[1].backup_group, slb_config_group_index(c, "web-dr"));
+	assert_int_equal(c->listeners[1].failover_threshold, 3);
+	assert_int_equal(c->listeners[2].backup_group, 0);
+	assert_int_equal(c->listeners[2].failover_threshold, 1);
 	assert_int_equal(g->type, SLB_GROUP_PRIMARY_SECONDARY);
 	assert_int_equal(g->nservers, 2);
 	assert_string_equal(g->servers[0].name, "spare");
@@ -575,6 +584,22 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:2: [group default] type: unknown value 'active_standby' (expected normal, "
 	  "primary_secondary)\n" },
 #undef PS
+	/* backup groups */
+#define GA G "server.a = 198.18.0.1:80\nserver.b = 198.18.0.2:80\n"
+	{ L "backup_group = dr\n" GA, "slb.ini:4: [listener web80] backup_group: no [group dr]\n" },
+	{ L "backup_group = default\n" GA,
+	  "slb.ini:4: [listener web80] backup_group: is the listener's own group\n" },
+	{ L "backup_group = dr\nfailover_threshold = 3\n" GA "[group dr]\n",
+	  "slb.ini:5: [listener web80] failover_threshold: 3 is more than the 2 servers of "
+	  "[group default]\n" },
+	{ L "backup_group = dr\nfailover_threshold = 0\n" GA "[group dr]\n",
+	  "slb.ini:5: [listener web80] failover_threshold: '0' is out of range (1..256)\n" },
+	{ L "failover_threshold = 2\n" GA,
+	  "slb.ini:4: [listener web80] failover_threshold: only applies with a backup_group\n" },
+	{ L "backup_group = dr\n" G "[group dr]\n",
+	  "slb.ini:4: [listener web80] backup_group: [group default] has no server that could "
+	  "fail\n" },
+#undef GA
 	/* cross-references */
 	{ L "group = api\n" G, "slb.ini:4: [listener web80] group: no [group api]\n" },
 	{ L, "slb.ini:1: [listener web80] group: not set, and there is no [group default]\n" },
@@ -657,9 +682,6 @@ static const struct bad_case bad_cases[] = {
 	{ L "proxy_protocol = v2\n" G,
 	  "slb.ini:4: [listener web80] proxy_protocol: 'v2' is not supported by this version "
 	  "yet\n" },
-	{ L "backup_group = dr\n" G "[group dr]\n",
-	  "slb.ini:4: [listener web80] backup_group: a backup group is not supported by this "
-	  "version yet\n" },
 	{ L "gzip = yes\n" G,
 	  "slb.ini:4: [listener web80] gzip: compression is not supported by this version yet\n" },
 	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\n"

@@ -430,6 +430,28 @@ static void test_primary_secondary(void **state)
 	set_weights(100, 100, 100);
 }
 
+/* Down members are counted; weight 0 is not down; a reused slot is not a member. */
+static void test_unhealthy_count(void **state)
+{
+	struct slb_sched_group g;
+
+	(void)state;
+	set_weights(100, 0, 100);
+	assert_int_equal(slb_sched_group_init(&g, SLB_SCHED_WRR, &group, &shm), 0);
+	assert_int_equal(slb_sched_group_unhealthy(&g, shm.servers), 0);
+	atomic_store(&shm.servers[slots[0]].health, SLB_HEALTH_DOWN);
+	assert_int_equal(slb_sched_group_unhealthy(&g, shm.servers), 1);
+	atomic_store(&shm.servers[slots[2]].health, SLB_HEALTH_DOWN);
+	assert_int_equal(slb_sched_group_unhealthy(&g, shm.servers), 2);
+	atomic_fetch_add(&shm.servers[slots[2]].serial, 1000);
+	assert_int_equal(slb_sched_group_unhealthy(&g, shm.servers), 1);
+	atomic_fetch_sub(&shm.servers[slots[2]].serial, 1000);
+	atomic_store(&shm.servers[slots[0]].health, SLB_HEALTH_UP);
+	assert_int_equal(slb_sched_group_unhealthy(&g, shm.servers), 1);
+	slb_sched_group_free(&g);
+	set_weights(100, 100, 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_hash_weight_zero_never_picked),
 		cmocka_unit_test(test_hash_null_client_and_all_down),
 		cmocka_unit_test(test_primary_secondary),
+		cmocka_unit_test(test_unhealthy_count),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
