@@ -423,6 +423,13 @@ static void check_listener(struct loader *ld, unsigned idx)
 			break;
 		}
 	}
+	for (i = 0; i < l->ntls_certs; i++) {
+		struct slb_tls_cert_conf *c = &l->tls_certs[i];
+
+		snprintf(key, sizeof(key), c->name[0] ? "tls_cert.%s" : "tls_cert", c->name);
+		c->line = key_line(ld, l->line, key);
+	}
+	l->tls_key_line = key_line(ld, l->line, "tls_key");
 	if (l->protocol == SLB_PROTO_HTTPS && l->ntls_certs == 0)
 		report(ld, l->line, "tls_cert", "missing (https needs a certificate)");
 	if (l->protocol == SLB_PROTO_HTTPS && !l->tls_key[0])

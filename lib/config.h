@@ -135,6 +135,7 @@ struct slb_rule_conf {
 struct slb_tls_cert_conf {
 	char name[SLB_NAME_MAX]; /* "" for tls_cert itself */
 	char path[SLB_TEXT_MAX];
+	int line; /* of its key, for the TLS loader's messages */
 };
 
 struct slb_listener_conf {
@@ -155,6 +156,7 @@ struct slb_listener_conf {
 	unsigned ntls_certs;
 	struct slb_tls_cert_conf tls_certs[8];
 	char tls_key[SLB_TEXT_MAX];
+	int tls_key_line;
 	enum slb_proxy_protocol proxy_protocol;
 	unsigned nacl_allow;
 	struct slb_cidr acl_allow[SLB_MAX_ACL];

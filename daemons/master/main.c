@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "log.h"
 #include "master.h"
+#include "tls.h"
 #include "vip.h"
 
 #define CONFIG_MAX_BYTES (16u << 20)
@@ -86,6 +87,11 @@ struct slb_config *master_config_load(struct master *m, int fd, FILE *errors)
 	if (config->failover.notify[0] && access(config->failover.notify, X_OK) == -1) {
 		fprintf(errors, "%s: [failover] notify: cannot run %s: %s\n", m->config_path,
 			config->failover.notify, strerror(errno));
+		slb_config_free(config);
+		return NULL;
+	}
+	/* Certificates and keys are read here, not in lib/config.c, which knows no OpenSSL. */
+	if (slb_tls_check_config(config, errors) == -1) {
 		slb_config_free(config);
 		return NULL;
 	}
