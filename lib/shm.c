@@ -21,11 +21,17 @@ void slb_shm_name(const char *instance, char *buf, size_t len)
 	snprintf(buf, len, "/slb.%s", instance);
 }
 
-static size_t layout_size(void)
+/* Header, servers, listeners, sessions: each table starts on a cache line. */
+static size_t sessions_offset(void)
 {
 	return ALIGN64(sizeof(struct slb_shm_header)) +
 	       ALIGN64(sizeof(struct slb_shm_server) * SLB_MAX_SERVERS) +
 	       ALIGN64(sizeof(struct slb_shm_listener) * SLB_MAX_LISTENERS);
+}
+
+static size_t layout_size(uint32_t session_capacity)
+{
+	return sessions_offset() + slb_sessions_size(session_capacity);
 }
 
 static int map_segment(struct slb_shm *shm, int fd, size_t size)
@@ -48,12 +54,13 @@ static void point_tables(struct slb_shm *shm)
 
 	shm->servers = (struct slb_shm_server *)(base + shm->hdr->servers_offset);
 	shm->listeners = (struct slb_shm_listener *)(base + shm->hdr->listeners_offset);
+	shm->sessions = (struct slb_sessions *)(base + shm->hdr->sessions_offset);
 }
 
-int slb_shm_create(struct slb_shm *shm, const char *instance)
+int slb_shm_create(struct slb_shm *shm, const char *instance, uint32_t session_capacity)
 {
 	char name[64];
-	size_t size = layout_size();
+	size_t size = layout_size(session_capacity);
 	int fd;
 
 	slb_shm_name(instance, name, sizeof(name));
@@ -72,14 +79,17 @@ int slb_shm_create(struct slb_shm *shm, const char *instance)
 		goto bad;
 	shm->hdr->magic = SLB_SHM_MAGIC;
 	shm->hdr->layout_version = SLB_SHM_LAYOUT_VERSION;
-	shm->hdr->size = (uint32_t)size;
+	shm->hdr->size = size;
 	shm->hdr->server_capacity = SLB_MAX_SERVERS;
 	shm->hdr->listener_capacity = SLB_MAX_LISTENERS;
 	shm->hdr->servers_offset = (uint32_t)ALIGN64(sizeof(struct slb_shm_header));
 	shm->hdr->listeners_offset = (uint32_t)(shm->hdr->servers_offset +
 		ALIGN64(sizeof(struct slb_shm_server) * SLB_MAX_SERVERS));
+	shm->hdr->sessions_offset = (uint32_t)sessions_offset();
 	atomic_store(&shm->hdr->next_serial, 1);
 	point_tables(shm);
+	slb_sessions_init(shm->sessions, session_capacity);
+	shm->hdr->session_capacity = slb_sessions_capacity(shm->sessions);
 	return 0;
 bad:
 	close(fd);
@@ -100,8 +110,10 @@ int slb_shm_attach_fd(struct slb_shm *shm, int fd)
 		return -1;
 	hdr = shm->hdr;
 	if (hdr->magic != SLB_SHM_MAGIC || hdr->layout_version != SLB_SHM_LAYOUT_VERSION ||
-	    hdr->size != (uint32_t)st.st_size || hdr->server_capacity != SLB_MAX_SERVERS ||
-	    hdr->listener_capacity != SLB_MAX_LISTENERS) {
+	    hdr->size != (uint64_t)st.st_size || hdr->server_capacity != SLB_MAX_SERVERS ||
+	    hdr->listener_capacity != SLB_MAX_LISTENERS ||
+	    hdr->size != layout_size(hdr->session_capacity) ||
+	    hdr->sessions_offset != sessions_offset()) {
 		slb_err("shared memory layout mismatch (magic %llx version %u)",
 			(unsigned long long)hdr->magic, hdr->layout_version);
 		munmap(shm->hdr, shm->size);
@@ -109,6 +121,12 @@ int slb_shm_attach_fd(struct slb_shm *shm, int fd)
 		return -1;
 	}
 	point_tables(shm);
+	if (slb_sessions_capacity(shm->sessions) != hdr->session_capacity) {
+		slb_err("shared memory session table mismatch (%u entries, header says %u)",
+			slb_sessions_capacity(shm->sessions), hdr->session_capacity);
+		slb_shm_detach(shm);
+		return -1;
+	}
 	return 0;
 }
 

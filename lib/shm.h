@@ -21,9 +21,10 @@
 
 #include "addr.h"
 #include "config.h"
+#include "sessions.h"
 
 #define SLB_SHM_MAGIC 0x736c62736d656d31ULL /* "slbsmem1" */
-#define SLB_SHM_LAYOUT_VERSION 2
+#define SLB_SHM_LAYOUT_VERSION 3
 
 enum slb_health { SLB_HEALTH_UP = 0, SLB_HEALTH_DOWN = 1 };
 
@@ -88,13 +89,15 @@ struct slb_shm_failover {
 struct slb_shm_header {
 	uint64_t magic;
 	uint32_t layout_version;
-	uint32_t size;
+	uint32_t session_capacity; /* [global] session_table_size when created, rounded up */
+	uint64_t size;
 	_Atomic uint64_t generation;
 	_Atomic uint32_t next_serial;
 	uint32_t server_capacity;
 	uint32_t listener_capacity;
 	uint32_t servers_offset;
 	uint32_t listeners_offset;
+	uint32_t sessions_offset;
 	struct slb_shm_failover failover;
 };
 
@@ -102,6 +105,7 @@ struct slb_shm {
 	struct slb_shm_header *hdr;
 	struct slb_shm_server *servers;
 	struct slb_shm_listener *listeners;
+	struct slb_sessions *sessions;
 	size_t size;
 	int fd;
 };
@@ -110,10 +114,11 @@ struct slb_shm {
 void slb_shm_name(const char *instance, char *buf, size_t len);
 
 /*
- * Creates (replacing a stale one) and maps the segment for <instance>.
- * Returns 0, or -1 with the reason logged.
+ * Creates (replacing a stale one) and maps the segment for <instance>, with
+ * a session table of <session_capacity> entries (fixed for the segment's
+ * life). Returns 0, or -1 with the reason logged.
  */
-int slb_shm_create(struct slb_shm *shm, const char *instance);
+int slb_shm_create(struct slb_shm *shm, const char *instance, uint32_t session_capacity);
 
 /* Maps an existing segment from <fd> (inherited from the master) and checks
  * its header. Returns 0, or -1 with the reason logged. */

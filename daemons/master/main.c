@@ -255,7 +255,7 @@ static int master_run(struct master *m)
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->sigfd == -1 || m->epfd == -1 || epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->sigfd, &ev) == -1)
 		goto bad;
-	if (slb_shm_create(&m->shm, g->instance) == -1)
+	if (slb_shm_create(&m->shm, g->instance, g->session_table_size) == -1)
 		goto bad;
 	if (slb_shm_apply_config(&m->shm, m->config) == -1)
 		goto bad_shm;

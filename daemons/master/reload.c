@@ -125,6 +125,9 @@ void master_reload(struct master *m)
 	next = reload_validate(m, &fd);
 	if (!next)
 		goto keep;
+	if (next->global.session_table_size != old->global.session_table_size)
+		slb_warn("%s: [global] session_table_size: the table keeps %u entries until the "
+			 "next restart", m->config_path, slb_sessions_capacity(m->shm.sessions));
 	master_state_apply(&m->state, next);
 	fds = master_listeners_bind(next, old, m->listen_fds);
 	if (!fds)

@@ -104,6 +104,22 @@ _split_ok() { # TALLY N B1 B2 [B3]: N answers, none failed, each within 10%
 	_split_ok "$output" 300 200 100
 }
 
+@test "session_table_size changed by a reload: said once, the table keeps its size" {
+	_config | sed 's/^\[global\]$/[global]\nsession_table_size = 2048/' | _install
+	_reload
+	log_has "slb-master\[[0-9]+\]: warning: $TOPO_DIR/slb\.ini: \[global\] session_table_size: the table keeps 1048576 entries until the next restart"
+	# A reload that keeps the new value says nothing more; one back to the
+	# size the table has says it again (the file changed).
+	_config | sed 's/^\[global\]$/[global]\nsession_table_size = 2048/' | sed 's/weight=50$/weight=60/' | _install
+	_reload
+	log_lacks 'session_table_size'
+	_config | _install
+	_reload
+	[ "$(log_count 'session_table_size: the table keeps 1048576 entries')" -eq 1 ]
+	run client_count 30 "$TOPO_VIP" 8080
+	[ "$(tally_of fail "$output")" -eq 0 ]
+}
+
 @test "a listener added on :8081 serves; removed again, its port is closed" {
 	run client_probe 8081 2
 	[[ $output == refused* ]]

@@ -46,7 +46,7 @@ static int setup(void **state)
 	config.groups = &group;
 	config.ngroups = 1;
 	snprintf(instance, sizeof(instance), "test-sched-%d", (int)getpid());
-	assert_int_equal(slb_shm_create(&shm, instance), 0);
+	assert_int_equal(slb_shm_create(&shm, instance, 1024), 0);
 	assert_int_equal(slb_shm_apply_config(&shm, &config), 0);
 	for (int i = 0; i < NSERVERS; i++) {
 		slots[i] = slb_shm_server_find(&shm, "web", servers[i].name);

@@ -1,7 +1,8 @@
 /*
  * test_shm.c - the shared-memory segment: header and layout, attaching
  * from an inherited fd, and how a new configuration maps onto the server
- * table (slots kept, freed, never reused in the same pass, table full).
+ * table (slots kept, freed, never reused in the same pass, table full);
+ * the session table in it is shared by every mapping.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <cmocka.h>
 
 #include "shm.h"
@@ -55,10 +57,13 @@ static int teardown(void **state)
 static void test_create_attach_unlink(void **state)
 {
 	struct slb_shm a, b;
+	struct slb_session_key key;
+	struct slb_session session;
+	struct slb_sockaddr client;
 	char path[64];
 
 	(void)state;
-	assert_int_equal(slb_shm_create(&a, instance), 0);
+	assert_int_equal(slb_shm_create(&a, instance, 1024), 0);
 	assert_true(a.hdr->magic == SLB_SHM_MAGIC);
 	assert_int_equal(a.hdr->layout_version, SLB_SHM_LAYOUT_VERSION);
 	assert_int_equal(a.hdr->server_capacity, SLB_MAX_SERVERS);
@@ -67,10 +72,19 @@ static void test_create_attach_unlink(void **state)
 	snprintf(path, sizeof(path), "/dev/shm/slb.%s", instance);
 	assert_int_equal(access(path, F_OK), 0);
 
+	assert_int_equal(a.hdr->sessions_offset % 64, 0);
+	assert_int_equal(a.hdr->session_capacity, 1024);
+	assert_int_equal(slb_sessions_capacity(a.sessions), 1024);
+
 	/* A second mapping (as a child process gets it) sees the same memory. */
 	assert_int_equal(slb_shm_attach_fd(&b, a.fd), 0);
 	atomic_store(&a.servers[5].active, 42);
 	assert_int_equal(atomic_load(&b.servers[5].active), 42);
+	assert_int_equal(slb_sockaddr_parse("198.18.0.9:4000", &client), 0);
+	slb_session_key_make(&key, 1, IPPROTO_TCP, &client.u.sa, false);
+	slb_sessions_put(a.sessions, &key, 5, 9, 2000, 1000);
+	assert_true(slb_sessions_lookup(b.sessions, &key, 1000, &session));
+	assert_int_equal(session.server_slot, 5);
 	slb_shm_detach(&b);
 
 	/* A segment with a foreign header is refused. */
@@ -100,7 +114,7 @@ static void test_apply_keeps_updates_frees(void **state)
 	make_server(&s[0], "a", "198.18.0.11:80", 100);
 	make_server(&s[1], "b", "198.18.0.12:80", 50);
 	make_config(&c, &g, s, 2, l, 1);
-	assert_int_equal(slb_shm_create(&shm, instance), 0);
+	assert_int_equal(slb_shm_create(&shm, instance, 1024), 0);
 	assert_int_equal(slb_shm_apply_config(&shm, &c), 0);
 	slot_a = slb_shm_server_find(&shm, "web", "a");
 	slot_b = slb_shm_server_find(&shm, "web", "b");
@@ -154,7 +168,7 @@ static void test_full_table_changes_nothing(void **state)
 		snprintf(addr, sizeof(addr), "198.18.%u.%u:80", i / 250, 1 + i % 250);
 		make_server(&many[i], name, addr, 1);
 	}
-	assert_int_equal(slb_shm_create(&shm, instance), 0);
+	assert_int_equal(slb_shm_create(&shm, instance, 1024), 0);
 	make_config(&c, &g, many, 2, NULL, 0);
 	assert_int_equal(slb_shm_apply_config(&shm, &c), 0);
 	make_config(&c, &g, many, SLB_MAX_SERVERS + 1, NULL, 0);

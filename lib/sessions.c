@@ -1,0 +1,466 @@
+/*
+ * sessions.c - the lock-free, set-associative session table (see sessions.h
+ * for the contract and sessions_table.h for the layout and write protocol).
+ */
+#include "sessions_table.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/random.h>
+
+#include "clock.h"
+
+/* Rereads of an entry that changed under a reader before it reports a miss. */
+#define READ_TRIES 4
+/* Scans of a bucket a put retries when another writer took its entry first. */
+#define PUT_TRIES 4
+/* A touch that would move the expiry by less than this leaves the entry alone. */
+#define TOUCH_SKIP_MS 1000u
+
+struct snapshot {
+	uint64_t seq;
+	uint64_t key[3];
+	uint64_t server;
+	uint64_t expires_ms;
+	uint64_t stamp;
+};
+
+/* ---- the write protocol ---- */
+
+static uint32_t my_pid;
+
+static void forget_pid(void)
+{
+	my_pid = 0;
+}
+
+/* getpid() is a system call and writers need it for every put: cache it. */
+static uint32_t writer_pid(void)
+{
+	static bool registered;
+
+	if (my_pid == 0) {
+		if (!registered)
+			pthread_atfork(NULL, NULL, forget_pid);
+		registered = true;
+		my_pid = (uint32_t)getpid();
+	}
+	return my_pid;
+}
+
+static inline uint32_t seq_owner(uint64_t seq)
+{
+	return (uint32_t)(seq >> 32);
+}
+
+static inline uint64_t seq_make(uint32_t owner, uint32_t count)
+{
+	return (uint64_t)owner << 32 | count;
+}
+
+/* A holder that no longer exists was killed mid-write. */
+static bool owner_dead(uint32_t pid)
+{
+	return pid != writer_pid() && kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+}
+
+/*
+ * Takes <e>, which was <seen> (stable, or held by a dead process) when the
+ * caller looked. Fails when it changed since: another writer got there first.
+ */
+static bool entry_take(struct slb_session_entry *e, uint64_t seen, uint64_t *held)
+{
+	uint64_t mine = seq_make(writer_pid(), (uint32_t)seen + 1);
+
+	if (!atomic_compare_exchange_strong_explicit(&e->seq, &seen, mine, memory_order_relaxed,
+						     memory_order_relaxed))
+		return false;
+	/* Readers that see any of the writes below see the entry held. */
+	atomic_thread_fence(memory_order_release);
+	*held = mine;
+	return true;
+}
+
+static void entry_give_back(struct slb_session_entry *e, uint64_t held)
+{
+	atomic_store_explicit(&e->seq, seq_make(0, (uint32_t)held + 1), memory_order_release);
+}
+
+static void entry_write(struct slb_session_entry *e, const uint64_t key[3], uint64_t server,
+			uint64_t expires_ms, uint64_t stamp)
+{
+	for (int i = 0; i < 3; i++)
+		atomic_store_explicit(&e->key[i], key[i], memory_order_relaxed);
+	atomic_store_explicit(&e->server, server, memory_order_relaxed);
+	atomic_store_explicit(&e->expires_ms, expires_ms, memory_order_relaxed);
+	atomic_store_explicit(&e->stamp, stamp, memory_order_relaxed);
+}
+
+/*
+ * Copies <e> into <s>. False when it is held by a writer or kept changing
+ * (<s>->seq then says which). Never waits.
+ */
+static bool entry_read(struct slb_session_entry *e, struct snapshot *s)
+{
+	for (int tries = 0; tries < READ_TRIES; tries++) {
+		s->seq = atomic_load_explicit(&e->seq, memory_order_acquire);
+		if (seq_owner(s->seq) != 0)
+			return false;
+		for (int i = 0; i < 3; i++)
+			s->key[i] = atomic_load_explicit(&e->key[i], memory_order_relaxed);
+		s->server = atomic_load_explicit(&e->server, memory_order_relaxed);
+		s->expires_ms = atomic_load_explicit(&e->expires_ms, memory_order_relaxed);
+		s->stamp = atomic_load_explicit(&e->stamp, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&e->seq, memory_order_relaxed) == s->seq)
+			return true;
+	}
+	return false;
+}
+
+static inline bool key_equal(const struct snapshot *s, const uint64_t key[3])
+{
+	return s->key[0] == key[0] && s->key[1] == key[1] && s->key[2] == key[2];
+}
+
+static void snapshot_export(const struct snapshot *s, struct slb_session *out)
+{
+	memcpy(&out->key, s->key, sizeof(out->key));
+	out->server_slot = (uint32_t)s->server;
+	out->server_serial = (uint32_t)(s->server >> 32);
+	out->expires_ms = s->expires_ms;
+}
+
+static uint64_t next_stamp(struct slb_sessions *t)
+{
+	return atomic_fetch_add_explicit(&t->change, 1, memory_order_relaxed) + 1;
+}
+
+/* ---- layout and hashing ---- */
+
+static uint32_t round_capacity(uint32_t capacity)
+{
+	uint32_t c = SLB_SESSIONS_WAYS;
+
+	while (c < capacity && c < (1u << 31))
+		c <<= 1;
+	return c;
+}
+
+size_t slb_sessions_size(uint32_t capacity)
+{
+	return sizeof(struct slb_sessions) +
+	       (size_t)round_capacity(capacity) * sizeof(struct slb_session_entry);
+}
+
+void slb_sessions_init(struct slb_sessions *t, uint32_t capacity)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+	t->capacity = round_capacity(capacity);
+	t->bucket_mask = t->capacity / SLB_SESSIONS_WAYS - 1;
+	t->seed = seed;
+	atomic_store(&t->change, 0);
+	t->magic = SLB_SESSIONS_MAGIC;
+}
+
+uint32_t slb_sessions_capacity(const struct slb_sessions *t)
+{
+	return t->capacity;
+}
+
+static inline uint64_t rotl(uint64_t x, int r)
+{
+	return x << r | x >> (64 - r);
+}
+
+static inline uint64_t key_hash(const struct slb_sessions *t, const uint64_t key[3])
+{
+	const uint64_t m1 = 0x9e3779b97f4a7c15ULL, m2 = 0xd6e8feb86659fd93ULL;
+	uint64_t h = t->seed;
+
+	h = rotl((h ^ key[0]) * m1, 31);
+	h = rotl((h ^ key[1]) * m2, 29);
+	h = (h ^ key[2]) * m1;
+	h ^= h >> 32;
+	h *= m2;
+	return h ^ h >> 29;
+}
+
+/*
+ * The bucket of <key> and the way to look at first: a key settles in its
+ * preferred way when that is free, so most lookups read one cache line.
+ */
+static inline struct slb_session_entry *bucket_of(struct slb_sessions *t, const uint64_t key[3],
+						  unsigned *first)
+{
+	uint64_t h = key_hash(t, key);
+
+	*first = (unsigned)(h >> 61);
+	return &t->entries[(size_t)(h & t->bucket_mask) * SLB_SESSIONS_WAYS];
+}
+
+#define WAY(b, first, i) (&(b)[((first) + (i)) & (SLB_SESSIONS_WAYS - 1)])
+
+static inline void key_words(const struct slb_session_key *key, uint64_t w[3])
+{
+	memcpy(w, key, sizeof(*key));
+}
+
+/* ---- keys ---- */
+
+void slb_session_key_make(struct slb_session_key *key, uint32_t listener, int protocol,
+			  const struct sockaddr *client, bool with_port)
+{
+	memset(key, 0, sizeof(*key));
+	key->listener = (uint16_t)listener;
+	key->protocol = (uint8_t)protocol;
+	if (client->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)client;
+
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			/* One client, one key, whichever socket family accepted it. */
+			key->family = AF_INET;
+			memcpy(key->addr, &in6->sin6_addr.s6_addr[12], 4);
+		} else {
+			key->family = AF_INET6;
+			memcpy(key->addr, &in6->sin6_addr, 16);
+		}
+		if (with_port)
+			key->port = in6->sin6_port;
+	} else {
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *)client;
+
+		key->family = AF_INET;
+		memcpy(key->addr, &in4->sin_addr, 4);
+		if (with_port)
+			key->port = in4->sin_port;
+	}
+}
+
+/* ---- operations on one key ---- */
+
+/* The entry holding the live session for <k>, copied into <s>, or NULL. */
+static struct slb_session_entry *find_live(struct slb_sessions *t, const uint64_t k[3],
+					   uint64_t now_ms, struct snapshot *s)
+{
+	unsigned first;
+	struct slb_session_entry *b = bucket_of(t, k, &first);
+
+	for (unsigned i = 0; i < SLB_SESSIONS_WAYS; i++) {
+		struct slb_session_entry *e = WAY(b, first, i);
+
+		if (entry_read(e, s) && key_equal(s, k) && s->expires_ms > now_ms)
+			return e;
+	}
+	return NULL;
+}
+
+bool slb_sessions_lookup(struct slb_sessions *t, const struct slb_session_key *key,
+			 uint64_t now_ms, struct slb_session *out)
+{
+	uint64_t k[3];
+	struct snapshot s;
+
+	key_words(key, k);
+	if (!find_live(t, k, now_ms, &s))
+		return false;
+	snapshot_export(&s, out);
+	return true;
+}
+
+/* Empties a stable entry (seen as <seen>) unless it changed meanwhile. */
+static bool entry_clear(struct slb_session_entry *e, const struct snapshot *seen)
+{
+	uint64_t held;
+
+	if (!entry_take(e, seen->seq, &held))
+		return false;
+	atomic_store_explicit(&e->expires_ms, 0, memory_order_relaxed);
+	entry_give_back(e, held);
+	return true;
+}
+
+/* Where a put goes, in order of preference. */
+struct put_choice {
+	struct slb_session_entry *entry;
+	uint64_t seen;
+	int rank; /* 0 none, 1 evict the soonest-expiring, 2 dead writer's, 3 free, 4 same key */
+	uint64_t victim_expires;
+	unsigned same_key_ways; /* bit i: way i also holds the key (a duplicate to clear) */
+	struct slb_session_entry *held; /* the first entry seen held by a writer */
+	uint64_t held_seq;
+};
+
+static void put_choose(struct put_choice *c, struct slb_session_entry *e, uint64_t seen, int rank)
+{
+	c->entry = e;
+	c->seen = seen;
+	c->rank = rank;
+}
+
+static void put_consider(struct put_choice *c, struct slb_session_entry *e, unsigned way,
+			 const uint64_t k[3], uint64_t now_ms)
+{
+	struct snapshot s;
+
+	if (!entry_read(e, &s)) {
+		if (!c->held && seq_owner(s.seq) != 0) {
+			c->held = e;
+			c->held_seq = s.seq;
+		}
+	} else if (key_equal(&s, k) && s.expires_ms != 0) {
+		if (c->rank == 4)
+			c->same_key_ways |= 1u << way;
+		else
+			put_choose(c, e, s.seq, 4);
+	} else if (s.expires_ms <= now_ms) {
+		if (c->rank < 3)
+			put_choose(c, e, s.seq, 3);
+	} else if (c->rank < 1 || (c->rank == 1 && s.expires_ms < c->victim_expires)) {
+		put_choose(c, e, s.seq, 1);
+		c->victim_expires = s.expires_ms;
+	}
+}
+
+void slb_sessions_put(struct slb_sessions *t, const struct slb_session_key *key, uint32_t slot,
+		      uint32_t serial, uint64_t expires_ms, uint64_t now_ms)
+{
+	uint64_t k[3], held;
+	unsigned first;
+	struct slb_session_entry *b;
+
+	key_words(key, k);
+	b = bucket_of(t, k, &first);
+	for (int tries = 0; tries < PUT_TRIES; tries++) {
+		struct put_choice c = { 0 };
+		struct snapshot dup;
+
+		for (unsigned i = 0; i < SLB_SESSIONS_WAYS; i++)
+			put_consider(&c, WAY(b, first, i), i, k, now_ms);
+		/* Rather than evict a live session, take over what a killed writer left. */
+		if (c.rank < 2 && c.held && owner_dead(seq_owner(c.held_seq)))
+			put_choose(&c, c.held, c.held_seq, 2);
+		if (c.rank == 0)
+			return; /* every way is being written this instant: nothing to evict */
+		if (!entry_take(c.entry, c.seen, &held))
+			continue;
+		entry_write(c.entry, k, (uint64_t)serial << 32 | slot, expires_ms, next_stamp(t));
+		entry_give_back(c.entry, held);
+		/* Two writers that put one key at once leave two entries: keep the first. */
+		for (unsigned i = 0; c.same_key_ways && i < SLB_SESSIONS_WAYS; i++) {
+			struct slb_session_entry *e = WAY(b, first, i);
+
+			if ((c.same_key_ways & 1u << i) && entry_read(e, &dup) && key_equal(&dup, k))
+				entry_clear(e, &dup);
+		}
+		return;
+	}
+}
+
+bool slb_sessions_touch(struct slb_sessions *t, const struct slb_session_key *key,
+			uint64_t expires_ms, uint64_t now_ms)
+{
+	uint64_t k[3], held;
+	struct slb_session_entry *e;
+	struct snapshot s;
+
+	key_words(key, k);
+	e = find_live(t, k, now_ms, &s);
+	if (!e)
+		return false;
+	if (expires_ms < s.expires_ms + TOUCH_SKIP_MS)
+		return true;
+	/* Changed since the read: another writer owns the news, ours is moot. */
+	if (!entry_take(e, s.seq, &held))
+		return true;
+	atomic_store_explicit(&e->expires_ms, expires_ms, memory_order_relaxed);
+	atomic_store_explicit(&e->stamp, next_stamp(t), memory_order_relaxed);
+	entry_give_back(e, held);
+	return true;
+}
+
+bool slb_sessions_remove(struct slb_sessions *t, const struct slb_session_key *key)
+{
+	uint64_t k[3];
+	unsigned first;
+	struct slb_session_entry *b;
+	struct snapshot s;
+	uint64_t now_ms = slb_now_ms();
+	bool removed = false;
+
+	key_words(key, k);
+	b = bucket_of(t, k, &first);
+	for (unsigned i = 0; i < SLB_SESSIONS_WAYS; i++) {
+		struct slb_session_entry *e = WAY(b, first, i);
+
+		if (entry_read(e, &s) && key_equal(&s, k) && s.expires_ms > now_ms &&
+		    entry_clear(e, &s))
+			removed = true;
+	}
+	return removed;
+}
+
+/* ---- scans of the whole table (slbctl, metrics, replication) ---- */
+
+static bool listener_matches(const struct snapshot *s, int listener)
+{
+	struct slb_session_key key;
+
+	memcpy(&key, s->key, sizeof(key));
+	return listener < 0 || key.listener == (uint16_t)listener;
+}
+
+unsigned slb_sessions_flush(struct slb_sessions *t, int listener)
+{
+	uint64_t now_ms = slb_now_ms();
+	struct snapshot s;
+	unsigned removed = 0;
+
+	for (uint32_t i = 0; i < t->capacity; i++) {
+		struct slb_session_entry *e = &t->entries[i];
+
+		if (entry_read(e, &s) && s.expires_ms > now_ms && listener_matches(&s, listener) &&
+		    entry_clear(e, &s))
+			removed++;
+	}
+	return removed;
+}
+
+uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms)
+{
+	struct snapshot s;
+	uint32_t live = 0;
+
+	for (uint32_t i = 0; i < t->capacity; i++)
+		if (entry_read(&t->entries[i], &s) && s.expires_ms > now_ms)
+			live++;
+	return live;
+}
+
+uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
+			   slb_sessions_visit_fn visit, void *arg)
+{
+	uint64_t began = atomic_load_explicit(&t->change, memory_order_acquire);
+	struct slb_session session;
+	struct snapshot s;
+
+	for (uint32_t i = 0; i < t->capacity; i++) {
+		if (!entry_read(&t->entries[i], &s) || s.expires_ms <= now_ms)
+			continue;
+		/* Compared as a difference, so the counter may wrap. */
+		if (since != 0 && (int64_t)(s.stamp - since) <= 0)
+			continue;
+		snapshot_export(&s, &session);
+		if (visit(&session, arg))
+			break;
+	}
+	return began;
+}

@@ -1,0 +1,52 @@
+/*
+ * sessions_table.h - the session table's layout in shared memory. Only
+ * lib/sessions.c and the tests that check its edge cases (counters near
+ * their maximum) include it; everyone else goes through sessions.h.
+ *
+ * [struct slb_sessions: 128 bytes][entry 0][entry 1]...  entries are 64 bytes,
+ * cache-line aligned, SLB_SESSIONS_WAYS consecutive entries form a bucket.
+ *
+ * An entry's <seq> word is its lock-free write protocol: the low 32 bits
+ * count writes, the high 32 bits hold the pid of the process writing it now
+ * (0 when nobody is). Taking an entry is one compare-and-swap from a stable
+ * value to (my pid, count + 1); giving it back stores (0, count + 2). A reader
+ * copies the entry between two reads of <seq> and keeps the copy only when
+ * both are equal and stable. A writer that finds an entry held by a pid that
+ * no longer exists takes it over (it was killed mid-write).
+ */
+#ifndef SLB_SESSIONS_TABLE_H
+#define SLB_SESSIONS_TABLE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "sessions.h"
+
+#define SLB_SESSIONS_MAGIC 0x736c627365737331ULL /* "slbsess1" */
+#define SLB_SESSIONS_WAYS 8u /* entries per bucket */
+
+struct slb_session_entry {
+	_Atomic uint64_t seq; /* (writer pid << 32) | write count */
+	_Atomic uint64_t key[3]; /* struct slb_session_key */
+	_Atomic uint64_t server; /* (serial << 32) | slot */
+	_Atomic uint64_t expires_ms; /* 0: empty */
+	_Atomic uint64_t stamp; /* change number of the last write */
+	uint64_t unused;
+} __attribute__((aligned(64)));
+
+struct slb_sessions {
+	uint64_t magic;
+	uint32_t capacity; /* entries, a power of two >= SLB_SESSIONS_WAYS */
+	uint32_t bucket_mask;
+	uint64_t seed; /* hash seed, random per segment: buckets cannot be aimed at */
+	uint8_t pad0[40];
+	_Atomic uint64_t change; /* last change number handed out; its own cache line */
+	uint8_t pad1[56];
+	struct slb_session_entry entries[];
+};
+
+_Static_assert(sizeof(struct slb_session_entry) == 64, "a session entry is one cache line");
+_Static_assert(sizeof(struct slb_session_key) == 24, "a session key is three words");
+_Static_assert(sizeof(struct slb_sessions) == 128, "the table header is two cache lines");
+
+#endif

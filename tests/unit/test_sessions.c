@@ -1,0 +1,365 @@
+/*
+ * test_sessions.c - the session table, one process: keys for IPv4/IPv6 with
+ * and without port, collisions in one bucket, lazy expiry, eviction of the
+ * soonest-expiring entry, touch, remove, flush by listener, walks since a
+ * change number, counters near their maximum, and an entry left held by a
+ * killed writer taken over instead of a live one being evicted.
+ * (test_sessions_torture.c kills writers for real.)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "clock.h"
+#include "sessions_table.h"
+
+/* Now, as slb_sessions_remove() and _flush() read it from the clock. */
+static uint64_t base_ms;
+
+static struct slb_sessions *table_new(uint32_t capacity)
+{
+	struct slb_sessions *t = NULL;
+	size_t size = slb_sessions_size(capacity);
+
+	assert_int_equal(posix_memalign((void **)&t, 64, size), 0);
+	memset(t, 0, size);
+	slb_sessions_init(t, capacity);
+	return t;
+}
+
+static struct slb_session_key key_v4(uint32_t listener, uint32_t n)
+{
+	struct sockaddr_in in4 = { .sin_family = AF_INET, .sin_port = htons(5000) };
+	struct slb_session_key key;
+
+	in4.sin_addr.s_addr = htonl(0xc6120000u + n);
+	slb_session_key_make(&key, listener, IPPROTO_TCP, (struct sockaddr *)&in4, false);
+	return key;
+}
+
+static void put(struct slb_sessions *t, const struct slb_session_key *key, uint32_t slot,
+		uint64_t expires)
+{
+	slb_sessions_put(t, key, slot, slot + 100, expires, base_ms);
+}
+
+static bool has(struct slb_sessions *t, const struct slb_session_key *key, uint32_t slot)
+{
+	struct slb_session s;
+
+	if (!slb_sessions_lookup(t, key, base_ms, &s))
+		return false;
+	assert_memory_equal(&s.key, key, sizeof(*key));
+	assert_int_equal(s.server_slot, slot);
+	assert_int_equal(s.server_serial, slot + 100);
+	return true;
+}
+
+static void test_key_make(void **state)
+{
+	struct sockaddr_in in4 = { .sin_family = AF_INET, .sin_port = htons(5000) };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(6000) };
+	struct slb_session_key k, mapped;
+	static const uint8_t v4[4] = { 198, 18, 0, 10 };
+	uint8_t zero[16] = { 0 };
+
+	(void)state;
+	inet_pton(AF_INET, "198.18.0.10", &in4.sin_addr);
+	slb_session_key_make(&k, 3, IPPROTO_TCP, (struct sockaddr *)&in4, false);
+	assert_int_equal(k.listener, 3);
+	assert_int_equal(k.protocol, IPPROTO_TCP);
+	assert_int_equal(k.family, AF_INET);
+	assert_int_equal(k.port, 0);
+	assert_int_equal(k.pad, 0);
+	assert_memory_equal(k.addr, v4, 4);
+	assert_memory_equal(k.addr + 4, zero, 12);
+	slb_session_key_make(&k, 3, IPPROTO_UDP, (struct sockaddr *)&in4, true);
+	assert_int_equal(k.port, htons(5000));
+	assert_int_equal(k.protocol, IPPROTO_UDP);
+
+	inet_pton(AF_INET6, "2001:db8::7", &in6.sin6_addr);
+	slb_session_key_make(&k, 65535, IPPROTO_TCP, (struct sockaddr *)&in6, false);
+	assert_int_equal(k.listener, 65535);
+	assert_int_equal(k.family, AF_INET6);
+	assert_int_equal(k.port, 0);
+	assert_memory_equal(k.addr, &in6.sin6_addr, 16);
+	slb_session_key_make(&k, 1, IPPROTO_UDP, (struct sockaddr *)&in6, true);
+	assert_int_equal(k.port, htons(6000));
+
+	/* A v4 client accepted on a v6 socket is the same client. */
+	inet_pton(AF_INET6, "::ffff:198.18.0.10", &in6.sin6_addr);
+	slb_session_key_make(&mapped, 3, IPPROTO_TCP, (struct sockaddr *)&in6, false);
+	slb_session_key_make(&k, 3, IPPROTO_TCP, (struct sockaddr *)&in4, false);
+	assert_memory_equal(&mapped, &k, sizeof(k));
+}
+
+static void test_capacity_and_size(void **state)
+{
+	struct slb_sessions *t = table_new(1000);
+
+	(void)state;
+	assert_int_equal(slb_sessions_capacity(t), 1024);
+	assert_int_equal(slb_sessions_size(1024), 128 + 1024 * 64);
+	assert_int_equal(slb_sessions_size(1), 128 + SLB_SESSIONS_WAYS * 64);
+	assert_int_equal(slb_sessions_count(t, base_ms), 0);
+	free(t);
+}
+
+/* A table of one bucket: every key collides. */
+static void test_collisions_and_eviction(void **state)
+{
+	struct slb_sessions *t = table_new(SLB_SESSIONS_WAYS);
+	struct slb_session_key keys[SLB_SESSIONS_WAYS + 1];
+
+	(void)state;
+	assert_int_equal(slb_sessions_capacity(t), SLB_SESSIONS_WAYS);
+	for (uint32_t i = 0; i <= SLB_SESSIONS_WAYS; i++)
+		keys[i] = key_v4(1, i);
+	/* Expiries 5000, 3000, 7000, ...: key 1 expires first. */
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++)
+		put(t, &keys[i], i, base_ms + (i == 1 ? 3000 : 5000 + i * 1000));
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++)
+		assert_true(has(t, &keys[i], i));
+	assert_int_equal(slb_sessions_count(t, base_ms), SLB_SESSIONS_WAYS);
+
+	put(t, &keys[SLB_SESSIONS_WAYS], 42, base_ms + 60000);
+	assert_true(has(t, &keys[SLB_SESSIONS_WAYS], 42));
+	assert_false(has(t, &keys[1], 1));
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++)
+		if (i != 1)
+			assert_true(has(t, &keys[i], i));
+
+	/* Replacing a key rewrites its entry: nothing else is evicted. */
+	put(t, &keys[0], 9, base_ms + 60000);
+	assert_true(has(t, &keys[0], 9));
+	assert_int_equal(slb_sessions_count(t, base_ms), SLB_SESSIONS_WAYS);
+	free(t);
+}
+
+static void test_expiry_is_lazy(void **state)
+{
+	struct slb_sessions *t = table_new(SLB_SESSIONS_WAYS);
+	struct slb_session_key a = key_v4(1, 1), b = key_v4(1, 2), c;
+	struct slb_session s;
+
+	(void)state;
+	put(t, &a, 1, base_ms + 10);
+	put(t, &b, 2, base_ms + 20);
+	assert_true(slb_sessions_lookup(t, &a, base_ms + 9, &s));
+	assert_false(slb_sessions_lookup(t, &a, base_ms + 10, &s));
+	assert_true(slb_sessions_lookup(t, &b, base_ms + 10, &s));
+	assert_int_equal(slb_sessions_count(t, base_ms + 10), 1);
+	assert_false(slb_sessions_touch(t, &a, base_ms + 5000, base_ms + 10));
+
+	/* Filling the bucket after both expired evicts nothing live. */
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++) {
+		c = key_v4(2, i);
+		slb_sessions_put(t, &c, i, i + 100, base_ms + 90000, base_ms + 30);
+	}
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++) {
+		c = key_v4(2, i);
+		assert_true(slb_sessions_lookup(t, &c, base_ms + 30, &s));
+	}
+	free(t);
+}
+
+static void test_touch_and_remove(void **state)
+{
+	struct slb_sessions *t = table_new(1024);
+	struct slb_session_key a = key_v4(1, 1);
+	struct slb_session s;
+
+	(void)state;
+	put(t, &a, 1, base_ms + 2000);
+	assert_true(slb_sessions_touch(t, &a, base_ms + 2500, base_ms));
+	assert_true(slb_sessions_lookup(t, &a, base_ms, &s));
+	assert_int_equal(s.expires_ms, base_ms + 2000); /* less than a second: skipped */
+	assert_true(slb_sessions_touch(t, &a, base_ms + 9000, base_ms));
+	assert_true(slb_sessions_lookup(t, &a, base_ms, &s));
+	assert_int_equal(s.expires_ms, base_ms + 9000);
+
+	assert_true(slb_sessions_remove(t, &a));
+	assert_false(slb_sessions_remove(t, &a));
+	assert_false(has(t, &a, 1));
+	assert_false(slb_sessions_touch(t, &a, base_ms + 19000, base_ms));
+	free(t);
+}
+
+static void test_flush_by_listener(void **state)
+{
+	struct slb_sessions *t = table_new(4096);
+	struct slb_session_key k;
+
+	(void)state;
+	for (uint32_t i = 0; i < 300; i++) {
+		k = key_v4(i % 3, i);
+		put(t, &k, i, base_ms + 60000);
+	}
+	assert_int_equal(slb_sessions_flush(t, 1), 100);
+	assert_int_equal(slb_sessions_flush(t, 1), 0);
+	assert_int_equal(slb_sessions_count(t, base_ms), 200);
+	k = key_v4(0, 3);
+	assert_true(has(t, &k, 3));
+	k = key_v4(1, 4);
+	assert_false(slb_sessions_lookup(t, &k, base_ms, &(struct slb_session){ 0 }));
+	assert_int_equal(slb_sessions_flush(t, -1), 200);
+	assert_int_equal(slb_sessions_count(t, base_ms), 0);
+	free(t);
+}
+
+struct seen {
+	unsigned n;
+	uint32_t slots[16];
+	unsigned stop_after;
+};
+
+static int collect(const struct slb_session *s, void *arg)
+{
+	struct seen *seen = arg;
+
+	if (seen->n < 16)
+		seen->slots[seen->n] = s->server_slot;
+	seen->n++;
+	return seen->stop_after && seen->n >= seen->stop_after;
+}
+
+static void walk_expect(struct slb_sessions *t, uint64_t since, uint64_t *next, unsigned n,
+			uint32_t slot)
+{
+	struct seen seen = { 0 };
+
+	*next = slb_sessions_walk(t, since, base_ms, collect, &seen);
+	assert_int_equal(seen.n, n);
+	if (n == 1)
+		assert_int_equal(seen.slots[0], slot);
+}
+
+static void test_walk_since(void **state)
+{
+	struct slb_sessions *t = table_new(1024);
+	struct slb_session_key a = key_v4(1, 1), b = key_v4(1, 2), c = key_v4(1, 3);
+	struct seen seen = { .stop_after = 1 };
+	uint64_t mark, next;
+
+	(void)state;
+	put(t, &a, 1, base_ms + 5000);
+	put(t, &b, 2, base_ms + 5000);
+	walk_expect(t, 0, &mark, 2, 0);
+	walk_expect(t, mark, &next, 0, 0);
+	assert_int_equal(next, mark);
+
+	put(t, &c, 3, base_ms + 5000);
+	walk_expect(t, mark, &next, 1, 3);
+	mark = next;
+	assert_true(slb_sessions_touch(t, &a, base_ms + 9000, base_ms)); /* writes: stamped */
+	walk_expect(t, mark, &next, 1, 1);
+	mark = next;
+	assert_true(slb_sessions_touch(t, &a, base_ms + 9500, base_ms)); /* skipped: not stamped */
+	walk_expect(t, mark, &next, 0, 0);
+
+	slb_sessions_walk(t, 0, base_ms, collect, &seen);
+	assert_int_equal(seen.n, 1); /* the visitor stopped it */
+	free(t);
+}
+
+/* Write counters and change numbers that wrap keep every operation right. */
+static void test_counters_wrap(void **state)
+{
+	struct slb_sessions *t = table_new(SLB_SESSIONS_WAYS);
+	struct slb_session_key a = key_v4(1, 1), b = key_v4(1, 2);
+	uint64_t mark, next;
+
+	(void)state;
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++)
+		atomic_store(&t->entries[i].seq, UINT32_MAX - 1);
+	atomic_store(&t->change, UINT64_MAX - 1);
+	for (int round = 0; round < 4; round++) {
+		put(t, &a, 1, base_ms + 5000 + round * 2000u);
+		assert_true(has(t, &a, 1));
+		assert_true(slb_sessions_touch(t, &a, base_ms + 20000 + round * 2000u, base_ms));
+	}
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++)
+		assert_int_equal(atomic_load(&t->entries[i].seq) >> 32, 0);
+	mark = atomic_load(&t->change);
+	assert_true(mark < 16); /* wrapped */
+	put(t, &b, 2, base_ms + 5000);
+	walk_expect(t, mark, &next, 1, 2);
+	walk_expect(t, UINT64_MAX - 3, &next, 2, 0); /* a mark from before the wrap */
+	assert_true(slb_sessions_remove(t, &a));
+	assert_false(has(t, &a, 1));
+	free(t);
+}
+
+/* An entry held by a process that died mid-write is taken over, not waited for. */
+static void test_dead_writer_entry_taken_over(void **state)
+{
+	struct slb_sessions *t = table_new(SLB_SESSIONS_WAYS);
+	struct slb_session_key keys[SLB_SESSIONS_WAYS + 1];
+	pid_t dead = fork();
+	uint64_t held;
+	uint32_t lost = 0;
+
+	(void)state;
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	for (uint32_t i = 0; i <= SLB_SESSIONS_WAYS; i++)
+		keys[i] = key_v4(1, i);
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++)
+		put(t, &keys[i], i, base_ms + 5000 + i);
+	/* Entry 3 as a writer killed mid-write leaves it (its key half written). */
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++) {
+		uint64_t w[3];
+
+		memcpy(w, &keys[i], sizeof(w));
+		if (atomic_load(&t->entries[3].key[0]) == w[0] &&
+		    atomic_load(&t->entries[3].key[1]) == w[1])
+			lost = i;
+	}
+	held = (uint64_t)dead << 32 | 7;
+	atomic_store(&t->entries[3].seq, held);
+	atomic_store(&t->entries[3].key[0], 0x1234);
+	assert_int_equal(slb_sessions_count(t, base_ms), SLB_SESSIONS_WAYS - 1);
+
+	put(t, &keys[SLB_SESSIONS_WAYS], 50, base_ms + 5000);
+	assert_true(has(t, &keys[SLB_SESSIONS_WAYS], 50));
+	assert_int_equal(slb_sessions_count(t, base_ms), SLB_SESSIONS_WAYS);
+	assert_int_equal(atomic_load(&t->entries[3].seq), (uint64_t)9);
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++) /* nothing live was evicted */
+		if (i != lost)
+			assert_true(has(t, &keys[i], i));
+	assert_int_equal(slb_sessions_count(t, base_ms), SLB_SESSIONS_WAYS);
+
+	/* A live holder (this process) is left alone: the oldest live entry goes. */
+	atomic_store(&t->entries[5].seq, (uint64_t)getpid() << 32 | 1);
+	put(t, &keys[0], 60, base_ms + 9000);
+	assert_int_equal(atomic_load(&t->entries[5].seq) >> 32, (uint64_t)getpid());
+	free(t);
+}
+
+int main(void)
+{
+	base_ms = slb_now_ms();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_make),
+		cmocka_unit_test(test_capacity_and_size),
+		cmocka_unit_test(test_collisions_and_eviction),
+		cmocka_unit_test(test_expiry_is_lazy),
+		cmocka_unit_test(test_touch_and_remove),
+		cmocka_unit_test(test_flush_by_listener),
+		cmocka_unit_test(test_walk_since),
+		cmocka_unit_test(test_counters_wrap),
+		cmocka_unit_test(test_dead_writer_entry_taken_over),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
