@@ -533,7 +533,8 @@ static void reject_unbuilt_features(struct loader *ld)
 		if (l->protocol != SLB_PROTO_TCP)
 			report(ld, l->line, "protocol", "'%s' %s",
 			       slb_value_enum_name(slb_protocol_words, (int)l->protocol), later);
-		if (l->persistence != SLB_PERSIST_NONE)
+		if (l->persistence == SLB_PERSIST_COOKIE_INSERT ||
+		    l->persistence == SLB_PERSIST_COOKIE_REWRITE)
 			report(ld, l->line, "persistence", "'%s' %s",
 			       slb_value_enum_name(slb_persistence_words, (int)l->persistence),
 			       later);

@@ -669,16 +669,18 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:2: [listener web80] protocol: 'http' is not supported by this version yet\n" },
 	{ "[listener web80]\nprotocol = udp\nbind = 198.18.0.1:53\n" G,
 	  "slb.ini:2: [listener web80] protocol: 'udp' is not supported by this version yet\n" },
-	/* sh and ch are built: only the other key is reported. */
-	{ L "scheduler = sh\npersistence = source_ip\n" G,
-	  "slb.ini:5: [listener web80] persistence: 'source_ip' is not supported by this version "
+	/* sh, ch and source_ip are built: only the other key is reported. */
+	{ L "scheduler = sh\npersistence = source_ip\nproxy_protocol = v1\n" G,
+	  "slb.ini:6: [listener web80] proxy_protocol: 'v1' is not supported by this version "
 	  "yet\n" },
 	{ L "scheduler = ch\nproxy_protocol = v2\n" G,
 	  "slb.ini:5: [listener web80] proxy_protocol: 'v2' is not supported by this version "
 	  "yet\n" },
-	{ L "persistence = source_ip\n" G,
-	  "slb.ini:4: [listener web80] persistence: 'source_ip' is not supported by this version "
-	  "yet\n" },
+	{ L "persistence = cookie_insert\ncookie = SLBID\n" G,
+	  "slb.ini:4: [listener web80] persistence: 'cookie_insert' only applies to http and "
+	  "https, not tcp\n"
+	  "slb.ini:4: [listener web80] persistence: 'cookie_insert' is not supported by this "
+	  "version yet\n" },
 	{ L "proxy_protocol = v2\n" G,
 	  "slb.ini:4: [listener web80] proxy_protocol: 'v2' is not supported by this version "
 	  "yet\n" },
