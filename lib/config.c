@@ -489,6 +489,13 @@ static void check_group(struct loader *ld, struct slb_group_conf *g)
 		if (g->servers[i].role != SLB_ROLE_NONE)
 			report(ld, g->line, server_key(&g->servers[i], key),
 			       "role= only applies to type = primary_secondary");
+	if ((g->check == SLB_CHECK_HTTP || g->check == SLB_CHECK_HTTPS) &&
+	    !slb_value_visible(g->check_path, "#"))
+		report(ld, g->line, "check_path", "'%s' is not a request path (printable ASCII, "
+		       "no spaces, no '#')", g->check_path);
+	if ((g->check == SLB_CHECK_HTTP || g->check == SLB_CHECK_HTTPS) &&
+	    !slb_value_visible(g->check_host, "/?#@"))
+		report(ld, g->line, "check_host", "'%s' is not a host name", g->check_host);
 	if (g->check_timeout_ms > g->check_interval_ms) {
 		slb_value_format_duration(g->check_interval_ms, interval, sizeof(interval));
 		report(ld, g->line, "check_timeout", "longer than check_interval (%s)", interval);
@@ -553,7 +560,7 @@ static void reject_unbuilt_features(struct loader *ld)
 	for (i = 0; i < c->ngroups; i++) {
 		const struct slb_group_conf *g = &c->groups[i];
 
-		if (g->check != SLB_CHECK_NONE && g->check != SLB_CHECK_TCP)
+		if (g->check == SLB_CHECK_UDP)
 			report(ld, g->line, "check", "'%s' %s",
 			       slb_value_enum_name(slb_check_words, (int)g->check), later);
 	}

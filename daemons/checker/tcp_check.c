@@ -38,7 +38,6 @@ bool tcp_check_finish(struct checker_target *t)
 	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	t->last_errno = err;
-	tcp_check_abort(t);
 	return err == 0;
 }
 

@@ -694,8 +694,14 @@ static const struct bad_case bad_cases[] = {
 	{ L "tls_cert = /etc/slb/site.pem\n" G,
 	  "slb.ini:4: [listener web80] tls_cert: only applies to protocol = https, not tcp\n"
 	  "slb.ini:4: [listener web80] tls_cert: TLS is not supported by this version yet\n" },
-	{ "[group default]\ncheck = http\n",
-	  "slb.ini:2: [group default] check: 'http' is not supported by this version yet\n" },
+	{ "[group default]\ncheck = udp\n",
+	  "slb.ini:2: [group default] check: 'udp' is not supported by this version yet\n" },
+	/* http and https checks: a path and a host that fit in a request line */
+	{ "[group default]\ncheck = http\ncheck_path = /a b\ncheck_host = a/b\n",
+	  "slb.ini:3: [group default] check_path: '/a b' is not a request path (printable ASCII, "
+	  "no spaces, no '#')\n"
+	  "slb.ini:4: [group default] check_host: 'a/b' is not a host name\n" },
+
 	/* rules parse fully even before they are built */
 	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\n"
 	  "rule.a = host=x path=v1 group=default\nrule.b = host=x\nrule.c = group=nope path=/\n"
