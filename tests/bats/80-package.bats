@@ -63,7 +63,7 @@ teardown_file() {
 	[ "$output" = "configuration OK" ]
 	# The children are looked for in SLB_LIBEXECDIR ($(libexecdir)/slb).
 	grep -qa '/usr/libexec/slb' /usr/sbin/slb-master
-	! ldd /usr/sbin/slb-master | grep -E 'libasan|libubsan'
+	! ldd /usr/sbin/slb-master | grep -E 'libasan|libubsan' || return 1
 }
 
 @test "package: /etc/slb/slb.ini is a conffile" {
@@ -81,8 +81,8 @@ teardown_file() {
 	while read -r prog; do
 		[ -x "$prog" ] || { echo "$unit: $prog not found" >&2; return 1; }
 	done < <(sed -n 's/^Exec[A-Za-z]*=[-@+!:]*\([^ ]*\).*/\1/p' "$unit")
-	! ls /etc/systemd/system/*.wants/slb.service 2>/dev/null
-	! pgrep -f '^/usr/sbin/slb-master' >/dev/null
+	! ls /etc/systemd/system/*.wants/slb.service 2>/dev/null || return 1
+	! pgrep -f '^/usr/sbin/slb-master' >/dev/null || return 1
 }
 
 @test "package: man pages and the slbctl completion installed" {
@@ -127,7 +127,7 @@ teardown_file() {
 	for d in /etc/slb /usr/libexec/slb /var/lib/slb /usr/share/doc/slb; do
 		[ ! -e "$d" ] || { echo "left behind: $d" >&2; return 1; }
 	done
-	! ls /var/lib/dpkg/info/slb.* 2>/dev/null
+	! ls /var/lib/dpkg/info/slb.* 2>/dev/null || return 1
 	getent passwd slb
 }
 
@@ -163,7 +163,7 @@ _rpm_or_skip() {
 		grep -qE "^/usr/share/man/$f(\.gz)?$" <<<"$output" || { echo "not in the rpm: $f" >&2; return 1; }
 	done
 	# No sanitizer runtime: the package is built with --disable-sanitizers.
-	! rpm -qpR "$SLB_RPM" | grep -E 'libasan|libubsan'
+	! rpm -qpR "$SLB_RPM" | grep -E 'libasan|libubsan' || return 1
 }
 
 @test "rpm: the unit and the config are the tree's own files" {
@@ -201,7 +201,7 @@ _rpm_or_skip() {
 	# install, disable and stop on removal, no restart on upgrade.
 	[[ $(rpm -qp --qf '%{POSTIN}' "$SLB_RPM") == *"preset slb.service"* ]]
 	[[ $(rpm -qp --qf '%{PREUN}' "$SLB_RPM") == *"slb.service"* ]]
-	! rpm -qp --qf '%{POSTUN}' "$SLB_RPM" | grep -E 'try-restart|mark-restart'
+	! rpm -qp --qf '%{POSTUN}' "$SLB_RPM" | grep -E 'try-restart|mark-restart' || return 1
 
 	local tag
 	for tag in PREIN POSTIN PREUN POSTUN; do
