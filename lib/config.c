@@ -557,13 +557,6 @@ static void reject_unbuilt_features(struct loader *ld)
 		if (l->ntls_certs || l->tls_key[0])
 			report(ld, l->line, l->ntls_certs ? "tls_cert" : "tls_key", "TLS %s", later);
 	}
-	for (i = 0; i < c->ngroups; i++) {
-		const struct slb_group_conf *g = &c->groups[i];
-
-		if (g->check == SLB_CHECK_UDP)
-			report(ld, g->line, "check", "'%s' %s",
-			       slb_value_enum_name(slb_check_words, (int)g->check), later);
-	}
 }
 
 /* The election advertises the VIPs: VRRP for IPv4 needs at least one. */

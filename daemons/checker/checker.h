@@ -36,6 +36,14 @@ struct checker_target {
 enum check_result { CHECK_PASS, CHECK_FAIL, CHECK_WANT_READ, CHECK_WANT_WRITE };
 
 /*
+ * Every probe's start (probe.c): sets <t>'s clock and deadline from
+ * <now_ms>, opens a non-blocking socket of <type> and connects it to t->addr
+ * (a TCP connect may still be in progress). Returns the socket (also in
+ * t->fd), or -1 with t->last_errno set.
+ */
+int checker_probe_connect(struct checker_target *t, int type, uint64_t now_ms);
+
+/*
  * Starts a TCP connect probe of <t> at <now_ms>. Returns the socket to wait
  * on for writability, or -1 when the probe failed at once (t->last_errno set).
  */
@@ -44,8 +52,18 @@ int tcp_check_start(struct checker_target *t, uint64_t now_ms);
 /* The probe's socket became writable or errored: true when it connected (else t->last_errno). */
 bool tcp_check_finish(struct checker_target *t);
 
-/* Closes the probe's socket without a TIME_WAIT left behind. */
+/* Closes the probe's socket (any probe's) without a TIME_WAIT left behind. */
 void tcp_check_abort(struct checker_target *t);
+
+/*
+ * Starts a `udp` probe of <t> at <now_ms>: the datagram is sent. Returns the
+ * socket to wait on for readability, or -1 when the probe failed at once
+ * (t->last_errno set).
+ */
+int udp_check_start(struct checker_target *t, uint64_t now_ms);
+
+/* The probe's socket is readable: PASS on a reply, FAIL on an ICMP error (t->last_errno). */
+enum check_result udp_check_step(struct checker_target *t);
 
 /* A listener with a backup_group, and where its new traffic goes now. */
 struct backup_watch {

@@ -149,10 +149,11 @@ static void checker_run_due(struct checker *ck, uint64_t now)
 			checker_verdict(ck, t, false, now);
 		}
 		if (t->fd < 0 && now >= t->next_ms) {
-			struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = t };
+			bool udp = t->group->check == SLB_CHECK_UDP;
+			struct epoll_event ev = { .events = udp ? EPOLLIN : EPOLLOUT, .data.ptr = t };
 
 			t->why[0] = '\0';
-			if (tcp_check_start(t, now) == -1) {
+			if ((udp ? udp_check_start(t, now) : tcp_check_start(t, now)) == -1) {
 				checker_verdict(ck, t, false, now);
 			} else if (epoll_ctl(ck->epfd, EPOLL_CTL_ADD, t->fd, &ev) == -1) {
 				t->last_errno = errno;
@@ -170,6 +171,8 @@ static void checker_probe_event(struct checker *ck, struct checker_target *t, ui
 
 	if (t->http)
 		r = http_check_step(t);
+	else if (t->group->check == SLB_CHECK_UDP)
+		r = udp_check_step(t);
 	else
 		r = tcp_check_finish(t) ? CHECK_PASS : CHECK_FAIL;
 	if (r == CHECK_WANT_READ || r == CHECK_WANT_WRITE) {

@@ -421,6 +421,7 @@ static void test_full_file(void **state)
 /*
  * A primary_secondary group: the roles as written, in any order. Backup
  * groups: the threshold as written (as many as the group has servers), or 1.
+ * check = udp is accepted.
  */
 static void test_groups_file(void **state)
 {
@@ -435,6 +436,8 @@ static void test_groups_file(void **state)
 	assert_int_equal(c->listeners[1].failover_threshold, 3);
 	assert_int_equal(c->listeners[2].backup_group, 0);
 	assert_int_equal(c->listeners[2].failover_threshold, 1);
+	assert_int_equal(c->groups[c->listeners[1].backup_group].check, SLB_CHECK_UDP);
+	assert_int_equal(c->groups[c->listeners[1].backup_group].check_port, 53);
 	assert_int_equal(g->type, SLB_GROUP_PRIMARY_SECONDARY);
 	assert_int_equal(g->nservers, 2);
 	assert_string_equal(g->servers[0].name, "spare");
@@ -694,8 +697,6 @@ static const struct bad_case bad_cases[] = {
 	{ L "tls_cert = /etc/slb/site.pem\n" G,
 	  "slb.ini:4: [listener web80] tls_cert: only applies to protocol = https, not tcp\n"
 	  "slb.ini:4: [listener web80] tls_cert: TLS is not supported by this version yet\n" },
-	{ "[group default]\ncheck = udp\n",
-	  "slb.ini:2: [group default] check: 'udp' is not supported by this version yet\n" },
 	/* http and https checks: a path and a host that fit in a request line */
 	{ "[group default]\ncheck = http\ncheck_path = /a b\ncheck_host = a/b\n",
 	  "slb.ini:3: [group default] check_path: '/a b' is not a request path (printable ASCII, "
