@@ -2,8 +2,11 @@
 # persistence = source_ip on TCP listeners (issue #5): a client address keeps
 # its server across connections and workers (the sessions are in shared
 # memory); a server that goes down or to weight 0 loses its clients, who get a
-# new session that stays when the server comes back.
+# new session that stays when the server comes back; a session expires
+# persistence_timeout after its last use. slbctl sessions lists and flushes
+# the table, /metrics counts it.
 #
+# Metrics on lb1's own address, port 9181.
 #   8080 web     slb_config_basic (not used here)
 #   8095 stick   rr, persistence = source_ip, persistence_timeout = 30s,
 #                group pers: b1:9400, b2:9400, tcp checks every 200 ms
@@ -37,7 +40,7 @@ setup() {
 }
 
 _config() {
-	slb_config_basic
+	slb_config_basic | sed "s/^metrics =.*/metrics = $(topo_ip lb1):9181/"
 	cat <<EOF
 
 [listener stick]
@@ -176,4 +179,89 @@ _all_to() {
 		done' _ "$TOPO_VIP" "$addr" | sort | uniq -c | awk '{ print $2, $1 }')
 	echo "$tally"
 	[ "$(tally_of "$first" "$tally")" -eq 4 ]
+}
+
+# _session CLIENT [LISTENER]: CLIENT's session as JSON (empty when it has none).
+_session() {
+	_ctl --json sessions ${2:+"$2"} | jq -c --arg c "$1" '.sessions[] | select(.client == $c)'
+}
+
+_count() { _ctl --json sessions ${1:+"$1"} | jq .count; }
+
+@test "slbctl sessions: listener, client, server and expiry in a table and in JSON; a listener filters; an unknown one is an error" {
+	local addr server json
+	addr=$(_client_addr 51)
+	server=$(_only "$(_from "$addr" 1)")
+	run _ctl sessions stick
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -E "^LISTENER +CLIENT +SERVER +EXPIRES_IN$" <<<"$output"
+	grep -E "^stick +$addr +pers/$server +(29|30)\.[0-9]s$" <<<"$output"
+	json=$(_session "$addr")
+	echo "$json"
+	jq -e --arg s "$server" '.listener == "stick" and .protocol == "tcp" and .group == "pers" and
+		.server == $s and .expires_in_ms > 28000 and .expires_in_ms <= 30000' <<<"$json"
+	# The listener without persistence has none; the filter keeps only stick's.
+	[ "$(_count plain)" -eq 0 ]
+	_ctl --json sessions stick | jq -e '.count >= 1 and .count == .listed and all(.sessions[]; .listener == "stick")'
+	run _ctl sessions nosuch
+	[ "$status" -eq 1 ]
+	[[ $output == *"no listener 'nosuch'"* ]]
+	run _ctl --json sessions flush nosuch
+	[ "$status" -eq 1 ]
+	jq -e '.error == "no listener '"'nosuch'"'"' <<<"$output"
+	[ -n "$(_session "$addr")" ] # nothing was flushed
+}
+
+@test "persistence_timeout: an unused session expires and the next connection makes a new one" {
+	local addr first left
+	addr=$(_client_addr 52)
+	first=$(_only "$(_from "$addr" 1 8097)")
+	left=$(_session "$addr" short | jq .expires_in_ms)
+	echo "first: $first, expires in $left ms"
+	[ "$left" -gt 0 ] && [ "$left" -le 2000 ]
+	sleep 2.3
+	[ -z "$(_session "$addr" short)" ]
+	_only "$(_from "$addr" 1 8097)"
+	left=$(_session "$addr" short | jq .expires_in_ms)
+	echo "new session, expires in $left ms"
+	[ "$left" -gt 1500 ]
+}
+
+@test "slbctl sessions flush [LISTENER]: removes that listener's sessions (or all), says how many" {
+	local i
+	_ctl sessions flush
+	[ "$(_count)" -eq 0 ]
+	for i in 61 62 63; do _from "$(_client_addr $i)" 1 >/dev/null; done
+	_from "$(_client_addr 64)" 1 8097 >/dev/null
+	[ "$(_count stick)" -eq 3 ]
+	log_mark
+	run _ctl sessions flush stick
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "flushed 3 sessions" ]
+	log_has 'slb-master\[[0-9]+\]: info: sessions flushed on listener stick: 3 \(slbctl\)'
+	[ "$(_count stick)" -eq 0 ]
+	# The other listener's session is left (2 s: look at once).
+	[ -n "$(_session 198.18.0.64 short)" ]
+	for i in 61 62; do _from "198.18.0.$i" 1 >/dev/null; done
+	run _ctl --json sessions flush
+	echo "$output"
+	# stick's 2 new ones, and short's unless it expired meanwhile
+	jq -e '.flushed == 2 or .flushed == 3' <<<"$output"
+	[ "$(_count)" -eq 0 ]
+}
+
+@test "metrics: slb_sessions_active by listener follows the table; slb_sessions_capacity is the table size" {
+	local text i
+	_ctl sessions flush
+	for i in 71 72 73 74; do _from "$(_client_addr $i)" 2 >/dev/null; done
+	text=$(topo_exec client curl -sf --max-time 5 "http://$(topo_ip lb1):9181/metrics")
+	grep -E '^slb_sessions_(active|capacity)' <<<"$text"
+	grep -qx 'slb_sessions_active{listener="stick"} 4' <<<"$text"
+	grep -qx 'slb_sessions_active{listener="plain"} 0' <<<"$text"
+	grep -qx 'slb_sessions_capacity 1048576' <<<"$text"
+	_ctl sessions flush stick
+	text=$(topo_exec client curl -sf --max-time 5 "http://$(topo_ip lb1):9181/metrics")
+	grep -qx 'slb_sessions_active{listener="stick"} 0' <<<"$text"
 }
