@@ -70,6 +70,11 @@ void slb_log_force_stderr(bool force)
 	slb_logger.force_stderr = force;
 }
 
+bool slb_log_enabled(int level)
+{
+	return level <= slb_logger.level;
+}
+
 void slb_log(int level, const char *fmt, ...)
 {
 	char line[1024];

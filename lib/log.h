@@ -5,6 +5,7 @@
 #ifndef SLB_LOG_H
 #define SLB_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <syslog.h>
 
@@ -20,6 +21,9 @@ void slb_log_configure(const char *ident, const struct slb_global_conf *global);
 void slb_log_force_stderr(bool force);
 
 void slb_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Whether a line at <level> would be written: skip preparing one that would not. */
+bool slb_log_enabled(int level);
 
 /*
  * A line that may repeat at the rate of its cause (accept failing, bad

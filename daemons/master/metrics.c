@@ -109,7 +109,7 @@ static bool in_seconds(const struct metric_family *fam)
 	return strstr(fam->name, "_seconds") != NULL;
 }
 
-enum { LF_TOTAL, LF_ACTIVE, LF_BYTES_IN, LF_BYTES_OUT, LF_NO_SERVER, LF_DENIED };
+enum { LF_TOTAL, LF_ACTIVE, LF_BYTES_IN, LF_BYTES_OUT, LF_NO_SERVER, LF_REQUESTS, LF_DENIED };
 
 static const struct metric_family listener_families[] = {
 	{ "slb_listener_connections_total", "counter", "Client connections accepted.", LF_TOTAL },
@@ -118,6 +118,7 @@ static const struct metric_family listener_families[] = {
 	{ "slb_listener_bytes_out_total", "counter", "Bytes sent to clients.", LF_BYTES_OUT },
 	{ "slb_listener_no_server_total", "counter",
 	  "Clients closed because no server was available.", LF_NO_SERVER },
+	{ "slb_listener_http_requests_total", "counter", "HTTP requests received.", LF_REQUESTS },
 	{ "slb_listener_denied_total", "counter",
 	  "Clients refused by the acl or max_connections.", LF_DENIED },
 };
@@ -130,6 +131,7 @@ static uint64_t listener_value(const struct slb_shm_listener *l, unsigned field)
 	case LF_BYTES_IN: return atomic_load(&l->bytes_in);
 	case LF_BYTES_OUT: return atomic_load(&l->bytes_out);
 	case LF_NO_SERVER: return atomic_load(&l->no_server);
+	case LF_REQUESTS: return atomic_load(&l->requests);
 	default: return atomic_load(&l->denied);
 	}
 }
@@ -159,6 +161,7 @@ enum {
 	SF_FAILED,
 	SF_BYTES_IN,
 	SF_BYTES_OUT,
+	SF_REQUESTS,
 	SF_UP,
 	SF_WEIGHT,
 	SF_LATENCY,
@@ -174,6 +177,8 @@ static const struct metric_family server_families[] = {
 	  SF_FAILED },
 	{ "slb_server_bytes_in_total", "counter", "Bytes received from the server.", SF_BYTES_IN },
 	{ "slb_server_bytes_out_total", "counter", "Bytes sent to the server.", SF_BYTES_OUT },
+	{ "slb_server_http_requests_total", "counter", "HTTP responses the server gave.",
+	  SF_REQUESTS },
 	{ "slb_server_up", "gauge", "1 when the health checks find the server up, else 0.", SF_UP },
 	{ "slb_server_weight", "gauge", "The server's weight now (0 = drained).", SF_WEIGHT },
 	{ "slb_server_check_latency_seconds", "gauge",
@@ -190,6 +195,7 @@ static uint64_t server_value(const struct slb_shm_server *s, unsigned field)
 	case SF_FAILED: return atomic_load(&s->failed);
 	case SF_BYTES_IN: return atomic_load(&s->bytes_in);
 	case SF_BYTES_OUT: return atomic_load(&s->bytes_out);
+	case SF_REQUESTS: return atomic_load(&s->requests);
 	case SF_UP: return atomic_load(&s->health) == SLB_HEALTH_UP;
 	case SF_WEIGHT: return atomic_load(&s->weight);
 	case SF_LATENCY: return atomic_load(&s->check_latency_us);
@@ -227,38 +233,6 @@ static void gauge(FILE *out, const char *name, const char *type, const char *hel
 	family(out, name, type, help);
 	fputs(name, out);
 	value(out, v, micros);
-}
-
-static int count_by_listener(const struct slb_session *s, void *arg)
-{
-	uint32_t *counts = arg;
-
-	if (s->key.listener < SLB_MAX_LISTENERS)
-		counts[s->key.listener]++;
-	return 0;
-}
-
-/* One scan of the session table per scrape: counts by listener slot. */
-static void write_sessions(struct slb_shm *shm, FILE *out)
-{
-	uint32_t counts[SLB_MAX_LISTENERS] = { 0 };
-
-	slb_sessions_walk(shm->sessions, 0, slb_now_ms(), count_by_listener, counts);
-	family(out, "slb_sessions_active", "gauge",
-	       "Live sessions (source_ip persistence, UDP flows) in the session table.");
-	for (unsigned i = 0; i < SLB_MAX_LISTENERS; i++) {
-		const struct slb_shm_listener *l = &shm->listeners[i];
-
-		if (atomic_load_explicit(&l->serial, memory_order_acquire) == 0)
-			continue;
-		fputs("slb_sessions_active{listener=", out);
-		label_value(out, l->name);
-		fputc('}', out);
-		value(out, counts[i], false);
-	}
-	gauge(out, "slb_sessions_capacity", "gauge",
-	      "Entries the session table holds ([global] session_table_size when slb started).",
-	      slb_sessions_capacity(shm->sessions), false);
 }
 
 static void write_node(struct master *m, FILE *out)
@@ -303,7 +277,6 @@ static void write_node(struct master *m, FILE *out)
 int metrics_write(struct master *m, FILE *out)
 {
 	write_listeners(&m->shm, out);
-	write_sessions(&m->shm, out);
 	write_servers(&m->shm, out);
 	write_node(m, out);
 	return ferror(out) ? -1 : 0;

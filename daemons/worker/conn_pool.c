@@ -15,42 +15,62 @@ struct free_record {
 	struct free_record *next;
 };
 
-static struct free_record *free_records;
-static size_t record_size;
+/* One free list per record size: TCP and HTTP connections, HTTP server sides. */
+#define RECORD_SIZES 4
+
+static struct record_list {
+	size_t size;
+	struct free_record *free;
+} record_lists[RECORD_SIZES];
 
 static struct slb_pipe pipe_pool[PIPE_POOL_MAX];
 static unsigned pipe_pool_len;
 
+static struct record_list *record_list(size_t size)
+{
+	for (unsigned i = 0; i < RECORD_SIZES; i++) {
+		if (record_lists[i].size == size)
+			return &record_lists[i];
+		if (record_lists[i].size == 0) {
+			record_lists[i].size = size;
+			return &record_lists[i];
+		}
+	}
+	abort(); /* a new kind of record without a list: a programming error */
+}
+
 void *conn_pool_get(size_t size)
 {
+	struct record_list *list = record_list(size);
 	struct free_record *r;
 
-	if (!free_records) {
-		char *slab;
+	if (size < sizeof(struct free_record))
+		size = sizeof(struct free_record);
+	if (!list->free) {
+		char *slab = malloc(size * SLAB_RECORDS);
 
-		record_size = size < sizeof(struct free_record) ? sizeof(struct free_record) : size;
-		slab = malloc(record_size * SLAB_RECORDS);
 		if (!slab)
 			return NULL;
 		/* Slabs live as long as the worker: records are reused, never freed. */
 		for (size_t i = 0; i < SLAB_RECORDS; i++) {
-			r = (struct free_record *)(slab + i * record_size);
-			r->next = free_records;
-			free_records = r;
+			r = (struct free_record *)(slab + i * size);
+			r->next = list->free;
+			list->free = r;
 		}
 	}
-	r = free_records;
-	free_records = r->next;
-	memset(r, 0, record_size);
+	r = list->free;
+	list->free = r->next;
+	memset(r, 0, size);
 	return r;
 }
 
-void conn_pool_put(void *record)
+void conn_pool_put(void *record, size_t size)
 {
+	struct record_list *list = record_list(size);
 	struct free_record *r = record;
 
-	r->next = free_records;
-	free_records = r;
+	r->next = list->free;
+	list->free = r;
 }
 
 int pipe_pool_get(struct slb_pipe *p)

@@ -16,9 +16,10 @@ struct slb_pipe {
 	size_t len; /* bytes inside, written by us and not yet read */
 };
 
-/* A zeroed record of <size> bytes (always the same size), or NULL. */
+/* A zeroed record of <size> bytes (a few distinct sizes at most), or NULL. */
 void *conn_pool_get(size_t size);
-void conn_pool_put(void *record);
+/* Takes back a record that conn_pool_get(<size>) gave. */
+void conn_pool_put(void *record, size_t size);
 
 /* Fills <p> with an empty pipe; returns 0 or -1 (fd limit). */
 int pipe_pool_get(struct slb_pipe *p);

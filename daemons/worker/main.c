@@ -15,8 +15,10 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "child.h"
 #include "clock.h"
+#include "http_proxy.h"
 #include "ipc.h"
 #include "log.h"
 #include "privileges.h"
@@ -130,7 +132,11 @@ static void worker_loop(struct worker *w)
 					return;
 				break;
 			case WORKER_TAG_LISTENER:
-				tcp_proxy_accept(w, (struct worker_listener *)tag);
+				worker_accept(w, (struct worker_listener *)tag);
+				break;
+			case WORKER_TAG_HTTP_CLIENT:
+			case WORKER_TAG_HTTP_SERVER:
+				http_proxy_event(w, tag, events[i].events);
 				break;
 			default:
 				tcp_proxy_event(w, tag, events[i].events);
@@ -139,10 +145,15 @@ static void worker_loop(struct worker *w)
 		}
 		if (w->now_ms - last_tick >= TICK_MS) {
 			last_tick = w->now_ms;
-			for (unsigned i = 0; i < w->nlisteners; i++)
-				tcp_proxy_expire(w, &w->listeners[i]);
+			for (unsigned i = 0; i < w->nlisteners; i++) {
+				if (w->listeners[i].conf->protocol == SLB_PROTO_HTTP)
+					http_proxy_expire(w, &w->listeners[i]);
+				else
+					tcp_proxy_expire(w, &w->listeners[i]);
+			}
 		}
 		tcp_proxy_reap(w);
+		http_proxy_reap(w);
 		if (w->draining && (w->nconns == 0 || w->now_ms >= w->drain_deadline_ms))
 			return;
 	}
@@ -175,10 +186,12 @@ int main(int argc, char **argv)
 	worker_loop(&w);
 	for (unsigned i = 0; i < w.nlisteners; i++) {
 		tcp_proxy_close_all(&w, &w.listeners[i]);
+		http_proxy_close_all(&w, &w.listeners[i]);
 		slb_sched_group_free(&w.listeners[i].sched);
 		slb_sched_group_free(&w.listeners[i].backup);
 	}
 	tcp_proxy_reap(&w);
+	http_proxy_reap(&w);
 	free(w.listeners);
 	slb_child_finish(&child);
 	return 0;

@@ -21,8 +21,8 @@
 
 #include "conn_pool.h"
 #include "log.h"
+#include "worker_stats.h"
 
-#define ACCEPT_BATCH 64
 #define SPLICE_CHUNK (1u << 20)
 #define COPY_CHUNK 16384 /* a read this full means bulk data: switch to splice */
 
@@ -106,32 +106,7 @@ static void list_append(struct conn_list *list, struct tcp_conn *c)
 /* The slot may have been given to another server by a reload: check the serial. */
 static struct slb_shm_server *conn_server(struct worker *w, const struct tcp_conn *c)
 {
-	struct slb_shm_server *s;
-
-	if (c->slot < 0)
-		return NULL;
-	s = &w->shm.servers[c->slot];
-	if (atomic_load_explicit(&s->serial, memory_order_relaxed) != c->serial)
-		return NULL;
-	return s;
-}
-
-static struct slb_shm_listener *listener_stats(struct worker_listener *l)
-{
-	if (!l->stats || atomic_load_explicit(&l->stats->serial, memory_order_relaxed) != l->stats_serial)
-		return NULL;
-	return l->stats;
-}
-
-/* Decrements a shared counter without ever wrapping below zero. */
-static void counter_release(_Atomic uint32_t *counter)
-{
-	uint32_t v = atomic_load_explicit(counter, memory_order_relaxed);
-
-	while (v > 0 && !atomic_compare_exchange_weak_explicit(counter, &v, v - 1,
-							       memory_order_relaxed,
-							       memory_order_relaxed))
-		;
+	return server_stats(w, c->slot, c->serial);
 }
 
 /* Gives up the server side: counters, socket, slot. */
@@ -180,7 +155,7 @@ void tcp_proxy_reap(struct worker *w)
 		struct tcp_conn *c = w->graveyard;
 
 		w->graveyard = c->next;
-		conn_pool_put(c);
+		conn_pool_put(c, sizeof(*c));
 	}
 }
 
@@ -241,13 +216,12 @@ static void conn_connect_failed(struct worker *w, struct tcp_conn *c)
 		int slot;
 
 		c->retried = true;
-		/* sh/ch and persistence want the client's address; the failure path can afford asking. */
-		if (c->l->sched.kind == SLB_SCHED_SH || c->l->sched.kind == SLB_SCHED_CH ||
-		    c->l->conf->persistence != SLB_PERSIST_NONE) {
+		/* sh/ch want the client's address; the failure path can afford asking. */
+		if (c->l->sched.kind == SLB_SCHED_SH || c->l->sched.kind == SLB_SCHED_CH) {
 			if (getpeername(c->cfd, (struct sockaddr *)&client, &len) == 0)
 				sa = (const struct sockaddr *)&client;
 		}
-		slot = worker_persistence_pick(w, c->l, failed_slot, sa);
+		slot = worker_pick(w, c->l, failed_slot, sa);
 		if (slot < 0)
 			break;
 		if (conn_connect(w, c, slot) == 0)
@@ -490,44 +464,8 @@ void tcp_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events)
 	conn_pump(w, c);
 }
 
-static bool acl_permits(const struct slb_listener_conf *lc, const struct sockaddr *client)
-{
-	for (unsigned i = 0; i < lc->nacl_deny; i++)
-		if (slb_cidr_contains(&lc->acl_deny[i], client))
-			return false;
-	if (lc->nacl_allow == 0)
-		return true;
-	for (unsigned i = 0; i < lc->nacl_allow; i++)
-		if (slb_cidr_contains(&lc->acl_allow[i], client))
-			return true;
-	return false;
-}
-
-/* Admission: acl and max_connections. Counts the client in the listener's stats. */
-static bool listener_admit(struct worker_listener *l, const struct sockaddr *client)
-{
-	struct slb_shm_listener *ls = listener_stats(l);
-
-	if (!acl_permits(l->conf, client)) {
-		if (ls)
-			atomic_fetch_add_explicit(&ls->denied, 1, memory_order_relaxed);
-		return false;
-	}
-	if (!ls)
-		return true;
-	if (l->conf->max_connections &&
-	    atomic_fetch_add_explicit(&ls->active, 1, memory_order_relaxed) >= l->conf->max_connections) {
-		counter_release(&ls->active);
-		atomic_fetch_add_explicit(&ls->denied, 1, memory_order_relaxed);
-		return false;
-	}
-	if (!l->conf->max_connections)
-		atomic_fetch_add_explicit(&ls->active, 1, memory_order_relaxed);
-	return true;
-}
-
-static void conn_start(struct worker *w, struct worker_listener *l, int cfd,
-		       const struct sockaddr *client)
+void tcp_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
+		     const struct sockaddr *client)
 {
 	struct tcp_conn *c = conn_pool_get(sizeof(*c));
 	struct slb_shm_listener *ls = listener_stats(l);
@@ -549,7 +487,7 @@ static void conn_start(struct worker *w, struct worker_listener *l, int cfd,
 	c->down.pipe.rfd = c->down.pipe.wfd = -1;
 	c->client_ready = (struct tcp_ready){ .readable = true, .writable = true };
 	w->nconns++;
-	slot = worker_persistence_pick(w, l, -1, client);
+	slot = worker_pick(w, l, -1, client);
 	if (slot < 0) {
 		/* No server is up: close the client at once rather than let it wait. */
 		if (ls)
@@ -563,31 +501,6 @@ static void conn_start(struct worker *w, struct worker_listener *l, int cfd,
 	}
 	if (conn_connect(w, c, slot) == -1)
 		conn_connect_failed(w, c);
-}
-
-void tcp_proxy_accept(struct worker *w, struct worker_listener *l)
-{
-	for (int i = 0; i < ACCEPT_BATCH && l->fd >= 0; i++) {
-		struct sockaddr_storage client;
-		socklen_t len = sizeof(client);
-		int fd = accept4(l->fd, (struct sockaddr *)&client, &len,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd == -1) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE)
-				slb_log_limited(&l->fd_limit_log, LOG_WARNING,
-						"listener %s: out of file descriptors", l->conf->name);
-			return;
-		}
-		if (!listener_admit(l, (struct sockaddr *)&client)) {
-			close(fd);
-			continue;
-		}
-		/* TCP_NODELAY comes from the listening socket (the master set it). */
-		conn_start(w, l, fd, (struct sockaddr *)&client);
-	}
 }
 
 void tcp_proxy_expire(struct worker *w, struct worker_listener *l)

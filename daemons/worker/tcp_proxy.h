@@ -7,11 +7,13 @@
 #define SLB_TCP_PROXY_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "worker.h"
 
-/* Accepts what is waiting on <l> (bounded per call, for fairness). */
-void tcp_proxy_accept(struct worker *w, struct worker_listener *l);
+/* Proxies the admitted client <cfd> (address <client>) accepted on <l>. */
+void tcp_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
+		     const struct sockaddr *client);
 
 /* Handles epoll <events> on a client- or server-side <tag>. */
 void tcp_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dlist.h"
 #include "log.h"
 #include "scheduler.h"
 #include "shm.h"
@@ -20,6 +21,18 @@ enum worker_tag {
 	WORKER_TAG_LISTENER,
 	WORKER_TAG_CLIENT,
 	WORKER_TAG_SERVER,
+	WORKER_TAG_HTTP_CLIENT,
+	WORKER_TAG_HTTP_SERVER,
+};
+
+/* Why an HTTP client connection is waiting; each has its own timeout. */
+enum http_timer {
+	HTTP_T_HEADER, /* header_timeout: a request head is due */
+	HTTP_T_BODY, /* body_timeout: the next piece of a request body is due */
+	HTTP_T_CONNECT, /* connect_timeout: a server connect is under way */
+	HTTP_T_SERVER, /* server_timeout: the server's response is due */
+	HTTP_T_KEEPALIVE, /* keepalive_timeout: idle between requests, or closing */
+	HTTP_T_COUNT,
 };
 
 struct tcp_conn;
@@ -41,7 +54,10 @@ struct worker_listener {
 	struct conn_list connecting; /* by connect start: deadline order */
 	struct conn_list open; /* by last activity: idle-timeout order */
 	struct slb_log_limit fd_limit_log; /* "out of file descriptors" */
+	struct dlist http_waiting[HTTP_T_COUNT]; /* HTTP clients by what they wait for */
 };
+
+struct http_worker;
 
 struct worker {
 	int epfd;
@@ -53,6 +69,7 @@ struct worker {
 	struct worker_listener *listeners;
 	unsigned nconns; /* connections open in this worker */
 	struct tcp_conn *graveyard; /* closed during this epoll batch, recycled after it */
+	struct http_worker *http; /* HTTP proxy state, NULL until an HTTP client comes */
 	uint64_t now_ms;
 	bool draining;
 	uint64_t drain_deadline_ms;
@@ -66,15 +83,5 @@ struct worker {
  */
 int worker_pick(struct worker *w, struct worker_listener *l, int exclude_slot,
 		const struct sockaddr *client);
-
-/*
- * worker_pick() behind <l>'s persistence (persistence.c): with source_ip, the
- * server of <client>'s live session on <l> when it can still take it (and is
- * not <exclude_slot>), else a new pick that becomes the session. Using a
- * session extends it by persistence_timeout. Returns -1 when no server can
- * take the client.
- */
-int worker_persistence_pick(struct worker *w, struct worker_listener *l, int exclude_slot,
-			    const struct sockaddr *client);
 
 #endif

@@ -20,8 +20,11 @@ load helpers/topology
 load helpers/client
 
 _config() {
-	local checks
-	checks=$(config_checks tcp)
+	local checks='check = tcp
+check_interval = 200ms
+check_timeout = 100ms
+healthy_threshold = 2
+unhealthy_threshold = 2'
 	slb_config_basic
 	cat <<EOF2
 

@@ -1,0 +1,181 @@
+/*
+ * http_head.c - writing forwarded heads. Every field is written as
+ * "Name: value" with the value the parser trimmed; nothing of the original
+ * spacing or framing survives.
+ */
+#include "http_head.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Appends to a buffer's room, remembering whether anything did not fit. */
+struct writer {
+	char *p;
+	size_t room;
+	bool full;
+};
+
+static void put(struct writer *wr, const char *s, size_t n)
+{
+	if (n > wr->room) {
+		wr->full = true;
+		return;
+	}
+	memcpy(wr->p, s, n);
+	wr->p += n;
+	wr->room -= n;
+}
+
+static void puts_(struct writer *wr, const char *s)
+{
+	put(wr, s, strlen(s));
+}
+
+static void put_field(struct writer *wr, const struct slb_http_header *h)
+{
+	put(wr, h->name, h->name_len);
+	put(wr, ": ", 2);
+	put(wr, h->value, h->value_len);
+	put(wr, "\r\n", 2);
+}
+
+/* "Name: v1, v2, <last>\r\n": every <field> of <m> joined, then <last>. */
+static void put_list(struct writer *wr, const char *name, const struct slb_http_msg *m,
+		     enum slb_http_field field, const char *last)
+{
+	puts_(wr, name);
+	put(wr, ": ", 2);
+	for (unsigned i = 0; i < m->nheaders; i++) {
+		const struct slb_http_header *h = &m->headers[i];
+
+		if (h->field != field || h->value_len == 0)
+			continue;
+		put(wr, h->value, h->value_len);
+		put(wr, ", ", 2);
+	}
+	puts_(wr, last);
+	put(wr, "\r\n", 2);
+}
+
+static int finish(struct http_buf *out, struct writer *wr, char *start)
+{
+	if (wr->full)
+		return -1;
+	out->end += (uint32_t)(wr->p - start);
+	return 0;
+}
+
+/* Fields slb writes itself towards the server (when x_forwarded is on). */
+static bool replaced_field(enum slb_http_field f, bool x_forwarded)
+{
+	switch (f) {
+	case SLB_HTTP_F_CONTENT_LENGTH:
+	case SLB_HTTP_F_X_SLB_TRACE:
+		return true;
+	case SLB_HTTP_F_X_FORWARDED_FOR:
+	case SLB_HTTP_F_X_FORWARDED_PROTO:
+	case SLB_HTTP_F_X_FORWARDED_PORT:
+	case SLB_HTTP_F_X_REAL_IP:
+		return x_forwarded;
+	default:
+		return false;
+	}
+}
+
+int http_head_request(struct http_buf *out, size_t room, const struct slb_http_msg *m,
+		      const struct http_forward *fwd)
+{
+	char *start = out->data + out->end;
+	struct writer wr = { .p = start, .room = room };
+	bool had_length = false;
+	char num[32];
+
+	put(&wr, m->method, m->method_len);
+	put(&wr, " ", 1);
+	put(&wr, m->target, m->target_len);
+	put(&wr, " HTTP/1.1\r\n", 11);
+	if (m->host < 0)
+		put(&wr, "Host: \r\n", 8); /* an HTTP/1.0 request without one */
+	for (unsigned i = 0; i < m->nheaders; i++) {
+		const struct slb_http_header *h = &m->headers[i];
+
+		had_length |= h->field == SLB_HTTP_F_CONTENT_LENGTH;
+		if (!h->hop && !replaced_field(h->field, fwd->x_forwarded))
+			put_field(&wr, h);
+	}
+	if (m->framing == SLB_HTTP_BODY_CHUNKED) {
+		puts_(&wr, "Transfer-Encoding: chunked\r\n");
+	} else if (m->framing == SLB_HTTP_BODY_LENGTH || had_length) {
+		snprintf(num, sizeof(num), "Content-Length: %" PRIu64 "\r\n", m->content_length);
+		puts_(&wr, num);
+	}
+	if (fwd->x_forwarded) {
+		put_list(&wr, "X-Forwarded-For", m, SLB_HTTP_F_X_FORWARDED_FOR, fwd->client_ip);
+		snprintf(num, sizeof(num), "%u", fwd->port);
+		puts_(&wr, "X-Forwarded-Proto: ");
+		puts_(&wr, fwd->proto);
+		puts_(&wr, "\r\nX-Forwarded-Port: ");
+		puts_(&wr, num);
+		puts_(&wr, "\r\nX-Real-IP: ");
+		puts_(&wr, fwd->client_ip);
+		put(&wr, "\r\n", 2);
+	}
+	put_list(&wr, "X-SLB-Trace", m, SLB_HTTP_F_X_SLB_TRACE, fwd->node);
+	put(&wr, "\r\n", 2);
+	return finish(out, &wr, start);
+}
+
+int http_head_response(struct http_buf *out, size_t room, const struct slb_http_msg *m,
+		       bool chunked, bool keep_alive, unsigned client_minor)
+{
+	char *start = out->data + out->end;
+	struct writer wr = { .p = start, .room = room };
+	char line[16];
+
+	snprintf(line, sizeof(line), "HTTP/1.1 %03u ", m->status);
+	puts_(&wr, line);
+	put(&wr, m->reason, m->reason_len);
+	put(&wr, "\r\n", 2);
+	for (unsigned i = 0; i < m->nheaders; i++)
+		if (!m->headers[i].hop)
+			put_field(&wr, &m->headers[i]);
+	if (m->status >= 200) {
+		if (chunked)
+			puts_(&wr, "Transfer-Encoding: chunked\r\n");
+		if (!keep_alive)
+			puts_(&wr, "Connection: close\r\n");
+		else if (client_minor == 0)
+			puts_(&wr, "Connection: keep-alive\r\n");
+	}
+	put(&wr, "\r\n", 2);
+	return finish(out, &wr, start);
+}
+
+bool http_head_trace_has(const struct slb_http_msg *m, const char *node)
+{
+	size_t len = strlen(node);
+
+	for (unsigned i = 0; i < m->nheaders; i++) {
+		const struct slb_http_header *h = &m->headers[i];
+		const char *v = h->value, *end = h->value + h->value_len;
+
+		if (h->field != SLB_HTTP_F_X_SLB_TRACE)
+			continue;
+		while (v < end) {
+			const char *comma = memchr(v, ',', (size_t)(end - v));
+			const char *e = comma ? comma : end;
+			const char *a = v, *b = e;
+
+			while (a < b && (*a == ' ' || *a == '\t'))
+				a++;
+			while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+				b--;
+			if ((size_t)(b - a) == len && strncasecmp(a, node, len) == 0)
+				return true;
+			v = comma ? comma + 1 : end;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,47 @@
+/*
+ * http_head.h - the heads slb writes: a request towards the server and a
+ * response towards the client, built from a parsed head.
+ *
+ * Towards the server: hop-by-hop fields (and those the client's Connection
+ * named) are dropped, framing is written anew (one Content-Length, or
+ * Transfer-Encoding: chunked), the client's X-Forwarded-* and X-Real-IP are
+ * replaced by slb's (X-Forwarded-For extends the client's list), and this
+ * node's name is appended to X-SLB-Trace. Because slb writes its own fields
+ * after dropping, a Connection token can never remove them.
+ */
+#ifndef SLB_HTTP_HEAD_H
+#define SLB_HTTP_HEAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http_buf.h"
+#include "http_parser.h"
+
+struct http_forward {
+	bool x_forwarded; /* add X-Forwarded-For/-Proto/-Port and X-Real-IP */
+	const char *client_ip;
+	const char *proto; /* "http" or "https" */
+	unsigned port; /* the listener's */
+	const char *node; /* [node] name */
+};
+
+/*
+ * Appends the request head for <m> to <out>. Returns 0, or -1 when it does
+ * not fit in <room> bytes (nothing usable was written then).
+ */
+int http_head_request(struct http_buf *out, size_t room, const struct slb_http_msg *m,
+		      const struct http_forward *fwd);
+
+/*
+ * Appends the response head for <m> to <out>: chunked framing when
+ * <chunked>, Connection: close unless <keep_alive>, Connection: keep-alive
+ * for a <client_minor> 0 client that keeps it. Returns 0 or -1 (no room).
+ */
+int http_head_response(struct http_buf *out, size_t room, const struct slb_http_msg *m,
+		       bool chunked, bool keep_alive, unsigned client_minor);
+
+/* True when <node> is an element of one of <m>'s X-SLB-Trace fields. */
+bool http_head_trace_has(const struct slb_http_msg *m, const char *node);
+
+#endif

@@ -1,0 +1,957 @@
+/*
+ * http_proxy.c - the HTTP listener: one client connection, one transaction
+ * at a time, between the client and a server connection.
+ *
+ * Every event on either socket runs conn_run(), which makes all the
+ * progress it can, in order: write to the client, read from it, parse or
+ * forward the request, write to the server, read from it, parse or forward
+ * the response, end the transaction. Nothing blocks; a step that cannot go
+ * on (a full buffer, a socket that said EAGAIN) leaves its state for the
+ * next event. Sockets are edge-triggered, and readiness is remembered per
+ * socket as in tcp_proxy.c.
+ *
+ * Bodies are re-framed, never passed through blindly: a Content-Length
+ * body is counted out, a chunked one decoded and encoded again, so what the
+ * server sees is exactly what slb parsed (the defence against smuggling).
+ * A chunked or close-delimited response goes to an HTTP/1.1 client
+ * chunked, to an HTTP/1.0 client plain and then closed.
+ */
+#include "http_proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn_pool.h"
+#include "http_conn.h"
+#include "http_head.h"
+#include "http_reply.h"
+#include "http_server.h"
+#include "worker_stats.h"
+
+#define conn_of_tag(tagp) ((struct http_conn *)(void *)(tagp))
+#define server_of_tag(tagp) ((struct http_server *)(void *)(tagp))
+
+/* Framing bytes a chunk adds around its data: hex size, two CRLFs. */
+#define CHUNK_OVERHEAD 32
+
+static const struct slb_http_limits *const limits = &slb_http_default_limits;
+
+/* ---- timers ---- */
+
+static uint32_t timer_ms(const struct slb_listener_conf *lc, enum http_timer t)
+{
+	switch (t) {
+	case HTTP_T_HEADER: return lc->header_timeout_ms;
+	case HTTP_T_BODY: return lc->body_timeout_ms;
+	case HTTP_T_CONNECT: return lc->connect_timeout_ms;
+	case HTTP_T_SERVER: return lc->server_timeout_ms;
+	default: return lc->keepalive_timeout_ms;
+	}
+}
+
+static void timer_set(struct worker *w, struct http_conn *c, enum http_timer t)
+{
+	c->timer = t;
+	c->timer_since_ms = w->now_ms;
+	dlist_append(&c->l->http_waiting[t], &c->timer_node);
+}
+
+/*
+ * Puts <c> on the timer its state calls for, after progress. Header,
+ * connect and linger times run from when they started (a head trickling in
+ * a byte at a time is still cut off); body and server times are pauses.
+ */
+static void timer_update(struct worker *w, struct http_conn *c)
+{
+	enum http_timer t;
+
+	if (c->closing || c->lingering)
+		t = HTTP_T_KEEPALIVE;
+	else if (c->srv && c->srv->connecting)
+		t = HTTP_T_CONNECT;
+	else if (c->req == REQ_HEAD)
+		t = http_buf_len(&c->in) || c->requests == 0 ? HTTP_T_HEADER : HTTP_T_KEEPALIVE;
+	else if (c->req == REQ_BODY && c->resp == RESP_HEAD)
+		t = HTTP_T_BODY;
+	else
+		t = HTTP_T_SERVER;
+	if (t == c->timer && c->timer_node.list &&
+	    (t == HTTP_T_HEADER || t == HTTP_T_CONNECT || t == HTTP_T_KEEPALIVE))
+		return;
+	timer_set(w, c, t);
+}
+
+/* ---- closing ---- */
+
+/* Adds the client's byte counts to the listener's (the server's are added by http_server.c). */
+static void account(struct http_conn *c)
+{
+	struct slb_shm_listener *ls = listener_stats(c->l);
+
+	if (ls) {
+		counter_add(&ls->bytes_in, c->bytes_in);
+		counter_add(&ls->bytes_out, c->bytes_out);
+	}
+	c->bytes_in = c->bytes_out = 0;
+}
+
+static void conn_close(struct worker *w, struct http_conn *c)
+{
+	struct slb_shm_listener *ls = listener_stats(c->l);
+
+	if (c->closed)
+		return;
+	account(c);
+	if (c->srv)
+		http_server_close(w, c->srv, false);
+	c->srv = NULL;
+	if (ls)
+		counter_release(&ls->active);
+	close(c->fd);
+	http_buf_release(&c->in);
+	http_buf_release(&c->out);
+	dlist_remove(&c->timer_node);
+	w->nconns--;
+	/* Events later in this epoll batch may still name the record. */
+	c->closed = true;
+	c->next_dead = w->http->dead_conns;
+	w->http->dead_conns = c;
+}
+
+static const char *server_name(struct worker *w, const struct http_conn *c)
+{
+	struct slb_shm_server *st = server_stats(w, c->log_slot, c->log_serial);
+
+	return st && c->status ? st->name : "-";
+}
+
+/*
+ * Answers the current request with error <status> and closes after it.
+ * A response already under way cannot be replaced: the client is cut off.
+ * Returns 1 (progress) or -1 (closed).
+ */
+static int reply_error(struct worker *w, struct http_conn *c, unsigned status)
+{
+	if (c->srv)
+		http_server_close(w, c->srv, false);
+	c->srv = NULL;
+	if (c->resp_started) {
+		conn_close(w, c);
+		return -1;
+	}
+	c->status = status;
+	c->log_slot = -1;
+	http_reply_error(&c->out, status);
+	http_log_transaction(c, "-", http_buf_len(&c->out), w->now_ms);
+	c->keep_alive = false;
+	c->closing = true;
+	c->resp_started = true;
+	return 1;
+}
+
+/* ---- the client socket ---- */
+
+static int client_write(struct worker *w, struct http_conn *c)
+{
+	ssize_t n;
+
+	if (!http_buf_len(&c->out) || !c->writable)
+		return 0;
+	n = http_buf_send(&c->out, c->fd);
+	if (n > 0) {
+		c->bytes_out += (uint64_t)n;
+		if (!http_buf_len(&c->out) && c->req == REQ_HEAD && !http_buf_len(&c->in))
+			http_buf_release(&c->out);
+		return 1;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+		if (errno == EAGAIN)
+			c->writable = false;
+		return 0;
+	}
+	conn_close(w, c);
+	return -1;
+}
+
+static int client_read(struct worker *w, struct http_conn *c)
+{
+	bool was_empty = http_buf_len(&c->in) == 0;
+	ssize_t n;
+
+	if (!c->readable || c->eof)
+		return 0;
+	n = http_buf_recv(&c->in, c->fd, true);
+	if (n > 0) {
+		c->bytes_in += (uint64_t)n;
+		if (c->lingering)
+			http_buf_consume(&c->in, (size_t)n);
+		else if (was_empty && c->req == REQ_HEAD)
+			c->t_start_ms = w->now_ms;
+		return 1;
+	}
+	if (n == 0) {
+		c->eof = true;
+		return 1;
+	}
+	if (errno == EAGAIN)
+		c->readable = false;
+	if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
+		return 0;
+	conn_close(w, c);
+	return -1;
+}
+
+/*
+ * Our response is written and we close: FIN first, then read until the
+ * client's FIN (or the keep-alive timeout), so that request bytes still in
+ * flight do not make the kernel answer with a reset that could destroy the
+ * response before the client read it.
+ */
+static int client_linger(struct worker *w, struct http_conn *c)
+{
+	if (c->eof) {
+		conn_close(w, c);
+		return -1;
+	}
+	shutdown(c->fd, SHUT_WR);
+	c->lingering = true;
+	http_buf_consume(&c->in, http_buf_len(&c->in));
+	timer_set(w, c, HTTP_T_KEEPALIVE);
+	return 1;
+}
+
+/* ---- routing and the request ---- */
+
+/*
+ * The routing decision for request <m> (NULL on a retry): the one place
+ * that chooses the server, so that forwarding rules and persistence plug in
+ * here. Today: the listener's group (or backup group) through its
+ * scheduler, avoiding <exclude> (a slot that just failed, or -1).
+ */
+static int http_route(struct worker *w, struct http_conn *c, const struct slb_http_msg *m,
+		      int exclude)
+{
+	(void)m; /* rules will read the host and path */
+	return worker_pick(w, c->l, exclude, &c->client.u.sa);
+}
+
+/* Writes the request head <m> into the server's output. */
+static int forward_head(struct worker *w, struct http_conn *c, const struct slb_http_msg *m)
+{
+	struct http_forward fwd = {
+		.x_forwarded = c->l->conf->x_forwarded_for,
+		.client_ip = c->client_ip,
+		.proto = "http",
+		.port = slb_sockaddr_port(&c->l->conf->bind),
+		.node = w->config->node.name,
+	};
+	struct http_buf *out = &c->srv->out;
+
+	if (http_buf_ensure(out) == -1)
+		return -1;
+	return http_head_request(out, http_buf_room(out, true), m, &fwd);
+}
+
+/* Gives the request a server connection; the connect may still be under way. */
+static int attach_server(struct worker *w, struct http_conn *c, const struct slb_http_msg *m)
+{
+	struct slb_shm_listener *ls = listener_stats(c->l);
+	int slot = http_route(w, c, m, -1);
+
+	if (slot >= 0) {
+		c->srv = http_server_get(w, slot, c->replayable, c);
+		if (!c->srv) {
+			/* Failed at once: one other server, as when a connect fails later. */
+			c->retried = true;
+			slot = http_route(w, c, m, slot);
+			if (slot >= 0)
+				c->srv = http_server_get(w, slot, false, c);
+		}
+	}
+	if (!c->srv) {
+		if (ls)
+			counter_add(&ls->no_server, 1);
+		return -1;
+	}
+	c->log_slot = slot;
+	c->log_serial = c->srv->serial;
+	return 0;
+}
+
+static bool idempotent_without_body(const struct slb_http_msg *m)
+{
+	return m->framing == SLB_HTTP_BODY_NONE &&
+	       (m->method_id == SLB_HTTP_M_GET || m->method_id == SLB_HTTP_M_HEAD ||
+		m->method_id == SLB_HTTP_M_OPTIONS);
+}
+
+static int request_body(struct worker *w, struct http_conn *c);
+
+static int request_start(struct worker *w, struct http_conn *c, size_t head_len)
+{
+	struct slb_http_msg *m = &w->http->msg;
+	struct slb_shm_listener *ls = listener_stats(c->l);
+	int status = slb_http_parse_request(http_buf_head(&c->in), head_len, limits, m);
+
+	if (ls)
+		counter_add(&ls->requests, 1);
+	if (status)
+		return reply_error(w, c, (unsigned)status);
+	c->method = m->method_id;
+	c->minor = m->minor;
+	c->keep_alive = m->keep_alive;
+	c->req_framing = m->framing;
+	c->req_left = m->content_length;
+	http_log_request(c, m);
+	if (http_head_trace_has(m, w->config->node.name))
+		return reply_error(w, c, 463);
+	c->replayable = idempotent_without_body(m);
+	if (attach_server(w, c, m) == -1)
+		return reply_error(w, c, 503);
+	if (forward_head(w, c, m) == -1)
+		return reply_error(w, c, 431);
+	c->t_sent_ms = w->now_ms;
+	memset(&c->scan, 0, sizeof(c->scan)); /* the response's from now on */
+	c->resp = RESP_HEAD;
+	if (m->framing == SLB_HTTP_BODY_NONE) {
+		/* Kept until the response comes, for a retry on a stale pooled connection. */
+		c->pinned_head = (uint32_t)head_len;
+		c->req = REQ_SENT;
+	} else {
+		http_buf_consume(&c->in, head_len);
+		memset(&c->req_chunk, 0, sizeof(c->req_chunk));
+		c->req = REQ_BODY;
+		/* Check the body bytes already here before the head can leave: a bad chunk sends nothing. */
+		if (request_body(w, c) == -1)
+			return -1;
+	}
+	return 1;
+}
+
+static int request_head(struct worker *w, struct http_conn *c)
+{
+	size_t len = http_buf_len(&c->in);
+	long r;
+
+	if (!len) {
+		if (!c->eof)
+			return 0;
+		conn_close(w, c); /* a clean end between requests */
+		return -1;
+	}
+	r = slb_http_scan_head(&c->scan, http_buf_head(&c->in), len, limits, true);
+	if (r < 0)
+		return reply_error(w, c, (unsigned)-r);
+	if (r > 0)
+		return request_start(w, c, (size_t)r);
+	if (c->eof) {
+		conn_close(w, c); /* the client gave up mid-head */
+		return -1;
+	}
+	return 0;
+}
+
+/* Copies up to <limit> bytes from <in> to <out>; returns how many. */
+static size_t move_bytes(struct http_buf *in, struct http_buf *out, uint64_t limit)
+{
+	size_t n = http_buf_len(in), room;
+
+	if (http_buf_ensure(out) == -1)
+		return 0;
+	room = http_buf_room(out, true);
+	if (n > room)
+		n = room;
+	if (n > limit)
+		n = (size_t)limit;
+	http_buf_put(out, http_buf_head(in), n);
+	http_buf_consume(in, n);
+	return n;
+}
+
+static void put_chunk_header(struct http_buf *out, size_t n)
+{
+	char hex[24];
+	int len = snprintf(hex, sizeof(hex), "%zx\r\n", n);
+
+	http_buf_put(out, hex, (size_t)len);
+}
+
+/*
+ * Moves chunked data from <in> to <out>, chunked anew when <rechunk>,
+ * plain otherwise; sets *done after the last chunk. Returns 1 on progress,
+ * 0 without, -1 when the chunked framing is broken.
+ */
+static int chunks_move(struct slb_http_chunked *ch, struct http_buf *in, struct http_buf *out,
+		       bool rechunk, bool *done)
+{
+	int progress = 0;
+
+	if (http_buf_ensure(out) == -1)
+		return 0;
+	while (http_buf_len(in)) {
+		size_t room = http_buf_room(out, true), len = http_buf_len(in), used, off, n;
+		enum slb_http_chunk_result r;
+
+		if (room < 2 * CHUNK_OVERHEAD)
+			break;
+		if (len > room - CHUNK_OVERHEAD)
+			len = room - CHUNK_OVERHEAD;
+		r = slb_http_chunked_decode(ch, http_buf_head(in), len, &used, &off, &n);
+		if (r == SLB_HTTP_CHUNK_ERROR)
+			return -1;
+		if (r == SLB_HTTP_CHUNK_DATA) {
+			if (rechunk)
+				put_chunk_header(out, n);
+			http_buf_put(out, http_buf_head(in) + off, n);
+			if (rechunk)
+				http_buf_put(out, "\r\n", 2);
+		}
+		if (r == SLB_HTTP_CHUNK_DONE) {
+			if (rechunk)
+				http_buf_put(out, "0\r\n\r\n", 5);
+			*done = true;
+		}
+		http_buf_consume(in, used);
+		progress |= used > 0;
+		if (r == SLB_HTTP_CHUNK_DONE || used == 0)
+			break;
+	}
+	return progress;
+}
+
+static int request_body(struct worker *w, struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	bool done = false;
+	int progress;
+
+	if (c->req_framing == SLB_HTTP_BODY_LENGTH) {
+		size_t n = move_bytes(&c->in, &s->out, c->req_left);
+
+		c->req_left -= n;
+		done = c->req_left == 0;
+		progress = n > 0;
+	} else {
+		progress = chunks_move(&c->req_chunk, &c->in, &s->out, true, &done);
+		if (progress == -1)
+			return reply_error(w, c, 400);
+	}
+	if (done) {
+		c->req = REQ_SENT;
+		return 1;
+	}
+	if (c->eof && !http_buf_len(&c->in)) {
+		conn_close(w, c); /* the body stopped short: nothing to answer */
+		return -1;
+	}
+	return progress;
+}
+
+static int request_step(struct worker *w, struct http_conn *c)
+{
+	if (c->closing)
+		return 0;
+	if (c->req == REQ_HEAD)
+		return request_head(w, c);
+	if (c->req == REQ_BODY)
+		return request_body(w, c);
+	return 0;
+}
+
+/* ---- the server socket ---- */
+
+static int server_write(struct worker *w, struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	ssize_t n;
+
+	(void)w;
+	if (!s || s->connecting || !s->writable || !http_buf_len(&s->out))
+		return 0;
+	n = http_buf_send(&s->out, s->fd);
+	if (n > 0) {
+		s->bytes_out += (uint64_t)n;
+		return 1;
+	}
+	if (n == -1 && errno == EAGAIN)
+		s->writable = false;
+	else if (n == -1 && errno != EINTR)
+		s->eof = true; /* reset: what it answered, if anything, is still read */
+	return 0;
+}
+
+static int server_read(struct worker *w, struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	ssize_t n;
+
+	(void)w;
+	if (!s || s->connecting || !s->readable || s->eof)
+		return 0;
+	n = http_buf_recv(&s->in, s->fd, true);
+	if (n > 0) {
+		s->bytes_in += (uint64_t)n;
+		return 1;
+	}
+	if (n == -1 && errno == EAGAIN)
+		s->readable = false;
+	if (n == -1 && (errno == EAGAIN || errno == EINTR || errno == ENOBUFS))
+		return 0;
+	s->eof = true; /* EOF or reset */
+	return 1;
+}
+
+/*
+ * A pooled connection that the server had closed: the request goes again
+ * on a fresh connection to the same server, once, if it is idempotent and
+ * nothing of a response came. Returns as reply_error().
+ */
+static int request_replay(struct worker *w, struct http_conn *c)
+{
+	struct slb_http_msg *m = &w->http->msg;
+	int slot = c->srv->slot;
+
+	http_server_close(w, c->srv, false);
+	c->srv = http_server_get(w, slot, false, c);
+	c->retried = true;
+	if (!c->srv)
+		return reply_error(w, c, 503);
+	c->log_serial = c->srv->serial;
+	if (slb_http_parse_request(http_buf_head(&c->in), c->pinned_head, limits, m) != 0 ||
+	    forward_head(w, c, m) == -1)
+		return reply_error(w, c, 502);
+	memset(&c->scan, 0, sizeof(c->scan));
+	return 1;
+}
+
+/* The server ended or broke the response before its head was complete. */
+static int server_broken(struct worker *w, struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+
+	if (s->reused && c->replayable && !c->retried && !c->resp_started && c->pinned_head &&
+	    !http_buf_len(&s->in))
+		return request_replay(w, c);
+	return reply_error(w, c, 502);
+}
+
+static int response_final(struct worker *w, struct http_conn *c, const struct slb_http_msg *m)
+{
+	struct slb_shm_server *st = server_stats(w, c->srv->slot, c->srv->serial);
+	/* A client that half-closed after pipelining still gets what it sent answered. */
+	bool more = http_buf_len(&c->in) > c->pinned_head;
+	bool keep = c->keep_alive && (!c->eof || more) && c->req == REQ_SENT && !w->draining;
+	enum http_out_mode mode = OUT_AS_IS;
+	bool chunk = false;
+
+	if (m->framing == SLB_HTTP_BODY_CHUNKED || m->framing == SLB_HTTP_BODY_CLOSE) {
+		if (c->minor >= 1) {
+			mode = OUT_CHUNK;
+			chunk = true;
+		} else {
+			mode = m->framing == SLB_HTTP_BODY_CHUNKED ? OUT_DECHUNK : OUT_AS_IS;
+			keep = false;
+		}
+	}
+	if (http_head_response(&c->out, http_buf_room(&c->out, true), m, chunk, keep, c->minor) ==
+	    -1)
+		return http_buf_len(&c->out) ? 0 : reply_error(w, c, 502);
+	if (st)
+		counter_add(&st->requests, 1);
+	c->keep_alive = keep;
+	c->out_mode = mode;
+	c->status = m->status;
+	c->t_response_ms = w->now_ms;
+	c->server_keep_alive = m->keep_alive;
+	c->resp_framing = m->framing;
+	c->resp_left = m->content_length;
+	memset(&c->resp_chunk, 0, sizeof(c->resp_chunk));
+	c->resp_started = true;
+	c->resp = m->framing == SLB_HTTP_BODY_NONE ? RESP_DONE : RESP_BODY;
+	return 1;
+}
+
+static int response_head(struct worker *w, struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	struct slb_http_msg *m = &w->http->msg;
+	size_t len = http_buf_len(&s->in);
+	long r;
+	int rc;
+
+	if (!len)
+		return s->eof ? server_broken(w, c) : 0;
+	r = slb_http_scan_head(&c->scan, http_buf_head(&s->in), len, limits, false);
+	if (r == 0)
+		return s->eof ? reply_error(w, c, 502) : 0;
+	if (r < 0 || slb_http_parse_response(http_buf_head(&s->in), (size_t)r, limits, c->method, m))
+		return reply_error(w, c, 502);
+	if (http_buf_ensure(&c->out) == -1)
+		return 0;
+	if (m->status == 101)
+		return reply_error(w, c, 502); /* no upgrade was asked for: Upgrade is not forwarded */
+	if (m->status < 200) {
+		/* 100 and 103 go to the client (not to HTTP/1.0 ones); the final response follows. */
+		if (c->minor >= 1) {
+			if (http_head_response(&c->out, http_buf_room(&c->out, true), m, false, true,
+					       c->minor) == -1)
+				return http_buf_len(&c->out) ? 0 : reply_error(w, c, 502);
+			c->resp_started = true;
+		}
+	} else if ((rc = response_final(w, c, m)) != 1) {
+		return rc;
+	}
+	http_buf_consume(&s->in, (size_t)r);
+	memset(&c->scan, 0, sizeof(c->scan));
+	if (c->pinned_head && c->resp_started) {
+		http_buf_consume(&c->in, c->pinned_head);
+		c->pinned_head = 0;
+	}
+	return 1;
+}
+
+static int response_body(struct worker *w, struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	bool done = false;
+	int progress = 0;
+	size_t n;
+
+	if (http_buf_ensure(&c->out) == -1)
+		return 0;
+	switch (c->resp_framing) {
+	case SLB_HTTP_BODY_LENGTH:
+		n = move_bytes(&s->in, &c->out, c->resp_left);
+		c->resp_left -= n;
+		done = c->resp_left == 0;
+		progress = n > 0;
+		break;
+	case SLB_HTTP_BODY_CHUNKED:
+		progress = chunks_move(&c->resp_chunk, &s->in, &c->out, c->out_mode == OUT_CHUNK, &done);
+		if (progress == -1) {
+			conn_close(w, c); /* broken mid-response: the client must not take it as whole */
+			return -1;
+		}
+		break;
+	default: /* until the server closes */
+		n = http_buf_len(&s->in);
+		if (n && c->out_mode == OUT_CHUNK) {
+			size_t room = http_buf_room(&c->out, true);
+
+			if (room > 2 * CHUNK_OVERHEAD) {
+				if (n > room - CHUNK_OVERHEAD)
+					n = room - CHUNK_OVERHEAD;
+				put_chunk_header(&c->out, n);
+				http_buf_put(&c->out, http_buf_head(&s->in), n);
+				http_buf_put(&c->out, "\r\n", 2);
+				http_buf_consume(&s->in, n);
+				progress = 1;
+			}
+		} else if (n) {
+			progress = move_bytes(&s->in, &c->out, n) > 0;
+		}
+		if (s->eof && !http_buf_len(&s->in)) {
+			if (c->out_mode == OUT_CHUNK) {
+				if (http_buf_room(&c->out, true) < 5)
+					return progress;
+				http_buf_put(&c->out, "0\r\n\r\n", 5);
+			}
+			done = true;
+		}
+		break;
+	}
+	if (done) {
+		c->resp = RESP_DONE;
+		return 1;
+	}
+	if (s->eof && !http_buf_len(&s->in)) {
+		conn_close(w, c); /* the server stopped short */
+		return -1;
+	}
+	return progress;
+}
+
+static int response_step(struct worker *w, struct http_conn *c)
+{
+	if (!c->srv)
+		return 0;
+	if (c->resp == RESP_HEAD)
+		return response_head(w, c);
+	if (c->resp == RESP_BODY)
+		return response_body(w, c);
+	return 0;
+}
+
+/* The response is through: log, count, keep or close the server, next request. */
+static void transaction_end(struct worker *w, struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	bool reuse = c->req == REQ_SENT && c->server_keep_alive &&
+		     c->resp_framing != SLB_HTTP_BODY_CLOSE;
+
+	http_log_transaction(c, server_name(w, c), http_buf_len(&c->out), w->now_ms);
+	account(c);
+	c->srv = NULL;
+	if (reuse)
+		http_server_park(w, s);
+	else
+		http_server_close(w, s, false);
+	if (c->req != REQ_SENT)
+		c->keep_alive = false; /* the rest of the request body is still coming */
+	c->requests++;
+	c->req = REQ_HEAD;
+	c->resp = RESP_HEAD;
+	memset(&c->scan, 0, sizeof(c->scan));
+	c->retried = false;
+	c->resp_started = false;
+	c->pinned_head = 0;
+	c->status = 0;
+	c->t_sent_ms = c->t_response_ms = 0;
+	c->t_start_ms = w->now_ms;
+	c->log_reqline[0] = c->log_host[0] = '\0';
+	if (!c->keep_alive)
+		c->closing = true;
+	else if (!http_buf_len(&c->in))
+		http_buf_release(&c->in); /* idle between requests: no memory held */
+}
+
+/* ---- the loop ---- */
+
+static void conn_run(struct worker *w, struct http_conn *c)
+{
+	bool any = false;
+
+	for (;;) {
+		int progress = 0, r;
+
+		if ((r = client_write(w, c)) == -1)
+			return;
+		progress |= r;
+		if (c->closing && !c->lingering && !http_buf_len(&c->out)) {
+			if (client_linger(w, c) == -1)
+				return;
+			progress = 1;
+		}
+		if ((r = client_read(w, c)) == -1)
+			return;
+		progress |= r;
+		if (c->lingering) {
+			if (c->eof) {
+				conn_close(w, c);
+				return;
+			}
+			if (!progress)
+				return;
+			continue;
+		}
+		if ((r = request_step(w, c)) == -1)
+			return;
+		progress |= r;
+		progress |= server_write(w, c);
+		progress |= server_read(w, c);
+		if ((r = response_step(w, c)) == -1)
+			return;
+		progress |= r;
+		if (c->srv && c->resp == RESP_DONE) {
+			transaction_end(w, c);
+			progress = 1;
+		}
+		if (!progress)
+			break;
+		any = true;
+	}
+	if (any)
+		timer_update(w, c);
+}
+
+/* The connect to the server failed: one other server, else 503. */
+static void connect_failed(struct worker *w, struct http_conn *c)
+{
+	struct http_buf pending = c->srv->out; /* nothing of it was sent: it goes elsewhere */
+	int failed = c->srv->slot;
+
+	c->srv->out = (struct http_buf){ 0 };
+	http_server_close(w, c->srv, true);
+	c->srv = NULL;
+	if (!c->retried) {
+		int slot = http_route(w, c, NULL, failed);
+
+		c->retried = true;
+		if (slot >= 0)
+			c->srv = http_server_get(w, slot, false, c);
+	}
+	if (c->srv) {
+		http_buf_release(&c->srv->out);
+		c->srv->out = pending;
+		c->log_slot = c->srv->slot;
+		c->log_serial = c->srv->serial;
+		timer_set(w, c, HTTP_T_CONNECT);
+		return;
+	}
+	http_buf_release(&pending);
+	if (reply_error(w, c, 503) == 1)
+		conn_run(w, c);
+}
+
+void http_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
+		      const struct sockaddr *client)
+{
+	struct slb_shm_listener *ls = listener_stats(l);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET };
+	struct http_conn *c = http_worker_get(w) ? conn_pool_get(sizeof(*c)) : NULL;
+
+	if (!c) {
+		if (ls)
+			counter_release(&ls->active);
+		close(cfd);
+		return;
+	}
+	c->tag = WORKER_TAG_HTTP_CLIENT;
+	c->fd = cfd;
+	c->l = l;
+	c->log_slot = -1;
+	c->readable = c->writable = true;
+	if (client->sa_family == AF_INET6) {
+		memcpy(&c->client.u.sa, client, sizeof(struct sockaddr_in6));
+		inet_ntop(AF_INET6, &c->client.u.in6.sin6_addr, c->client_ip, sizeof(c->client_ip));
+	} else {
+		memcpy(&c->client.u.sa, client, sizeof(struct sockaddr_in));
+		inet_ntop(AF_INET, &c->client.u.in4.sin_addr, c->client_ip, sizeof(c->client_ip));
+	}
+	ev.data.ptr = &c->tag;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, cfd, &ev) == -1) {
+		if (ls)
+			counter_release(&ls->active);
+		close(cfd);
+		conn_pool_put(c, sizeof(*c));
+		return;
+	}
+	w->nconns++;
+	if (ls)
+		counter_add(&ls->total, 1);
+	c->t_start_ms = w->now_ms;
+	timer_set(w, c, HTTP_T_HEADER);
+}
+
+static void server_event(struct worker *w, struct http_server *s, uint32_t events)
+{
+	struct http_conn *c = s->owner;
+
+	if (s->closed)
+		return;
+	if (!c) {
+		http_server_idle_event(w, s, events);
+		return;
+	}
+	if (s->connecting) {
+		struct slb_shm_server *st = server_stats(w, s->slot, s->serial);
+
+		if (events & (EPOLLERR | EPOLLHUP)) {
+			connect_failed(w, c);
+			return;
+		}
+		if (!(events & EPOLLOUT))
+			return;
+		s->connecting = false;
+		if (st)
+			counter_add(&st->total, 1);
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		s->readable = true;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		s->writable = true;
+	conn_run(w, c);
+	if (!c->closed && c->srv == s && !s->connecting && c->timer == HTTP_T_CONNECT)
+		timer_update(w, c);
+}
+
+void http_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events)
+{
+	struct http_conn *c;
+
+	if (*tag == WORKER_TAG_HTTP_SERVER) {
+		server_event(w, server_of_tag(tag), events);
+		return;
+	}
+	c = conn_of_tag(tag);
+	if (c->closed)
+		return;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->readable = true;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		c->writable = true;
+	conn_run(w, c);
+}
+
+/* What a timer running out means for <c>. */
+static void conn_expired(struct worker *w, struct http_conn *c)
+{
+	switch (c->timer) {
+	case HTTP_T_HEADER:
+		/* A connection that never sent a byte is closed without a word. */
+		if (!http_buf_len(&c->in) || reply_error(w, c, 408) == -1)
+			break;
+		conn_run(w, c);
+		return;
+	case HTTP_T_BODY:
+		if (reply_error(w, c, 408) == 1)
+			conn_run(w, c);
+		return;
+	case HTTP_T_CONNECT:
+		connect_failed(w, c);
+		return;
+	case HTTP_T_SERVER:
+		if (reply_error(w, c, 504) == 1)
+			conn_run(w, c);
+		return;
+	default:
+		break;
+	}
+	conn_close(w, c);
+}
+
+void http_proxy_expire(struct worker *w, struct worker_listener *l)
+{
+	for (int t = 0; t < HTTP_T_COUNT; t++) {
+		struct dlist *list = &l->http_waiting[t];
+		uint64_t timeout = timer_ms(l->conf, (enum http_timer)t);
+
+		/* Bounded: an expired connection may come back to the tail of this list. */
+		for (unsigned n = list->len; n > 0 && list->head; n--) {
+			struct http_conn *c = dlist_entry(list->head, struct http_conn, timer_node);
+
+			if (c->timer_since_ms + timeout > w->now_ms &&
+			    !(w->draining && t == HTTP_T_KEEPALIVE && !http_buf_len(&c->in)))
+				break;
+			conn_expired(w, c);
+			if (!c->closed && c->timer_node.list == list && list->head == &c->timer_node)
+				timer_set(w, c, HTTP_T_KEEPALIVE);
+		}
+	}
+	http_server_expire(w, false);
+}
+
+void http_proxy_reap(struct worker *w)
+{
+	while (w->http && w->http->dead_conns) {
+		struct http_conn *c = w->http->dead_conns;
+
+		w->http->dead_conns = c->next_dead;
+		conn_pool_put(c, sizeof(*c));
+	}
+	http_server_reap(w);
+}
+
+void http_proxy_close_all(struct worker *w, struct worker_listener *l)
+{
+	for (int t = 0; t < HTTP_T_COUNT; t++)
+		while (l->http_waiting[t].head)
+			conn_close(w, dlist_entry(l->http_waiting[t].head, struct http_conn,
+						  timer_node));
+	http_server_expire(w, true);
+}

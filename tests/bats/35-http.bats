@@ -1,0 +1,301 @@
+#!/usr/bin/env bats
+# The HTTP listener (issue #4) with curl and raw requests against our HTTP
+# backend: forwarded headers, keep-alive both ways, pipelining, bodies and
+# framing, smuggling attempts (answered 400 with nothing reaching the
+# server), errors and timeouts, the access log. One slb for the whole file:
+#
+#   :80  http    rr  group hweb: b1:8000 (http backend), tcp checks;
+#                    header/body timeouts 1s, server 2s, keep-alive 2s
+#   :81  dead    rr  group hdead: an address nobody serves, tcp checks
+#   :82  retry   rr  group hretry: b1:8000 and b2:8000 (nothing listens), no checks
+
+load helpers/topology
+load helpers/client
+load helpers/http
+
+_config() {
+	slb_config_basic
+	cat <<EOF
+
+[listener http]
+protocol = http
+bind = $TOPO_VIP:80
+group = hweb
+scheduler = rr
+header_timeout = 1s
+body_timeout = 1s
+server_timeout = 2s
+keepalive_timeout = 2s
+
+[group hweb]
+server.b1 = $(topo_ip b1):8000
+check = tcp
+check_interval = 200ms
+check_timeout = 100ms
+healthy_threshold = 1
+
+[listener dead]
+protocol = http
+bind = $TOPO_VIP:81
+group = hdead
+
+[group hdead]
+server.x = 198.18.0.99:8000
+check = tcp
+check_interval = 200ms
+check_timeout = 100ms
+
+[listener retry]
+protocol = http
+bind = $TOPO_VIP:82
+group = hretry
+scheduler = rr
+
+[group hretry]
+server.b1 = $(topo_ip b1):8000
+server.b2 = $(topo_ip b2):8000
+check = none
+EOF
+}
+
+setup_file() {
+	topo_up
+	backend_start b1 9000
+	backend_start b2 9000
+	http_backend_start b1 8000
+	_config >"$TOPO_DIR/slb.ini"
+	slb_start "$TOPO_DIR/slb.ini"
+	health_wait hweb/b1 UP 5 || true
+	wait_until 5 eval '[ "$(http_curl -o /dev/null -w "%{http_code}" "http://$TOPO_VIP/")" = 200 ]'
+}
+
+teardown_file() {
+	topo_down
+}
+
+setup() {
+	slb_running_or_fail
+	REQUESTS=$(http_requests b1 8000)
+	: >"$REQUESTS"
+}
+
+@test "the server sees slb's X-Forwarded-* and trace, never hop-by-hop fields or what Connection names" {
+	run http_curl -H 'X-Forwarded-For: 203.0.113.7' -H 'X-Real-IP: 6.6.6.6' \
+		-H 'X-Forwarded-Proto: https' -H 'Connection: X-Secret, X-Forwarded-For, X-Real-IP' \
+		-H 'X-Secret: 1' -H 'Keep-Alive: timeout=5' -H 'Proxy-Connection: keep-alive' \
+		-H 'TE: trailers' -H 'Upgrade: websocket' -H 'X-Kept: yes' "http://$TOPO_VIP/headers"
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[[ "${lines[0]}" == "b1 conn="* ]]
+	grep -qx $'X-Forwarded-For: 203.0.113.7, 198.18.0.2\r' <<<"$output"
+	grep -qx $'X-Real-IP: 198.18.0.2\r' <<<"$output"
+	grep -qx $'X-Forwarded-Proto: http\r' <<<"$output"
+	grep -qx $'X-Forwarded-Port: 80\r' <<<"$output"
+	grep -qx $'X-SLB-Trace: lb1\r' <<<"$output"
+	grep -qx $'X-Kept: yes\r' <<<"$output"
+	grep -qx $'GET /headers HTTP/1.1\r' <<<"$output"
+	! grep -qiE '^(X-Secret|Keep-Alive|Proxy-Connection|TE|Upgrade|Connection):' <<<"$output"
+	[ "$(grep -ci '^X-Forwarded-For:' <<<"$output")" -eq 1 ]
+	[ "$(grep -ci '^X-Real-IP:' <<<"$output")" -eq 1 ]
+}
+
+@test "keep-alive: three requests on one client connection go over one server connection" {
+	run http_curl -w '%{num_connects}\n' "http://$TOPO_VIP/1" "http://$TOPO_VIP/2" "http://$TOPO_VIP/3"
+	[ "$status" -eq 0 ]
+	echo "$output"
+	# curl connected once, reused twice
+	[ "$(grep -cx '0' <<<"$output")" -eq 2 ]
+	[ "$(grep -cx '1' <<<"$output")" -eq 1 ]
+	# the backend saw one connection with requests 1.., not three connections
+	local conns
+	conns=$(grep -o '^b1 conn=[0-9]*' <<<"$output" | sort -u | wc -l)
+	[ "$conns" -eq 1 ]
+	[ "$(grep -c '^b1 conn=' <<<"$output")" -eq 3 ]
+}
+
+@test "keep-alive: the idle server connection is reused by the next client too" {
+	local a b
+	a=$(http_curl "http://$TOPO_VIP/a" | head -n1)
+	b=$(http_curl "http://$TOPO_VIP/b" | head -n1)
+	echo "$a / $b"
+	[ "${a%% req=*}" = "${b%% req=*}" ]
+}
+
+@test "pipelined requests are answered in order, even after the client half-closed" {
+	run http_raw 80 'GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nGET /p2 HTTP/1.1\r\nHost: a\r\n\r\nGET /p3 HTTP/1.1\r\nHost: a\r\n\r\n'
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[ "$(grep -c '^HTTP/1.1 200 OK' <<<"$output")" -eq 3 ]
+	[ "$(grep -o '^GET /p[0-9]' <<<"$output" | tr '\n' ' ')" = "GET /p1 GET /p2 GET /p3 " ]
+	# the last one, after the client's FIN, says the connection ends
+	grep -q $'^Connection: close\r' <<<"$output"
+}
+
+@test "a chunked request body reaches the server whole, re-framed without extensions" {
+	run http_raw 80 'POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=x\r\nhello\r\n7\r\n, world\r\n0\r\nX-T: 1\r\n\r\n'
+	[ "$status" -eq 0 ]
+	echo "$output"
+	grep -q '^b1 conn=[0-9]* req=[0-9]* body=12' <<<"$output"
+	grep -q 'hello, world' <<<"$output"
+	grep -q $'^Transfer-Encoding: chunked\r' "$REQUESTS"
+	! grep -q 'ext=x' "$REQUESTS"
+}
+
+@test "a Content-Length body of 1 MB is streamed through" {
+	run topo_exec client bash -c 'head -c 1000000 /dev/zero | tr "\0" z |
+		curl -sS --max-time 10 --data-binary @- "http://$1/bulk" | sed -n 1p' x "$TOPO_VIP"
+	echo "$output"
+	[[ "$output" == "b1 conn="*" body=1000000" ]]
+}
+
+@test "responses: chunked re-chunked for 1.1, plain and closed for 1.0; close-delimited chunked for 1.1" {
+	run http_raw 80 'GET /chunked HTTP/1.1\r\nHost: a\r\n\r\n'
+	echo "$output"
+	grep -q $'^Transfer-Encoding: chunked\r' <<<"$output"
+	! grep -q 'ext=1' <<<"$output"
+	! grep -q 'X-Trailer' <<<"$output"
+	run http_raw 80 'GET /chunked HTTP/1.0\r\n\r\n'
+	echo "$output"
+	! grep -q 'Transfer-Encoding' <<<"$output"
+	grep -q $'^Connection: close\r' <<<"$output"
+	grep -q '^GET /chunked HTTP/1.1' <<<"$output"
+	# close-delimited from the server: the 1.1 client keeps its connection
+	run http_curl -w '%{num_connects}\n' "http://$TOPO_VIP/close" "http://$TOPO_VIP/after"
+	echo "$output"
+	grep -q '^GET /close' <<<"$output"
+	grep -q '^GET /after' <<<"$output"
+	[ "$(grep -cx '0' <<<"$output")" -eq 1 ]
+}
+
+@test "smuggling attempts get 400 and nothing reaches the server" {
+	local r
+	for r in \
+		'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n' \
+		'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n' \
+		'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!' \
+		'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n' \
+		'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n' \
+		'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n' \
+		'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n folded\r\n\r\n' \
+		'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n' \
+		'GET / HTTP/1.1\nHost: a\n\n' \
+		'GET / HTTP/1.1\r\nHost: a\rX-A: b\r\n\r\n' \
+		'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n' \
+		'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' \
+		'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n'; do
+		run http_raw 80 "$r"
+		echo "$r -> ${lines[0]}"
+		[[ "${lines[0]}" == $'HTTP/1.1 400 Bad Request\r' ]]
+		grep -q '^400 Bad Request$' <<<"$output"
+	done
+	# nothing, not even a head, reached the backend
+	[ ! -s "$REQUESTS" ]
+}
+
+@test "a request head over the limits gets 414 or 431" {
+	local long
+	long=$(head -c 9000 /dev/zero | tr '\0' a)
+	run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP/$long"
+	[ "$output" = 414 ]
+	run http_curl -o /dev/null -w '%{http_code}' -H "X-Big: ${long}${long}" "http://$TOPO_VIP/"
+	[ "$output" = 431 ]
+	[ ! -s "$REQUESTS" ]
+}
+
+@test "a head that trickles past header_timeout gets 408" {
+	run http_raw_timed 80 'GET / HTTP/1.1\r\nHost: a\r\n' 6 0.2
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 408 Request Timeout\r' ]]
+	# answered and closed after 1 s (the timer ticks every 100 ms), not after 6
+	local ms=${lines[-1]#elapsed=}
+	[ "$ms" -ge 900 ] && [ "$ms" -lt 2500 ]
+	[ ! -s "$REQUESTS" ]
+}
+
+@test "a body that stops for body_timeout gets 408" {
+	run http_raw 80 'POST /slowbody HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc' 4
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 408 Request Timeout\r' ]]
+}
+
+@test "an idle keep-alive client is closed after keepalive_timeout" {
+	run http_raw_timed 80 'GET /idle HTTP/1.1\r\nHost: a\r\n\r\n' 8 0.2
+	echo "$output"
+	grep -q '^HTTP/1.1 200 OK' <<<"$output"
+	# slb closed it after 2 s idle, long before the client's 8 s
+	local ms=${lines[-1]#elapsed=}
+	[ "$ms" -ge 1900 ] && [ "$ms" -lt 4000 ]
+}
+
+@test "loop: a request that already passed this node gets 463 and is not forwarded" {
+	run http_curl -i -H 'X-SLB-Trace: edge, LB1' "http://$TOPO_VIP/loop"
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 463 Loop Detected\r' ]]
+	[ ! -s "$REQUESTS" ]
+	run http_curl -o /dev/null -w '%{http_code}' -H 'X-SLB-Trace: edge, lb1x' "http://$TOPO_VIP/"
+	[ "$output" = 200 ]
+}
+
+@test "errors: 503 without a healthy server, 504 on a slow server, 502 on a broken response" {
+	run http_curl -i "http://$TOPO_VIP:81/"
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 503 Service Unavailable\r' ]]
+	grep -q '^503 Service Unavailable$' <<<"$output"
+	run http_curl -o /dev/null -w '%{http_code} %{time_total}' "http://$TOPO_VIP/slow"
+	echo "$output"
+	[ "${output%% *}" = 504 ]
+	run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP/broken"
+	[ "$output" = 502 ]
+	run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP/garbage"
+	[ "$output" = 502 ]
+}
+
+@test "a connect that fails is retried on the other server" {
+	local i
+	for i in 1 2 3 4; do
+		run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP:82/r$i"
+		[ "$output" = 200 ]
+	done
+}
+
+@test "HEAD, 204 and 304 carry no body and the connection goes on" {
+	run http_raw 80 'HEAD /h HTTP/1.1\r\nHost: a\r\n\r\nGET /204 HTTP/1.1\r\nHost: a\r\n\r\nGET /304 HTTP/1.1\r\nHost: a\r\n\r\nGET /last HTTP/1.1\r\nHost: a\r\n\r\n'
+	echo "$output"
+	[ "$(grep -c '^HTTP/1.1 ' <<<"$output")" -eq 4 ]
+	[ "$(grep -o '^HTTP/1.1 [0-9]*' <<<"$output" | tr '\n' ' ')" = "HTTP/1.1 200 HTTP/1.1 204 HTTP/1.1 304 HTTP/1.1 200 " ]
+	# only the last response has a body: the one request head echoed is /last's
+	[ "$(grep -c '^GET \|^HEAD ' <<<"$output")" -eq 1 ]
+	grep -q '^GET /last' <<<"$output"
+}
+
+@test "1xx: 103 is relayed before the response, Expect: 100-continue gets its 100" {
+	run http_curl -i "http://$TOPO_VIP/hints"
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 103 Early Hints\r' ]]
+	grep -q $'^HTTP/1.1 200 OK\r' <<<"$output"
+	run topo_exec client bash -c 'head -c 2000 /dev/zero |
+		curl -sS -v --max-time 10 --expect100-timeout 5 -H "Expect: 100-continue" \
+			--data-binary @- "http://$1/expect" 2>&1' x "$TOPO_VIP"
+	echo "$output"
+	grep -q '< HTTP/1.1 100 Continue' <<<"$output"
+	grep -q '^b1 conn=[0-9]* req=[0-9]* body=2000' <<<"$output"
+}
+
+@test "an HTTP/1.0 client gets its answer and the connection closes" {
+	run http_curl --http1.0 -i "http://$TOPO_VIP/ten"
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 200 OK\r' ]]
+	grep -q $'^Connection: close\r' <<<"$output"
+	# without a Host, the request goes on with an empty one (RFC 9112 3.2)
+	run http_raw 80 'GET /nohost HTTP/1.0\r\n\r\n'
+	echo "$output"
+	grep -q $'^GET /nohost HTTP/1.1\r' <<<"$output"
+	grep -q $'^Host: \r' <<<"$output"
+}
+
+@test "one access-log line per request: client, host, request line, status, server, times" {
+	log_mark
+	http_curl -o /dev/null -H 'Host: www.example.com' "http://$TOPO_VIP/logged?x=1"
+	log_wait 'info: http http 198\.18\.0\.2 "www\.example\.com" "GET /logged\?x=1 HTTP/1\.1" 200 [0-9]+ b1 upstream=[0-9]+ms total=[0-9]+ms'
+	[ "$(log_count '"GET /logged')" -eq 1 ]
+}
