@@ -489,6 +489,13 @@ static void check_group(struct loader *ld, struct slb_group_conf *g)
 		if (g->servers[i].role != SLB_ROLE_NONE)
 			report(ld, g->line, server_key(&g->servers[i], key),
 			       "role= only applies to type = primary_secondary");
+	if ((g->check == SLB_CHECK_HTTP || g->check == SLB_CHECK_HTTPS) &&
+	    !slb_value_visible(g->check_path, "#"))
+		report(ld, g->line, "check_path", "'%s' is not a request path (printable ASCII, "
+		       "no spaces, no '#')", g->check_path);
+	if ((g->check == SLB_CHECK_HTTP || g->check == SLB_CHECK_HTTPS) &&
+	    !slb_value_visible(g->check_host, "/?#@"))
+		report(ld, g->line, "check_host", "'%s' is not a host name", g->check_host);
 	if (g->check_timeout_ms > g->check_interval_ms) {
 		slb_value_format_duration(g->check_interval_ms, interval, sizeof(interval));
 		report(ld, g->line, "check_timeout", "longer than check_interval (%s)", interval);
@@ -533,7 +540,8 @@ static void reject_unbuilt_features(struct loader *ld)
 		if (l->protocol != SLB_PROTO_TCP && l->protocol != SLB_PROTO_HTTP)
 			report(ld, l->line, "protocol", "'%s' %s",
 			       slb_value_enum_name(slb_protocol_words, (int)l->protocol), later);
-		if (l->persistence != SLB_PERSIST_NONE)
+		if (l->persistence == SLB_PERSIST_COOKIE_INSERT ||
+		    l->persistence == SLB_PERSIST_COOKIE_REWRITE)
 			report(ld, l->line, "persistence", "'%s' %s",
 			       slb_value_enum_name(slb_persistence_words, (int)l->persistence),
 			       later);
@@ -548,13 +556,6 @@ static void reject_unbuilt_features(struct loader *ld)
 			       "forwarding rules are not supported by this version yet");
 		if (l->ntls_certs || l->tls_key[0])
 			report(ld, l->line, l->ntls_certs ? "tls_cert" : "tls_key", "TLS %s", later);
-	}
-	for (i = 0; i < c->ngroups; i++) {
-		const struct slb_group_conf *g = &c->groups[i];
-
-		if (g->check != SLB_CHECK_NONE && g->check != SLB_CHECK_TCP)
-			report(ld, g->line, "check", "'%s' %s",
-			       slb_value_enum_name(slb_check_words, (int)g->check), later);
 	}
 }
 

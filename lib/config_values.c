@@ -408,15 +408,14 @@ static int rule_host(char *host)
 	}
 }
 
-/* A rule's path= is compared byte-wise with the request's: what no request path holds is an error. */
-static int rule_path(const char *path)
+bool slb_value_visible(const char *text, const char *forbidden)
 {
 	const unsigned char *p;
 
-	for (p = (const unsigned char *)path; *p; p++)
-		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#')
-			return -1;
-	return 0;
+	for (p = (const unsigned char *)text; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr(forbidden, *p))
+			return false;
+	return true;
 }
 
 int slb_value_rule(const char *text, struct slb_rule_conf *out, char group[SLB_NAME_MAX],
@@ -448,7 +447,8 @@ int slb_value_rule(const char *text, struct slb_rule_conf *out, char group[SLB_N
 		snprintf(err, SLB_VALUE_ERRLEN, "'path=%s': the path must start with '/'", path);
 		return -1;
 	}
-	if (rule_path(path) == -1) {
+	/* compared byte-wise with request paths: what none holds is an error */
+	if (!slb_value_visible(path, "?#")) {
 		snprintf(err, SLB_VALUE_ERRLEN, "'path=%s': a path prefix is visible ASCII without "
 			 "'?' or '#'", path);
 		return -1;

@@ -89,6 +89,9 @@ int slb_value_status_classes(const char *text, uint32_t *mask, char *err);
  */
 int slb_value_server(const char *text, struct slb_server_conf *out, char *err);
 
+/* True when <text> is printable ASCII without spaces and without any byte of <forbidden>. */
+bool slb_value_visible(const char *text, const char *forbidden);
+
 /*
  * rule.NAME: "host=HOST path=/PREFIX group=GROUP" in any order, group and at
  * least one of host and path required. Sets <out>'s host and path only, and

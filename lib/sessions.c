@@ -19,7 +19,10 @@
 #define READ_TRIES 4
 /* Scans of a bucket a put retries when another writer took its entry first. */
 #define PUT_TRIES 4
-/* A touch that would move the expiry by less than this leaves the entry alone. */
+/*
+ * A touch that would move the expiry by less than this leaves the entry alone,
+ * unless less than half of the new lifetime is left (short timeouts).
+ */
 #define TOUCH_SKIP_MS 1000u
 
 struct snapshot {
@@ -376,7 +379,8 @@ bool slb_sessions_touch(struct slb_sessions *t, const struct slb_session_key *ke
 	e = find_live(t, k, now_ms, &s);
 	if (!e)
 		return false;
-	if (expires_ms < s.expires_ms + TOUCH_SKIP_MS)
+	if (expires_ms < s.expires_ms + TOUCH_SKIP_MS &&
+	    s.expires_ms - now_ms >= (expires_ms - now_ms) / 2)
 		return true;
 	/* Changed since the read: another writer owns the news, ours is moot. */
 	if (!entry_take(e, s.seq, &held))

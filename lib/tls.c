@@ -34,8 +34,12 @@ const char *slb_tls_error_string(char *buf, size_t len)
 {
 	unsigned long e = ERR_peek_last_error();
 
+	const char *reason = e ? ERR_reason_error_string(e) : NULL;
+
 	buf[0] = '\0';
-	if (e)
+	if (reason)
+		snprintf(buf, len, "%s", reason);
+	else if (e)
 		ERR_error_string_n(e, buf, len);
 	ERR_clear_error();
 	return buf;
@@ -428,6 +432,8 @@ SSL_CTX *slb_tls_client_new(bool verify, const char *ca_file)
 	}
 	SSL_CTX_set_verify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* HTTP frames its own messages: a server closing without close_notify is just a close. */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	return ctx;
 }
 

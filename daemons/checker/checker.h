@@ -7,9 +7,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <openssl/ssl.h>
+
 #include "config.h"
 #include "scheduler.h"
 #include "shm.h"
+
+struct http_probe;
 
 /* One server of one group, probed on the group's schedule. */
 struct checker_target {
@@ -24,7 +28,20 @@ struct checker_target {
 	uint64_t started_us; /* for the latency, finer than the schedule */
 	uint64_t deadline_ms;
 	int last_errno; /* why the last probe failed, for the transition log */
+	char why[160]; /* the same when it is not an errno ("HTTP status 500"); "" = none */
+	struct http_probe *http; /* http and https checks: the exchange in flight */
 };
+
+/* What a probe step concluded. */
+enum check_result { CHECK_PASS, CHECK_FAIL, CHECK_WANT_READ, CHECK_WANT_WRITE };
+
+/*
+ * Every probe's start (probe.c): sets <t>'s clock and deadline from
+ * <now_ms>, opens a non-blocking socket of <type> and connects it to t->addr
+ * (a TCP connect may still be in progress). Returns the socket (also in
+ * t->fd), or -1 with t->last_errno set.
+ */
+int checker_probe_connect(struct checker_target *t, int type, uint64_t now_ms);
 
 /*
  * Starts a TCP connect probe of <t> at <now_ms>. Returns the socket to wait
@@ -32,11 +49,21 @@ struct checker_target {
  */
 int tcp_check_start(struct checker_target *t, uint64_t now_ms);
 
-/* The probe's socket became writable or errored: true when it connected. */
+/* The probe's socket became writable or errored: true when it connected (else t->last_errno). */
 bool tcp_check_finish(struct checker_target *t);
 
-/* Closes the probe's socket without a TIME_WAIT left behind. */
+/* Closes the probe's socket (any probe's) without a TIME_WAIT left behind. */
 void tcp_check_abort(struct checker_target *t);
+
+/*
+ * Starts a `udp` probe of <t> at <now_ms>: the datagram is sent. Returns the
+ * socket to wait on for readability, or -1 when the probe failed at once
+ * (t->last_errno set).
+ */
+int udp_check_start(struct checker_target *t, uint64_t now_ms);
+
+/* The probe's socket is readable: PASS on a reply, FAIL on an ICMP error (t->last_errno). */
+enum check_result udp_check_step(struct checker_target *t);
 
 /* A listener with a backup_group, and where its new traffic goes now. */
 struct backup_watch {
@@ -64,5 +91,25 @@ int backup_watch_setup(struct backup_watches *bws, const struct slb_config *cf,
 void backup_watch_update(struct backup_watches *bws, const struct slb_shm *shm);
 
 void backup_watch_free(struct backup_watches *bws);
+
+/*
+ * Prepares <t> for `http` / `https` checks: the request, the buffers, and for
+ * https the client context <tls> (shared, not owned). Returns 0, or -1 when
+ * memory ran out.
+ */
+int http_check_setup(struct checker_target *t, SSL_CTX *tls);
+
+/*
+ * Advances the probe of <t> after its socket (from tcp_check_start) became
+ * ready: connect result, TLS handshake, request, response head. PASS when
+ * the status is in the group's check_codes; FAIL sets t->why or
+ * t->last_errno; WANT_* says what to wait for next.
+ */
+enum check_result http_check_step(struct checker_target *t);
+
+/* Ends the exchange in flight (TLS state freed); the socket is the caller's. */
+void http_check_end(struct checker_target *t);
+
+void http_check_free(struct checker_target *t);
 
 #endif

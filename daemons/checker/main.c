@@ -21,6 +21,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "privileges.h"
+#include "tls.h"
 
 static volatile sig_atomic_t checker_stop;
 
@@ -37,6 +38,7 @@ struct checker {
 	unsigned ntargets;
 	struct checker_target *targets;
 	struct backup_watches backups;
+	SSL_CTX *tls; /* for https checks, made when a group has one */
 };
 
 /* Builds the target list; servers of check = none groups are marked up. */
@@ -75,6 +77,14 @@ static int checker_setup(struct checker *ck, uint64_t now)
 			if (gc->check_port)
 				slb_sockaddr_set_port(&t->addr, (uint16_t)gc->check_port);
 			t->fd = -1;
+			if (gc->check == SLB_CHECK_HTTPS && !ck->tls &&
+			    !(ck->tls = slb_tls_client_new(false, NULL))) {
+				slb_err("cannot set up TLS for https checks");
+				return -1;
+			}
+			if ((gc->check == SLB_CHECK_HTTP || gc->check == SLB_CHECK_HTTPS) &&
+			    http_check_setup(t, ck->tls) == -1)
+				return -1;
 			/* Spread the first probes over one interval instead of a burst. */
 			t->next_ms = now + (uint64_t)gc->check_interval_ms * i / gc->nservers;
 		}
@@ -115,8 +125,17 @@ static void checker_verdict(struct checker *ck, struct checker_target *t, bool o
 	else
 		slb_warn("server %s/%s %s is DOWN (%u checks failed, last: %s)", t->group->name,
 			 t->server->name, addr, streak,
-			 t->last_errno ? strerror(t->last_errno) : "timeout");
+			 t->why[0] ? t->why : t->last_errno ? strerror(t->last_errno) : "timeout");
 	backup_watch_update(&ck->backups, &ck->shm);
+}
+
+/* Ends the probe in flight of <t> (if any) and closes its socket. */
+static void checker_probe_end(struct checker *ck, struct checker_target *t)
+{
+	if (t->fd >= 0)
+		epoll_ctl(ck->epfd, EPOLL_CTL_DEL, t->fd, NULL);
+	http_check_end(t);
+	tcp_check_abort(t);
 }
 
 static void checker_run_due(struct checker *ck, uint64_t now)
@@ -125,15 +144,16 @@ static void checker_run_due(struct checker *ck, uint64_t now)
 		struct checker_target *t = &ck->targets[i];
 
 		if (t->fd >= 0 && now >= t->deadline_ms) {
-			epoll_ctl(ck->epfd, EPOLL_CTL_DEL, t->fd, NULL);
-			tcp_check_abort(t);
+			checker_probe_end(ck, t);
 			t->last_errno = ETIMEDOUT;
 			checker_verdict(ck, t, false, now);
 		}
 		if (t->fd < 0 && now >= t->next_ms) {
-			struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = t };
+			bool udp = t->group->check == SLB_CHECK_UDP;
+			struct epoll_event ev = { .events = udp ? EPOLLIN : EPOLLOUT, .data.ptr = t };
 
-			if (tcp_check_start(t, now) == -1) {
+			t->why[0] = '\0';
+			if ((udp ? udp_check_start(t, now) : tcp_check_start(t, now)) == -1) {
 				checker_verdict(ck, t, false, now);
 			} else if (epoll_ctl(ck->epfd, EPOLL_CTL_ADD, t->fd, &ev) == -1) {
 				t->last_errno = errno;
@@ -142,6 +162,30 @@ static void checker_run_due(struct checker *ck, uint64_t now)
 			}
 		}
 	}
+}
+
+/* The socket of <t>'s probe is ready: step it, and conclude or wait again. */
+static void checker_probe_event(struct checker *ck, struct checker_target *t, uint64_t now)
+{
+	enum check_result r;
+
+	if (t->http)
+		r = http_check_step(t);
+	else if (t->group->check == SLB_CHECK_UDP)
+		r = udp_check_step(t);
+	else
+		r = tcp_check_finish(t) ? CHECK_PASS : CHECK_FAIL;
+	if (r == CHECK_WANT_READ || r == CHECK_WANT_WRITE) {
+		struct epoll_event ev = { .events = r == CHECK_WANT_READ ? EPOLLIN : EPOLLOUT,
+					  .data.ptr = t };
+
+		if (epoll_ctl(ck->epfd, EPOLL_CTL_MOD, t->fd, &ev) == 0)
+			return;
+		t->last_errno = errno;
+		r = CHECK_FAIL;
+	}
+	checker_probe_end(ck, t);
+	checker_verdict(ck, t, r == CHECK_PASS, now);
 }
 
 static int next_timeout(const struct checker *ck, uint64_t now)
@@ -183,8 +227,7 @@ static void checker_loop(struct checker *ck)
 					return;
 				continue;
 			}
-			epoll_ctl(ck->epfd, EPOLL_CTL_DEL, t->fd, NULL);
-			checker_verdict(ck, t, tcp_check_finish(t), now);
+			checker_probe_event(ck, t, now);
 		}
 	}
 }
@@ -211,9 +254,12 @@ int main(int argc, char **argv)
 		return 1;
 	slb_debug("checker (generation %u) probing %u servers", child.generation, ck.ntargets);
 	checker_loop(&ck);
-	for (unsigned i = 0; i < ck.ntargets; i++)
-		tcp_check_abort(&ck.targets[i]);
+	for (unsigned i = 0; i < ck.ntargets; i++) {
+		checker_probe_end(&ck, &ck.targets[i]);
+		http_check_free(&ck.targets[i]);
+	}
 	free(ck.targets);
+	SSL_CTX_free(ck.tls);
 	backup_watch_free(&ck.backups);
 	slb_child_finish(&child);
 	return 0;

@@ -3,7 +3,6 @@
  * TCP connection within check_timeout.
  */
 #include "checker.h"
-#include "clock.h"
 
 #include <errno.h>
 #include <string.h>
@@ -12,22 +11,7 @@
 
 int tcp_check_start(struct checker_target *t, uint64_t now_ms)
 {
-	int fd = socket(t->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	t->started_ms = now_ms;
-	t->started_us = slb_now_us();
-	t->deadline_ms = now_ms + t->group->check_timeout_ms;
-	if (fd == -1) {
-		t->last_errno = errno;
-		return -1;
-	}
-	if (connect(fd, &t->addr.u.sa, t->addr.len) == -1 && errno != EINPROGRESS) {
-		t->last_errno = errno;
-		close(fd);
-		return -1;
-	}
-	t->fd = fd;
-	return fd;
+	return checker_probe_connect(t, SOCK_STREAM, now_ms);
 }
 
 bool tcp_check_finish(struct checker_target *t)
@@ -38,7 +22,6 @@ bool tcp_check_finish(struct checker_target *t)
 	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	t->last_errno = err;
-	tcp_check_abort(t);
 	return err == 0;
 }
 

@@ -19,4 +19,10 @@
 int control_run(struct master *m, const struct slb_ctl_request *req, FILE *out, char *err,
 		size_t errlen);
 
+/* slbctl sessions [LISTENER] and sessions flush [LISTENER] (control_sessions.c). */
+int control_sessions(struct master *m, const struct slb_ctl_request *req, FILE *out, char *err,
+		     size_t errlen);
+int control_sessions_flush(struct master *m, const struct slb_ctl_request *req, FILE *out,
+			   char *err, size_t errlen);
+
 #endif

@@ -235,6 +235,38 @@ static void gauge(FILE *out, const char *name, const char *type, const char *hel
 	value(out, v, micros);
 }
 
+static int count_by_listener(const struct slb_session *s, void *arg)
+{
+	uint32_t *counts = arg;
+
+	if (s->key.listener < SLB_MAX_LISTENERS)
+		counts[s->key.listener]++;
+	return 0;
+}
+
+/* One scan of the session table per scrape: counts by listener slot. */
+static void write_sessions(struct slb_shm *shm, FILE *out)
+{
+	uint32_t counts[SLB_MAX_LISTENERS] = { 0 };
+
+	slb_sessions_walk(shm->sessions, 0, slb_now_ms(), count_by_listener, counts);
+	family(out, "slb_sessions_active", "gauge",
+	       "Live sessions (source_ip persistence, UDP flows) in the session table.");
+	for (unsigned i = 0; i < SLB_MAX_LISTENERS; i++) {
+		const struct slb_shm_listener *l = &shm->listeners[i];
+
+		if (atomic_load_explicit(&l->serial, memory_order_acquire) == 0)
+			continue;
+		fputs("slb_sessions_active{listener=", out);
+		label_value(out, l->name);
+		fputc('}', out);
+		value(out, counts[i], false);
+	}
+	gauge(out, "slb_sessions_capacity", "gauge",
+	      "Entries the session table holds ([global] session_table_size when slb started).",
+	      slb_sessions_capacity(shm->sessions), false);
+}
+
 static void write_node(struct master *m, FILE *out)
 {
 	static const char *const states[] = { "init", "backup", "master", "fault" };
@@ -277,6 +309,7 @@ static void write_node(struct master *m, FILE *out)
 int metrics_write(struct master *m, FILE *out)
 {
 	write_listeners(&m->shm, out);
+	write_sessions(&m->shm, out);
 	write_servers(&m->shm, out);
 	write_node(m, out);
 	return ferror(out) ? -1 : 0;

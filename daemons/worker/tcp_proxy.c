@@ -216,12 +216,13 @@ static void conn_connect_failed(struct worker *w, struct tcp_conn *c)
 		int slot;
 
 		c->retried = true;
-		/* sh/ch want the client's address; the failure path can afford asking. */
-		if (c->l->sched.kind == SLB_SCHED_SH || c->l->sched.kind == SLB_SCHED_CH) {
+		/* sh/ch and persistence want the client's address; the failure path can afford asking. */
+		if (c->l->sched.kind == SLB_SCHED_SH || c->l->sched.kind == SLB_SCHED_CH ||
+		    c->l->conf->persistence != SLB_PERSIST_NONE) {
 			if (getpeername(c->cfd, (struct sockaddr *)&client, &len) == 0)
 				sa = (const struct sockaddr *)&client;
 		}
-		slot = worker_pick(w, c->l, failed_slot, sa);
+		slot = worker_persistence_pick(w, c->l, failed_slot, sa);
 		if (slot < 0)
 			break;
 		if (conn_connect(w, c, slot) == 0)
@@ -487,7 +488,7 @@ void tcp_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
 	c->down.pipe.rfd = c->down.pipe.wfd = -1;
 	c->client_ready = (struct tcp_ready){ .readable = true, .writable = true };
 	w->nconns++;
-	slot = worker_pick(w, l, -1, client);
+	slot = worker_persistence_pick(w, l, -1, client);
 	if (slot < 0) {
 		/* No server is up: close the client at once rather than let it wait. */
 		if (ls)

@@ -84,4 +84,14 @@ struct worker {
 int worker_pick(struct worker *w, struct worker_listener *l, int exclude_slot,
 		const struct sockaddr *client);
 
+/*
+ * worker_pick() behind <l>'s persistence (persistence.c): with source_ip, the
+ * server of <client>'s live session on <l> when it can still take it (and is
+ * not <exclude_slot>), else a new pick that becomes the session. Using a
+ * session extends it by persistence_timeout. Returns -1 when no server can
+ * take the client.
+ */
+int worker_persistence_pick(struct worker *w, struct worker_listener *l, int exclude_slot,
+			    const struct sockaddr *client);
+
 #endif

@@ -20,11 +20,8 @@ load helpers/topology
 load helpers/client
 
 _config() {
-	local checks='check = tcp
-check_interval = 200ms
-check_timeout = 100ms
-healthy_threshold = 2
-unhealthy_threshold = 2'
+	local checks
+	checks=$(config_checks tcp)
 	slb_config_basic
 	cat <<EOF2
 

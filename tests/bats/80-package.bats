@@ -5,6 +5,11 @@
 # (root, throwaway machine): an slb package already installed here is purged
 # first. SLB_DEB=/path/to/slb_*.deb uses a package built beforehand.
 # Skipped without root, dpkg-buildpackage or debhelper.
+#
+# The RPM (scripts/build-rpm.sh, what `make rpm` runs) is built from the
+# `make dist` contents of the configured tree and inspected with rpm -qp;
+# installing it on Debian would prove nothing, so it is not. SLB_RPM=PATH
+# uses one built beforehand; its tests are skipped without rpmbuild.
 
 load helpers/topology
 
@@ -21,6 +26,10 @@ setup_file() {
 		dpkg -P slb >&2
 	fi
 	dpkg -i "$SLB_DEB" >&2
+	if [ -z "${SLB_RPM:-}" ] && command -v rpmbuild >/dev/null; then
+		SLB_RPM=$(cd "$TOPO_REPO" && scripts/build-rpm.sh "$BATS_FILE_TMPDIR/rpm" | tail -n 1)
+	fi
+	export SLB_RPM
 }
 
 teardown_file() {
@@ -54,7 +63,7 @@ teardown_file() {
 	[ "$output" = "configuration OK" ]
 	# The children are looked for in SLB_LIBEXECDIR ($(libexecdir)/slb).
 	grep -qa '/usr/libexec/slb' /usr/sbin/slb-master
-	! ldd /usr/sbin/slb-master | grep -E 'libasan|libubsan'
+	! ldd /usr/sbin/slb-master | grep -E 'libasan|libubsan' || return 1
 }
 
 @test "package: /etc/slb/slb.ini is a conffile" {
@@ -72,8 +81,8 @@ teardown_file() {
 	while read -r prog; do
 		[ -x "$prog" ] || { echo "$unit: $prog not found" >&2; return 1; }
 	done < <(sed -n 's/^Exec[A-Za-z]*=[-@+!:]*\([^ ]*\).*/\1/p' "$unit")
-	! ls /etc/systemd/system/*.wants/slb.service 2>/dev/null
-	! pgrep -f '^/usr/sbin/slb-master' >/dev/null
+	! ls /etc/systemd/system/*.wants/slb.service 2>/dev/null || return 1
+	! pgrep -f '^/usr/sbin/slb-master' >/dev/null || return 1
 }
 
 @test "package: man pages and the slbctl completion installed" {
@@ -118,6 +127,84 @@ teardown_file() {
 	for d in /etc/slb /usr/libexec/slb /var/lib/slb /usr/share/doc/slb; do
 		[ ! -e "$d" ] || { echo "left behind: $d" >&2; return 1; }
 	done
-	! ls /var/lib/dpkg/info/slb.* 2>/dev/null
+	! ls /var/lib/dpkg/info/slb.* 2>/dev/null || return 1
 	getent passwd slb
+}
+
+# --- the RPM ---------------------------------------------------------------
+
+_rpm_or_skip() {
+	[ -n "${SLB_RPM:-}" ] || skip "rpmbuild not found (apt-get install rpm)"
+	[ -f "$SLB_RPM" ]
+}
+
+@test "rpm: one version in configure.ac, the spec and debian/changelog" {
+	local ac spec deb
+	ac=$(sed -n 's/^AC_INIT(\[slb\], \[\([^]]*\)\].*/\1/p' "$TOPO_REPO/configure.ac")
+	spec=$(sed -n 's/^Version:[[:space:]]*//p' "$TOPO_REPO/packaging/rpm/slb.spec")
+	deb=$(sed -n 's/^slb (\([^)]*\)).*/\1/p;q' "$TOPO_REPO/packaging/debian/changelog")
+	echo "configure.ac $ac, spec $spec, changelog $deb"
+	[ -n "$ac" ] && [ "$ac" = "$spec" ] && [ "$ac" = "$deb" ]
+}
+
+@test "rpm: built; binaries, unit, config, sysusers, man pages, completion" {
+	_rpm_or_skip
+	run rpm -qpl "$SLB_RPM"
+	[ "$status" -eq 0 ]
+	local f
+	for f in /usr/sbin/slb-master /usr/sbin/slbctl /usr/libexec/slb/slb-worker \
+		/usr/libexec/slb/slb-checker /usr/libexec/slb/slb-failover \
+		/etc/slb/slb.ini /usr/lib/systemd/system/slb.service /usr/lib/sysusers.d/slb.conf \
+		/usr/share/bash-completion/completions/slbctl /var/lib/slb; do
+		grep -qx "$f" <<<"$output" || { echo "not in the rpm: $f" >&2; return 1; }
+	done
+	# brp-compress gzips them on Fedora; Debian's rpmbuild leaves them as they are.
+	for f in man5/slb.ini.5 man8/slb-master.8 man8/slbctl.8; do
+		grep -qE "^/usr/share/man/$f(\.gz)?$" <<<"$output" || { echo "not in the rpm: $f" >&2; return 1; }
+	done
+	# No sanitizer runtime: the package is built with --disable-sanitizers.
+	! rpm -qpR "$SLB_RPM" | grep -E 'libasan|libubsan' || return 1
+}
+
+@test "rpm: the unit and the config are the tree's own files" {
+	_rpm_or_skip
+	local unit ini
+	unit=$(sha256sum <"$TOPO_REPO/packaging/systemd/slb.service" | cut -d' ' -f1)
+	ini=$(sha256sum <"$TOPO_REPO/etc/slb.ini" | cut -d' ' -f1)
+	run rpm -qp --dump "$SLB_RPM"
+	[ "$status" -eq 0 ]
+	grep -qE "^/usr/lib/systemd/system/slb.service [0-9]+ [0-9]+ $unit " <<<"$output"
+	grep -qE "^/etc/slb/slb.ini [0-9]+ [0-9]+ $ini " <<<"$output"
+}
+
+@test "rpm: /etc/slb/slb.ini is the one config file, noreplace; /var/lib/slb 0750 root:slb" {
+	_rpm_or_skip
+	run rpm -qpc "$SLB_RPM"
+	[ "$status" -eq 0 ]
+	[ "$output" = /etc/slb/slb.ini ]
+	run rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILEMODES:perms} %{FILEUSERNAME} %{FILEGROUPNAME} %{FILENAMES}\n]' "$SLB_RPM"
+	grep -qx 'cn -rw-r--r-- root root /etc/slb/slb.ini' <<<"$output"
+	grep -qx ' drwxr-x--- root slb /var/lib/slb' <<<"$output"
+}
+
+@test "rpm: scriptlets create the slb user before install, handle the unit, parse as sh" {
+	_rpm_or_skip
+	local pre
+	pre=$(rpm -qp --qf '%{PREIN}' "$SLB_RPM")
+	echo "$pre"
+	grep -qE '^getent group slb >/dev/null \|\| groupadd -r slb$' <<<"$pre"
+	grep -qE 'useradd -r -g slb .*-s /usr/sbin/nologin .* slb$' <<<"$pre"
+	run rpm -qp --scripts "$SLB_RPM"
+	echo "$output"
+	[[ $output == *"preinstall scriptlet"*"useradd -r -g slb"* ]]
+	# %systemd_post/preun/postun (or the spec's fallbacks): preset on first
+	# install, disable and stop on removal, no restart on upgrade.
+	[[ $(rpm -qp --qf '%{POSTIN}' "$SLB_RPM") == *"preset slb.service"* ]]
+	[[ $(rpm -qp --qf '%{PREUN}' "$SLB_RPM") == *"slb.service"* ]]
+	! rpm -qp --qf '%{POSTUN}' "$SLB_RPM" | grep -E 'try-restart|mark-restart' || return 1
+
+	local tag
+	for tag in PREIN POSTIN PREUN POSTUN; do
+		rpm -qp --qf "%{$tag}" "$SLB_RPM" | sh -n || { echo "$tag does not parse" >&2; return 1; }
+	done
 }

@@ -1,12 +1,13 @@
 /*
- * test_backend.c - a small, deterministic TCP backend for the bats suites.
+ * test_backend.c - a small, deterministic TCP (and UDP) backend for the bats suites.
  *
- *   slb-test-backend -l IP:PORT -n NAME [-m name|drain]
+ *   slb-test-backend -l IP:PORT -n NAME [-m name|drain|udp]
  *
  * name  (default) writes "NAME\n" to every connection at once, then FIN;
  *       reads (and discards) whatever the client sends until it closes.
  * drain reads until the client's FIN, then writes "NAME BYTES\n" and FIN:
  *       it proves a half-closed request still gets its answer.
+ * udp   answers every datagram with "NAME\n", to its sender.
  *
  * Why not socat: with fork and a shell per connection it occasionally
  * closes a connection without writing anything when other connections
@@ -26,6 +27,7 @@
 #include "addr.h"
 
 #define MAX_CONNS 1024
+#define USAGE "usage: slb-test-backend -l IP:PORT -n NAME [-m name|drain|udp]\n"
 
 struct conn {
 	int fd;
@@ -47,7 +49,7 @@ static void conn_answer(struct conn *c)
 	shutdown(c->fd, SHUT_WR);
 }
 
-static int listen_on(const char *text)
+static int listen_on(const char *text, int type)
 {
 	struct slb_sockaddr addr;
 	int one = 1, fd;
@@ -56,13 +58,36 @@ static int listen_on(const char *text)
 		fprintf(stderr, "bad address %s\n", text);
 		exit(2);
 	}
-	fd = socket(addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	fd = socket(addr.u.sa.sa_family, type, 0);
 	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    bind(fd, &addr.u.sa, addr.len) == -1 || listen(fd, 1024) == -1) {
+	    bind(fd, &addr.u.sa, addr.len) == -1 ||
+	    (type != SOCK_DGRAM && listen(fd, 1024) == -1)) {
 		perror(text);
 		exit(1);
 	}
 	return fd;
+}
+
+/* Answers each datagram with the name, from the address it was sent to; never returns. */
+static int serve_udp(const char *listen_addr)
+{
+	int fd = listen_on(listen_addr, SOCK_DGRAM);
+	char answer[128];
+	int len = snprintf(answer, sizeof(answer), "%s\n", name);
+
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		char buf[2048];
+
+		if (recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen) == -1) {
+			if (errno == EINTR)
+				continue;
+			perror("recvfrom");
+			return 1;
+		}
+		sendto(fd, answer, (size_t)len, 0, (struct sockaddr *)&peer, plen);
+	}
 }
 
 int main(int argc, char **argv)
@@ -70,24 +95,29 @@ int main(int argc, char **argv)
 	static struct pollfd pfd[MAX_CONNS + 1];
 	static struct conn conns[MAX_CONNS + 1];
 	const char *listen_addr = NULL;
-	int opt, nconns = 0;
+	int opt, nconns = 0, udp_mode = 0;
 
 	while ((opt = getopt(argc, argv, "l:n:m:")) != -1) {
 		switch (opt) {
 		case 'l': listen_addr = optarg; break;
 		case 'n': name = optarg; break;
-		case 'm': drain_mode = strcmp(optarg, "drain") == 0; break;
+		case 'm':
+			drain_mode = strcmp(optarg, "drain") == 0;
+			udp_mode = strcmp(optarg, "udp") == 0;
+			break;
 		default:
-			fprintf(stderr, "usage: slb-test-backend -l IP:PORT -n NAME [-m name|drain]\n");
+			fputs(USAGE, stderr);
 			return 2;
 		}
 	}
 	if (!listen_addr) {
-		fprintf(stderr, "usage: slb-test-backend -l IP:PORT -n NAME [-m name|drain]\n");
+		fputs(USAGE, stderr);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	pfd[0].fd = listen_on(listen_addr);
+	if (udp_mode)
+		return serve_udp(listen_addr);
+	pfd[0].fd = listen_on(listen_addr, SOCK_STREAM | SOCK_NONBLOCK);
 	pfd[0].events = POLLIN;
 	for (;;) {
 		if (poll(pfd, (nfds_t)nconns + 1, -1) == -1) {

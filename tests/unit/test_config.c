@@ -421,6 +421,7 @@ static void test_full_file(void **state)
 /*
  * A primary_secondary group: the roles as written, in any order. Backup
  * groups: the threshold as written (as many as the group has servers), or 1.
+ * check = udp is accepted.
  */
 static void test_groups_file(void **state)
 {
@@ -435,6 +436,8 @@ static void test_groups_file(void **state)
 	assert_int_equal(c->listeners[1].failover_threshold, 3);
 	assert_int_equal(c->listeners[2].backup_group, 0);
 	assert_int_equal(c->listeners[2].failover_threshold, 1);
+	assert_int_equal(c->groups[c->listeners[1].backup_group].check, SLB_CHECK_UDP);
+	assert_int_equal(c->groups[c->listeners[1].backup_group].check_port, 53);
 	assert_int_equal(g->type, SLB_GROUP_PRIMARY_SECONDARY);
 	assert_int_equal(g->nservers, 2);
 	assert_string_equal(g->servers[0].name, "spare");
@@ -667,16 +670,18 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:4: [failover] peers: '10.0.0.1:7801' is not an IPv4 address\n" },
 	{ "[listener web80]\nprotocol = udp\nbind = 198.18.0.1:53\n" G,
 	  "slb.ini:2: [listener web80] protocol: 'udp' is not supported by this version yet\n" },
-	/* sh and ch are built: only the other key is reported. */
-	{ L "scheduler = sh\npersistence = source_ip\n" G,
-	  "slb.ini:5: [listener web80] persistence: 'source_ip' is not supported by this version "
+	/* sh, ch and source_ip are built: only the other key is reported. */
+	{ L "scheduler = sh\npersistence = source_ip\nproxy_protocol = v1\n" G,
+	  "slb.ini:6: [listener web80] proxy_protocol: 'v1' is not supported by this version "
 	  "yet\n" },
 	{ L "scheduler = ch\nproxy_protocol = v2\n" G,
 	  "slb.ini:5: [listener web80] proxy_protocol: 'v2' is not supported by this version "
 	  "yet\n" },
-	{ L "persistence = source_ip\n" G,
-	  "slb.ini:4: [listener web80] persistence: 'source_ip' is not supported by this version "
-	  "yet\n" },
+	{ L "persistence = cookie_insert\ncookie = SLBID\n" G,
+	  "slb.ini:4: [listener web80] persistence: 'cookie_insert' only applies to http and "
+	  "https, not tcp\n"
+	  "slb.ini:4: [listener web80] persistence: 'cookie_insert' is not supported by this "
+	  "version yet\n" },
 	{ L "proxy_protocol = v2\n" G,
 	  "slb.ini:4: [listener web80] proxy_protocol: 'v2' is not supported by this version "
 	  "yet\n" },
@@ -689,8 +694,12 @@ static const struct bad_case bad_cases[] = {
 	{ L "tls_cert = /etc/slb/site.pem\n" G,
 	  "slb.ini:4: [listener web80] tls_cert: only applies to protocol = https, not tcp\n"
 	  "slb.ini:4: [listener web80] tls_cert: TLS is not supported by this version yet\n" },
-	{ "[group default]\ncheck = http\n",
-	  "slb.ini:2: [group default] check: 'http' is not supported by this version yet\n" },
+	/* http and https checks: a path and a host that fit in a request line */
+	{ "[group default]\ncheck = http\ncheck_path = /a b\ncheck_host = a/b\n",
+	  "slb.ini:3: [group default] check_path: '/a b' is not a request path (printable ASCII, "
+	  "no spaces, no '#')\n"
+	  "slb.ini:4: [group default] check_host: 'a/b' is not a host name\n" },
+
 	/* rules parse fully even before they are built */
 	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\n"
 	  "rule.a = host=x path=v1 group=default\nrule.b = host=x\nrule.c = group=nope path=/\n"

@@ -185,6 +185,11 @@ static void test_touch_and_remove(void **state)
 	assert_true(slb_sessions_touch(t, &a, base_ms + 9000, base_ms));
 	assert_true(slb_sessions_lookup(t, &a, base_ms, &s));
 	assert_int_equal(s.expires_ms, base_ms + 9000);
+	/* A short lifetime half gone is renewed even by less than a second. */
+	put(t, &a, 1, base_ms + 1000);
+	assert_true(slb_sessions_touch(t, &a, base_ms + 1600, base_ms + 600));
+	assert_true(slb_sessions_lookup(t, &a, base_ms + 600, &s));
+	assert_int_equal(s.expires_ms, base_ms + 1600);
 
 	assert_true(slb_sessions_remove(t, &a));
 	assert_false(slb_sessions_remove(t, &a));

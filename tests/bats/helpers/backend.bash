@@ -2,12 +2,13 @@
 # Sourced by topology.bash (which provides topo_exec, wait_until, _pid_*).
 #
 # A backend answers every connection (or datagram) with its NAME on one line,
-# so the client can tell which server the load balancer picked.  TCP backends
-# are our own slb-test-backend (tests/tools/test_backend.c): one process, one
-# poll loop, so an answer never goes missing when health-check probes come and
-# go at the same moment (socat with fork + SYSTEM occasionally closed a
-# connection without writing anything then).  http and udp use socat, which
-# forks one child per connection.  The parent's pid is recorded so that only
+# so the client can tell which server the load balancer picked.  TCP and UDP
+# backends are our own slb-test-backend (tests/tools/test_backend.c): one
+# process, one loop, so an answer never goes missing or comes late when
+# health-check probes come and go at the same moment (socat with fork +
+# SYSTEM occasionally closed a connection without writing anything then, and
+# forked a shell per datagram).  http uses socat, which forks one child per
+# connection.  The parent's pid is recorded so that only
 # it and its children are ever signalled.
 
 # shellcheck disable=SC2016  # the generated scripts expand at run time
@@ -42,7 +43,7 @@ backend_bin() {
 #         and a connection stays open as long as the client keeps it open.
 #   http  answers any request with 200 and body "NAME\n" (Connection: close),
 #         so it serves http checks (any path) and http listeners alike.
-#   udp   replies "NAME\n" to each datagram.
+#   udp   replies "NAME\n" to each datagram (on the role's address).
 # Waits (5 s at most) until the port is bound.  Sets BACKEND_PID and records it
 # in $TOPO_DIR/pids/backend.NAME.PORT.
 backend_start() {
@@ -51,23 +52,19 @@ backend_start() {
 	log=$TOPO_DIR/backend.$name.$port.log
 	_pid_alive "$pidf" && { _topo_err "backend $name:$port already runs"; return 1; }
 	case $mode in
-	tcp | drain)
+	tcp | drain | udp)
 		bin=$(backend_bin) || return 1
 		ip=$(topo_ip "$name") || return 1
 		local m=name
-		[ "$mode" = drain ] && m=drain
+		[ "$mode" = tcp ] || m=$mode
+		[ "$mode" = udp ] && flags=-Huln
 		# ip, not topo_exec: $! must be the backend itself (ip netns exec execs it).
 		# fd 3 closed: bats waits for every holder of fd 3 before it ends a test.
 		ip netns exec "$(topo_ns "$name")" "$bin" -l "$ip:$port" -n "$answer" -m "$m" \
 			</dev/null >"$log" 2>&1 3>&- &
 		;;
-	http | udp)
-		if [ "$mode" = http ]; then
-			addr="TCP-LISTEN:$port,fork,reuseaddr"
-		else
-			addr="UDP-RECVFROM:$port,fork"
-			flags=-Huln
-		fi
+	http)
+		addr="TCP-LISTEN:$port,fork,reuseaddr"
 		# -T 5: a client that never reads or closes cannot keep a child forever.
 		ip netns exec "$(topo_ns "$name")" socat -T 5 "$addr" \
 			SYSTEM:"$(_backend_script "$mode") $answer" \
@@ -109,7 +106,6 @@ _backend_script() {
 	local f=$TOPO_DIR/backend-$1.sh
 	if [ ! -f "$f" ]; then
 		case $1 in
-		udp) printf '#!/bin/sh\necho "$1"\n' >"$f" ;;
 		http) cat >"$f" <<'EOF'
 #!/bin/bash
 # Read the request head (bounded: 100 lines, 2 s each), ignore any body.

@@ -127,6 +127,13 @@ slb_wait_reloaded() {
 	}
 }
 
+# config_checks [TYPE]: a group's check keys as the suites write them: TYPE
+# (default tcp) every 200ms, timeout 100ms, thresholds 2, so a server goes
+# down or comes back within about half a second.
+config_checks() {
+	printf 'check = %s\ncheck_interval = 200ms\ncheck_timeout = 100ms\nhealthy_threshold = 2\nunhealthy_threshold = 2\n' "${1:-tcp}"
+}
+
 # health_wait GROUP/SERVER UP|DOWN [TIMEOUT]: wait (default 5 s) until the
 # checker logged that transition (past the log mark).
 health_wait() {
