@@ -98,6 +98,15 @@ teardown_file() {
 	[ "$output" = "complete -F _slbctl slbctl" ]
 }
 
+@test "package: lintian reports no error and no warning" {
+	command -v lintian >/dev/null || skip "lintian not found (apt-get install lintian)"
+	# Overrides, each with its reason: packaging/debian/slb.lintian-overrides.
+	run lintian --fail-on error,warning "$SLB_DEB"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	! grep -E '^[EW]: ' <<<"$output" || return 1
+}
+
 @test "package: the slb system user, /var/lib/slb 0750 root:slb" {
 	getent passwd slb
 	getent group slb
