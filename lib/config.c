@@ -31,6 +31,7 @@
 #include "config_scan.h"
 #include "config_schema.h"
 #include "config_values.h"
+#include "http_cookie.h"
 
 #define CONFIG_MAX_BYTES (4u << 20)
 
@@ -447,10 +448,13 @@ static void check_listener(struct loader *ld, unsigned idx)
 			       "'%s' only applies to http and https, not %s",
 			       slb_value_enum_name(slb_persistence_words, (int)l->persistence),
 			       proto);
-		if (!l->cookie[0])
-			report(ld, l->line, "cookie", "missing (persistence = %s needs a cookie name)",
-			       slb_value_enum_name(slb_persistence_words, (int)l->persistence));
+		if (l->persistence == SLB_PERSIST_COOKIE_REWRITE && !l->cookie[0])
+			report(ld, l->line, "cookie", "missing (persistence = cookie_rewrite needs the "
+			       "name of the server's cookie)");
 	}
+	if (l->cookie[0] && !slb_cookie_name_valid(l->cookie))
+		report(ld, l->line, "cookie", "'%s' is not a cookie name (letters, digits and "
+		       "!#$%%&'*+-.^_`|~, at most 63)", l->cookie);
 	if (l->proxy_protocol != SLB_PROXY_PROTOCOL_NONE && l->protocol != SLB_PROTO_TCP)
 		report(ld, l->line, "proxy_protocol", "only applies to protocol = tcp, not %s", proto);
 }
@@ -531,8 +535,7 @@ static void reject_unbuilt_features(struct loader *ld)
 {
 	static const char *const later = "is not supported by this version yet";
 	const struct slb_config *c = ld->config;
-	char key[SLB_NAME_MAX + 8];
-	unsigned i, j;
+	unsigned i;
 
 	for (i = 0; i < c->nlisteners; i++) {
 		const struct slb_listener_conf *l = &c->listeners[i];
@@ -540,20 +543,12 @@ static void reject_unbuilt_features(struct loader *ld)
 		if (l->protocol != SLB_PROTO_TCP && l->protocol != SLB_PROTO_HTTP)
 			report(ld, l->line, "protocol", "'%s' %s",
 			       slb_value_enum_name(slb_protocol_words, (int)l->protocol), later);
-		if (l->persistence == SLB_PERSIST_COOKIE_INSERT ||
-		    l->persistence == SLB_PERSIST_COOKIE_REWRITE)
-			report(ld, l->line, "persistence", "'%s' %s",
-			       slb_value_enum_name(slb_persistence_words, (int)l->persistence),
-			       later);
 		if (l->proxy_protocol != SLB_PROXY_PROTOCOL_NONE)
 			report(ld, l->line, "proxy_protocol", "'%s' %s",
 			       slb_value_enum_name(slb_proxy_protocol_words,
 						   (int)l->proxy_protocol), later);
 		if (l->gzip)
 			report(ld, l->line, "gzip", "compression %s", later);
-		for (j = 0; j < l->nrules; j++)
-			report(ld, l->line, rule_key(&l->rules[j], key),
-			       "forwarding rules are not supported by this version yet");
 		if (l->ntls_certs || l->tls_key[0])
 			report(ld, l->line, l->ntls_certs ? "tls_cert" : "tls_key", "TLS %s", later);
 	}

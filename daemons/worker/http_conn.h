@@ -18,6 +18,7 @@
 #include "dlist.h"
 #include "http_buf.h"
 #include "http_parser.h"
+#include "http_policy.h"
 #include "worker.h"
 
 struct http_conn;
@@ -107,6 +108,7 @@ struct http_conn {
 	uint64_t resp_left;
 	struct slb_http_chunked resp_chunk;
 	unsigned status;
+	struct http_route_result route; /* rule, server and whether the client's cookie chose it */
 	int log_slot; /* the server that answered, for the access log */
 	uint32_t log_serial;
 	uint64_t bytes_in; /* from the client, this transaction */

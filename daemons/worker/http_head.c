@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define HTTP_EDIT_FIELD_MAX 4096 /* an edited response field's value */
+
 /* Appends to a buffer's room, remembering whether anything did not fit. */
 struct writer {
 	char *p;
@@ -102,8 +104,15 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 		const struct slb_http_header *h = &m->headers[i];
 
 		had_length |= h->field == SLB_HTTP_F_CONTENT_LENGTH;
+		if (fwd->cookie_len >= 0 && slb_http_name_is(h, "cookie"))
+			continue;
 		if (!h->hop && !replaced_field(h->field, fwd->x_forwarded))
 			put_field(&wr, h);
+	}
+	if (fwd->cookie_len > 0) {
+		puts_(&wr, "Cookie: ");
+		put(&wr, fwd->cookie, (size_t)fwd->cookie_len);
+		put(&wr, "\r\n", 2);
 	}
 	if (m->framing == SLB_HTTP_BODY_CHUNKED) {
 		puts_(&wr, "Transfer-Encoding: chunked\r\n");
@@ -127,8 +136,27 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 	return finish(out, &wr, start);
 }
 
+/* Writes response field <h>, or what <edit> makes of it. */
+static void put_response_field(struct writer *wr, const struct slb_http_header *h,
+			       const struct http_response_edit *edit)
+{
+	char buf[HTTP_EDIT_FIELD_MAX];
+	long n = edit && edit->rewrite ? edit->rewrite(edit->arg, h, buf, sizeof(buf)) : 0;
+
+	if (n <= 0) {
+		/* -1: too long to edit; the field goes as the server wrote it */
+		put_field(wr, h);
+		return;
+	}
+	put(wr, h->name, h->name_len);
+	put(wr, ": ", 2);
+	put(wr, buf, (size_t)n);
+	put(wr, "\r\n", 2);
+}
+
 int http_head_response(struct http_buf *out, size_t room, const struct slb_http_msg *m,
-		       bool chunked, bool keep_alive, unsigned client_minor)
+		       bool chunked, bool keep_alive, unsigned client_minor,
+		       const struct http_response_edit *edit)
 {
 	char *start = out->data + out->end;
 	struct writer wr = { .p = start, .room = room };
@@ -140,7 +168,12 @@ int http_head_response(struct http_buf *out, size_t room, const struct slb_http_
 	put(&wr, "\r\n", 2);
 	for (unsigned i = 0; i < m->nheaders; i++)
 		if (!m->headers[i].hop)
-			put_field(&wr, &m->headers[i]);
+			put_response_field(&wr, &m->headers[i], edit);
+	if (edit && edit->set_cookie) {
+		puts_(&wr, "Set-Cookie: ");
+		put(&wr, edit->set_cookie, edit->set_cookie_len);
+		put(&wr, "\r\n", 2);
+	}
 	if (m->status >= 200) {
 		if (chunked)
 			puts_(&wr, "Transfer-Encoding: chunked\r\n");

@@ -24,6 +24,20 @@ struct http_forward {
 	const char *proto; /* "http" or "https" */
 	unsigned port; /* the listener's */
 	const char *node; /* [node] name */
+	const char *cookie; /* the Cookie field towards the server, replacing the client's */
+	long cookie_len; /* -1: the client's Cookie fields as they are; 0: none */
+};
+
+/*
+ * Changes to a final response on its way to the client (persistence
+ * cookies, gzip). <rewrite> may return a new value for a field into <buf>
+ * (its length), 0 to keep it, -1 when it does not fit.
+ */
+struct http_response_edit {
+	const char *set_cookie; /* a Set-Cookie field to add, NULL = none */
+	size_t set_cookie_len;
+	long (*rewrite)(void *arg, const struct slb_http_header *h, char *buf, size_t cap);
+	void *arg;
 };
 
 /*
@@ -36,10 +50,12 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 /*
  * Appends the response head for <m> to <out>: chunked framing when
  * <chunked>, Connection: close unless <keep_alive>, Connection: keep-alive
- * for a <client_minor> 0 client that keeps it. Returns 0 or -1 (no room).
+ * for a <client_minor> 0 client that keeps it, with <edit> applied (NULL:
+ * none). Returns 0 or -1 (no room).
  */
 int http_head_response(struct http_buf *out, size_t room, const struct slb_http_msg *m,
-		       bool chunked, bool keep_alive, unsigned client_minor);
+		       bool chunked, bool keep_alive, unsigned client_minor,
+		       const struct http_response_edit *edit);
 
 /* True when <node> is an element of one of <m>'s X-SLB-Trace fields. */
 bool http_head_trace_has(const struct slb_http_msg *m, const char *node);

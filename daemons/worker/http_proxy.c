@@ -229,15 +229,17 @@ static int client_linger(struct worker *w, struct http_conn *c)
 
 /*
  * The routing decision for request <m> (NULL on a retry): the one place
- * that chooses the server, so that forwarding rules and persistence plug in
- * here. Today: the listener's group (or backup group) through its
- * scheduler, avoiding <exclude> (a slot that just failed, or -1).
+ * that chooses the server. The listener's forwarding rules choose the group
+ * and cookie persistence may choose the server (http_policy.c); otherwise
+ * the group's scheduler picks, avoiding <exclude> (a slot that just failed,
+ * or -1). A retry keeps the first attempt's rule, and so its group.
  */
 static int http_route(struct worker *w, struct http_conn *c, const struct slb_http_msg *m,
 		      int exclude)
 {
-	(void)m; /* rules will read the host and path */
-	return worker_pick(w, c->l, exclude, &c->client.u.sa);
+	http_policy_route(w, c->l, c->l->http_policy, m, m ? NULL : &c->route, exclude,
+			  &c->client.u.sa, &c->route);
+	return c->route.slot;
 }
 
 /* Writes the request head <m> into the server's output. */
@@ -251,9 +253,12 @@ static int forward_head(struct worker *w, struct http_conn *c, const struct slb_
 		.node = w->config->node.name,
 	};
 	struct http_buf *out = &c->srv->out;
+	char cookie[HTTP_POLICY_COOKIE_MAX];
 
 	if (http_buf_ensure(out) == -1)
 		return -1;
+	fwd.cookie = cookie;
+	fwd.cookie_len = http_policy_request_cookie(c->l->http_policy, m, cookie, sizeof(cookie));
 	return http_head_request(out, http_buf_room(out, true), m, &fwd);
 }
 
@@ -540,8 +545,45 @@ static int server_broken(struct worker *w, struct http_conn *c)
 	return reply_error(w, c, 502);
 }
 
+struct edit_arg {
+	struct worker *w;
+	struct http_conn *c;
+};
+
+/* http_response_edit's rewrite: the server's Set-Cookie under cookie_rewrite. */
+static long rewrite_field(void *arg, const struct slb_http_header *h, char *buf, size_t cap)
+{
+	struct edit_arg *a = arg;
+
+	return http_policy_rewrite_set_cookie(a->c->l->http_policy, a->w, a->c->srv->slot, h, buf,
+					      cap);
+}
+
+/* What the listener's policy changes in this final response; -1 when it cannot be written. */
+static int response_edit(struct edit_arg *a, struct http_response_edit *edit, char *set_cookie,
+			 size_t cap)
+{
+	struct worker *w = a->w;
+	struct http_conn *c = a->c;
+	int n = http_policy_insert_cookie(c->l->http_policy, w, &c->route, set_cookie, cap);
+
+	memset(edit, 0, sizeof(*edit));
+	if (n < 0)
+		return -1;
+	if (n > 0) {
+		edit->set_cookie = set_cookie;
+		edit->set_cookie_len = (size_t)n;
+	}
+	edit->rewrite = rewrite_field;
+	edit->arg = a;
+	return 0;
+}
+
 static int response_final(struct worker *w, struct http_conn *c, const struct slb_http_msg *m)
 {
+	struct edit_arg arg = { w, c };
+	struct http_response_edit edit;
+	char set_cookie[256];
 	struct slb_shm_server *st = server_stats(w, c->srv->slot, c->srv->serial);
 	/* A client that half-closed after pipelining still gets what it sent answered. */
 	bool more = http_buf_len(&c->in) > c->pinned_head;
@@ -558,8 +600,9 @@ static int response_final(struct worker *w, struct http_conn *c, const struct sl
 			keep = false;
 		}
 	}
-	if (http_head_response(&c->out, http_buf_room(&c->out, true), m, chunk, keep, c->minor) ==
-	    -1)
+	if (response_edit(&arg, &edit, set_cookie, sizeof(set_cookie)) == -1 ||
+	    http_head_response(&c->out, http_buf_room(&c->out, true), m, chunk, keep, c->minor,
+			       &edit) == -1)
 		return http_buf_len(&c->out) ? 0 : reply_error(w, c, 502);
 	if (st)
 		counter_add(&st->requests, 1);
@@ -599,7 +642,7 @@ static int response_head(struct worker *w, struct http_conn *c)
 		/* 100 and 103 go to the client (not to HTTP/1.0 ones); the final response follows. */
 		if (c->minor >= 1) {
 			if (http_head_response(&c->out, http_buf_room(&c->out, true), m, false, true,
-					       c->minor) == -1)
+					       c->minor, NULL) == -1)
 				return http_buf_len(&c->out) ? 0 : reply_error(w, c, 502);
 			c->resp_started = true;
 		}

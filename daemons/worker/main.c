@@ -18,6 +18,7 @@
 #include "accept.h"
 #include "child.h"
 #include "clock.h"
+#include "http_policy.h"
 #include "http_proxy.h"
 #include "ipc.h"
 #include "log.h"
@@ -64,6 +65,11 @@ static int worker_setup_listeners(struct worker *w)
 		    slb_sched_group_init(&l->backup, lc->scheduler,
 					 &w->config->groups[lc->backup_group], &w->shm) == -1)
 			return -1;
+		if (lc->protocol == SLB_PROTO_HTTP || lc->protocol == SLB_PROTO_HTTPS) {
+			l->http_policy = malloc(sizeof(*l->http_policy));
+			if (!l->http_policy || http_policy_init(l->http_policy, w, l) == -1)
+				return -1;
+		}
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, l->fd, &ev) == -1) {
 			slb_err("listener %s: fd %d: %m", lc->name, l->fd);
 			return -1;
@@ -189,6 +195,9 @@ int main(int argc, char **argv)
 		http_proxy_close_all(&w, &w.listeners[i]);
 		slb_sched_group_free(&w.listeners[i].sched);
 		slb_sched_group_free(&w.listeners[i].backup);
+		if (w.listeners[i].http_policy)
+			http_policy_free(w.listeners[i].http_policy);
+		free(w.listeners[i].http_policy);
 	}
 	tcp_proxy_reap(&w);
 	http_proxy_reap(&w);

@@ -55,9 +55,11 @@ struct worker_listener {
 	struct conn_list open; /* by last activity: idle-timeout order */
 	struct slb_log_limit fd_limit_log; /* "out of file descriptors" */
 	struct dlist http_waiting[HTTP_T_COUNT]; /* HTTP clients by what they wait for */
+	struct http_policy *http_policy; /* http/https: rules and cookie persistence */
 };
 
 struct http_worker;
+struct http_policy;
 
 struct worker {
 	int epfd;

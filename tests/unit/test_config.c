@@ -679,18 +679,21 @@ static const struct bad_case bad_cases[] = {
 	  "yet\n" },
 	{ L "persistence = cookie_insert\ncookie = SLBID\n" G,
 	  "slb.ini:4: [listener web80] persistence: 'cookie_insert' only applies to http and "
-	  "https, not tcp\n"
-	  "slb.ini:4: [listener web80] persistence: 'cookie_insert' is not supported by this "
-	  "version yet\n" },
+	  "https, not tcp\n" },
 	{ L "proxy_protocol = v2\n" G,
 	  "slb.ini:4: [listener web80] proxy_protocol: 'v2' is not supported by this version "
 	  "yet\n" },
 	{ L "gzip = yes\n" G,
 	  "slb.ini:4: [listener web80] gzip: compression is not supported by this version yet\n" },
-	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\n"
-	  "rule.api = host=api.example.com path=/v1/ group=default\n" G,
-	  "slb.ini:4: [listener web80] rule.api: forwarding rules are not supported by this "
-	  "version yet\n" },
+	/* cookie persistence: rewrite needs the server's cookie name; names are tokens */
+	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\npersistence = cookie_rewrite\n"
+	  G,
+	  "slb.ini:1: [listener web80] cookie: missing (persistence = cookie_rewrite needs the name "
+	  "of the server's cookie)\n" },
+	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\npersistence = cookie_insert\n"
+	  "cookie = a,b\n" G,
+	  "slb.ini:5: [listener web80] cookie: 'a,b' is not a cookie name (letters, digits and "
+	  "!#$%&'*+-.^_`|~, at most 63)\n" },
 	{ L "tls_cert = /etc/slb/site.pem\n" G,
 	  "slb.ini:4: [listener web80] tls_cert: only applies to protocol = https, not tcp\n"
 	  "slb.ini:4: [listener web80] tls_cert: TLS is not supported by this version yet\n" },
@@ -700,7 +703,7 @@ static const struct bad_case bad_cases[] = {
 	  "no spaces, no '#')\n"
 	  "slb.ini:4: [group default] check_host: 'a/b' is not a host name\n" },
 
-	/* rules parse fully even before they are built */
+	/* rules */
 	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\n"
 	  "rule.a = host=x path=v1 group=default\nrule.b = host=x\nrule.c = group=nope path=/\n"
 	  G,

@@ -1,0 +1,258 @@
+/*
+ * http_policy.c - forwarding rules and cookie persistence for one HTTP
+ * listener (see http_policy.h).
+ */
+#include "http_policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+/* The secret tokens are derived from: the failover key file, else the instance name. */
+static int cookie_key(struct slb_cookie_key *key, const struct slb_config *cf)
+{
+	const char *path = cf->failover.auth_key_file;
+	unsigned char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (!path[0]) {
+		slb_cookie_key_derive(key, cf->global.instance, strlen(cf->global.instance));
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		slb_err("cookie persistence: cannot read %s: %m", path);
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0) {
+		slb_err("cookie persistence: %s is empty or unreadable", path);
+		return -1;
+	}
+	slb_cookie_key_derive(key, buf, (size_t)n);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
+}
+
+static int group_tokens(struct http_policy *p, struct worker *w, struct http_policy_group *g,
+			struct slb_sched_group *sched)
+{
+	g->sched = sched;
+	if (!p->cookie || !sched->nmembers)
+		return 0;
+	g->tokens = calloc(sched->nmembers, sizeof(*g->tokens));
+	if (!g->tokens)
+		return -1;
+	for (unsigned i = 0; i < sched->nmembers; i++) {
+		const struct slb_shm_server *s = &w->shm.servers[sched->members[i].slot];
+
+		slb_cookie_token(&p->key, s->group, s->name, g->tokens[i]);
+	}
+	return 0;
+}
+
+int http_policy_init(struct http_policy *p, struct worker *w, struct worker_listener *l)
+{
+	const struct slb_listener_conf *lc = l->conf;
+	unsigned i;
+
+	memset(p, 0, sizeof(*p));
+	slb_http_rules_compile(&p->rules, lc);
+	p->cookie = lc->persistence == SLB_PERSIST_COOKIE_INSERT ||
+		    lc->persistence == SLB_PERSIST_COOKIE_REWRITE;
+	p->cookie_mode = lc->persistence == SLB_PERSIST_COOKIE_REWRITE ? SLB_COOKIE_REWRITE
+								       : SLB_COOKIE_INSERT;
+	p->cookie_name = lc->cookie[0] ? lc->cookie : SLB_COOKIE_DEFAULT_NAME;
+	p->secure = lc->protocol == SLB_PROTO_HTTPS;
+	p->max_age_ms = lc->persistence_timeout_ms;
+	if (p->cookie && cookie_key(&p->key, w->config) == -1)
+		return -1;
+	p->rule_sched = calloc(lc->nrules + 1, sizeof(*p->rule_sched));
+	p->rule_groups = calloc(lc->nrules + 1, sizeof(*p->rule_groups));
+	if (!p->rule_sched || !p->rule_groups)
+		goto oom;
+	for (i = 0; i < lc->nrules; i++) {
+		if (slb_sched_group_init(&p->rule_sched[i], lc->scheduler,
+					 &w->config->groups[lc->rules[i].group], &w->shm) == -1)
+			return -1;
+		if (group_tokens(p, w, &p->rule_groups[i], &p->rule_sched[i]) == -1)
+			goto oom;
+	}
+	if (group_tokens(p, w, &p->main, &l->sched) == -1 ||
+	    group_tokens(p, w, &p->backup, &l->backup) == -1)
+		goto oom;
+	return 0;
+oom:
+	slb_err("listener %s: out of memory", lc->name);
+	return -1;
+}
+
+void http_policy_free(struct http_policy *p)
+{
+	unsigned i;
+
+	for (i = 0; p->rule_sched && i < p->rules.n; i++) {
+		slb_sched_group_free(&p->rule_sched[i]);
+		free(p->rule_groups[i].tokens);
+	}
+	free(p->rule_sched);
+	free(p->rule_groups);
+	free(p->main.tokens);
+	free(p->backup.tokens);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The value of <m>'s Host field, or NULL. */
+static const struct slb_http_header *host_of(const struct slb_http_msg *m)
+{
+	return m->host >= 0 ? &m->headers[m->host] : NULL;
+}
+
+/* The slot of the member of <g> whose token is <token>, if it may take a request; else -1. */
+static int sticky_member(struct worker *w, const struct http_policy_group *g, const char *token,
+			 int exclude)
+{
+	for (unsigned i = 0; g->tokens && i < g->sched->nmembers; i++) {
+		const struct slb_sched_member *mb = &g->sched->members[i];
+		struct slb_shm_server *s = &w->shm.servers[mb->slot];
+
+		if (memcmp(g->tokens[i], token, SLB_COOKIE_TOKEN_LEN) != 0)
+			continue;
+		if ((int)mb->slot == exclude ||
+		    atomic_load_explicit(&s->serial, memory_order_acquire) != mb->serial ||
+		    atomic_load_explicit(&s->health, memory_order_relaxed) != SLB_HEALTH_UP ||
+		    atomic_load_explicit(&s->weight, memory_order_relaxed) == 0)
+			return -1;
+		return (int)mb->slot;
+	}
+	return -1;
+}
+
+/*
+ * Every Cookie field of <m> joined with "; " (RFC 9110 5.3 allows it for
+ * Cookie) into <buf>. Returns the length, or -1 when there is none or it
+ * does not fit in <cap>.
+ */
+static long joined_cookies(const struct slb_http_msg *m, char *buf, size_t cap)
+{
+	size_t n = 0;
+	bool any = false;
+
+	for (unsigned i = 0; i < m->nheaders; i++) {
+		const struct slb_http_header *h = &m->headers[i];
+		size_t sep = any ? 2 : 0;
+
+		if (!slb_http_name_is(h, "cookie"))
+			continue;
+		if (n + sep + h->value_len > cap)
+			return -1;
+		memcpy(buf + n, "; ", sep);
+		memcpy(buf + n + sep, h->value, h->value_len);
+		n += sep + h->value_len;
+		any = true;
+	}
+	return any ? (long)n : -1;
+}
+
+long http_policy_request_cookie(const struct http_policy *p, const struct slb_http_msg *m,
+				char *out, size_t cap)
+{
+	char joined[HTTP_POLICY_COOKIE_MAX], token[SLB_COOKIE_TOKEN_LEN + 1];
+	long n = p->cookie ? joined_cookies(m, joined, sizeof(joined)) : -1;
+	size_t len;
+
+	if (n < 0 || slb_cookie_request(joined, (size_t)n, p->cookie_name, p->cookie_mode, token,
+					out, cap, &len) == -1)
+		return -1;
+	return (long)len;
+}
+
+/* The token in <m>'s Cookie fields, into <token> ("" when none or not usable). */
+static void request_token(const struct http_policy *p, const struct slb_http_msg *m,
+			  char token[SLB_COOKIE_TOKEN_LEN + 1])
+{
+	char joined[HTTP_POLICY_COOKIE_MAX], scratch[HTTP_POLICY_COOKIE_MAX];
+	long n = joined_cookies(m, joined, sizeof(joined));
+	size_t len;
+
+	token[0] = '\0';
+	if (n < 0 || slb_cookie_request(joined, (size_t)n, p->cookie_name, p->cookie_mode, token,
+					scratch, sizeof(scratch), &len) == -1)
+		token[0] = '\0';
+}
+
+void http_policy_route(struct worker *w, struct worker_listener *l, struct http_policy *p,
+		       const struct slb_http_msg *m, const struct http_route_result *prev,
+		       int exclude, const struct sockaddr *client, struct http_route_result *out)
+{
+	const struct slb_http_header *host = m ? host_of(m) : NULL;
+	char token[SLB_COOKIE_TOKEN_LEN + 1] = "";
+	const struct http_policy_group *g;
+	unsigned idx;
+
+	out->rule = prev ? prev->rule : NULL;
+	out->sticky = false;
+	if (m)
+		slb_http_rules_match(&p->rules, host ? host->value : NULL, host ? host->value_len : 0,
+				     m->target, m->target_len, &out->rule);
+	idx = out->rule ? (unsigned)(out->rule->conf - l->conf->rules) : 0;
+	g = out->rule ? &p->rule_groups[idx] : &p->main;
+	if (p->cookie && m) {
+		request_token(p, m, token);
+		if (token[0]) {
+			out->slot = sticky_member(w, g, token, exclude);
+			if (out->slot < 0 && !out->rule)
+				out->slot = sticky_member(w, &p->backup, token, exclude);
+			if (out->slot >= 0) {
+				out->sticky = true;
+				return;
+			}
+		}
+	}
+	out->slot = out->rule ? slb_sched_pick(g->sched, w->shm.servers, exclude, client)
+			      : worker_persistence_pick(w, l, exclude, client);
+}
+
+/* The token of the server in <slot>, from its names in shm. */
+static void slot_token(const struct http_policy *p, struct worker *w, int slot,
+		       char token[SLB_COOKIE_TOKEN_LEN + 1])
+{
+	const struct slb_shm_server *s = &w->shm.servers[slot];
+
+	slb_cookie_token(&p->key, s->group, s->name, token);
+}
+
+int http_policy_insert_cookie(const struct http_policy *p, struct worker *w,
+			      const struct http_route_result *route, char *out, size_t cap)
+{
+	char token[SLB_COOKIE_TOKEN_LEN + 1];
+
+	if (!p->cookie || p->cookie_mode != SLB_COOKIE_INSERT || route->sticky || route->slot < 0)
+		return 0;
+	slot_token(p, w, route->slot, token);
+	return slb_cookie_insert_set_cookie(p->cookie_name, token,
+					    p->max_age_ms / 1000, p->secure, out, cap);
+}
+
+long http_policy_rewrite_set_cookie(const struct http_policy *p, struct worker *w, int slot,
+				    const struct slb_http_header *h, char *out, size_t cap)
+{
+	char token[SLB_COOKIE_TOKEN_LEN + 1];
+	size_t len;
+	int rc;
+
+	if (!p->cookie || p->cookie_mode != SLB_COOKIE_REWRITE || slot < 0 ||
+	    !slb_http_name_is(h, "set-cookie"))
+		return 0;
+	slot_token(p, w, slot, token);
+	rc = slb_cookie_rewrite_set_cookie(h->value, h->value_len, p->cookie_name, token, out, cap,
+					   &len);
+	return rc == 1 ? (long)len : rc;
+}

@@ -1,0 +1,256 @@
+#!/usr/bin/env bats
+# HTTP forwarding rules and cookie persistence (issue #4), with curl from
+# the client namespace. One slb runs for the whole file (slb_config_basic
+# plus):
+#
+#   8081 rules   group web (default); rule.api host=api.example.com -> api,
+#                rule.apiv2 host=api.example.com path=/v2/ -> apiv2,
+#                rule.wild host=*.example.com -> wild, rule.static
+#                path=/static/ -> static; one server per group answering its
+#                group's name
+#   8082 insert  persistence = cookie_insert (cookie SLBID), rr over
+#                c1 (b1:9300) and c2 (b2:9300), http checks every 200 ms
+#   8083 rewrite persistence = cookie_rewrite, cookie = JSESSIONID, rr over
+#                r1 (b1:9301) and r2 (b2:9301), whose answers set
+#                JSESSIONID=sess-NAME
+#
+# The cookie backends answer "NAME cookie=<the Cookie field they got>".
+
+# shellcheck disable=SC2016  # eval strings expand when evaluated
+load helpers/topology
+load helpers/client
+
+_config() {
+	local b1 b2 checks
+	b1=$(topo_ip b1) b2=$(topo_ip b2)
+	checks='check = http
+check_interval = 200ms
+check_timeout = 150ms
+healthy_threshold = 2
+unhealthy_threshold = 2'
+	slb_config_basic
+	cat <<EOF2
+
+[listener rules]
+protocol = http
+bind = $TOPO_VIP:8081
+group = www
+rule.api = host=api.example.com group=api
+rule.apiv2 = host=api.example.com path=/v2/ group=apiv2
+rule.wild = host=*.example.com group=wild
+rule.static = path=/static/ group=static
+
+[group www]
+server.a = $b1:9200
+[group api]
+server.a = $b2:9200
+[group apiv2]
+server.a = $b1:9201
+[group wild]
+server.a = $b2:9201
+[group static]
+server.a = $b1:9202
+
+[listener insert]
+protocol = http
+bind = $TOPO_VIP:8082
+group = ins
+scheduler = rr
+persistence = cookie_insert
+
+[group ins]
+server.c1 = $b1:9300
+server.c2 = $b2:9300
+$checks
+
+[listener rewrite]
+protocol = http
+bind = $TOPO_VIP:8083
+group = rew
+scheduler = rr
+persistence = cookie_rewrite
+cookie = JSESSIONID
+
+[group rew]
+server.r1 = $b1:9301
+server.r2 = $b2:9301
+$checks
+EOF2
+}
+
+# _cookie_script: per-connection program for socat: "$1" is the answer's
+# name, "$2" = setcookie makes it set JSESSIONID=sess-NAME.
+_cookie_script() {
+	local f=$TOPO_DIR/http-cookie.sh
+	[ -f "$f" ] || cat >"$f" <<'EOS'
+#!/bin/bash
+line='' cookie=''
+for ((i = 0; i < 100; i++)); do
+	IFS= read -r -t 2 line || break
+	line=${line%$'\r'}
+	[ -z "$line" ] && break
+	case ${line,,} in cookie:*) cookie=${line#*:}; cookie=${cookie# } ;; esac
+done
+body="$1 cookie=$cookie"$'\n'
+extra=''
+[ "${2:-}" = setcookie ] && extra="Set-Cookie: JSESSIONID=sess-$1; Path=/"$'\r\n'
+printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+	"$extra" "${#body}" "$body"
+EOS
+	chmod 0755 "$f"
+	echo "$f"
+}
+
+# _cookie_backend ROLE PORT NAME [setcookie]
+_cookie_backend() {
+	local pidf=$TOPO_DIR/pids/backend.$1.$2
+	ip netns exec "$(topo_ns "$1")" socat -T 5 "TCP-LISTEN:$2,bind=$(topo_ip "$1"),fork,reuseaddr" \
+		SYSTEM:"$(_cookie_script) $3 ${4:-}" </dev/null >"$TOPO_DIR/backend.$1.$2.log" 2>&1 3>&- &
+	_pid_record "$pidf" $!
+	wait_until 5 _backend_bound "$1" "$2" -Hltn
+}
+
+setup_file() {
+	topo_up
+	backend_start b1 9000
+	backend_start b2 9000
+	backend_start b1 9200 http www
+	backend_start b2 9200 http api
+	backend_start b1 9201 http apiv2
+	backend_start b2 9201 http wild
+	backend_start b1 9202 http static
+	_cookie_backend b1 9300 c1
+	_cookie_backend b2 9300 c2
+	_cookie_backend b1 9301 r1 setcookie
+	_cookie_backend b2 9301 r2 setcookie
+	_config >"$TOPO_DIR/slb.ini"
+	slb_start "$TOPO_DIR/slb.ini"
+}
+
+teardown_file() {
+	topo_down
+}
+
+setup() {
+	slb_running_or_fail
+}
+
+# _get PORT HOST PATH [CURL ARGS...]: the body of one request from the client.
+_get() {
+	local port=$1 host=$2 path=$3
+	shift 3
+	topo_exec client curl -sS --max-time 3 -H "Host: $host" "$@" "http://$TOPO_VIP:$port$path"
+}
+
+@test "rules: exact host, then wildcard, then path, then the listener's group" {
+	local host path want got failed=0
+	while read -r host path want; do
+		got=$(_get 8081 "$host" "$path")
+		echo "$host$path -> $got (want $want)"
+		[ "$got" = "$want" ] || failed=1
+	done <<'CASES'
+api.example.com / api
+API.Example.com:8081 /users api
+api.example.com /v2/users apiv2
+api.example.com /v2 api
+api.example.com /static/x.css api
+shop.example.com /static/x.css wild
+a.b.example.com / wild
+example.com / www
+other.org /static/x.css static
+other.org /static www
+other.org /?/static/ www
+CASES
+	[ "$failed" = 0 ]
+}
+
+# _tally_cookie PORT JAR N: N requests sharing cookie jar JAR; prints the tally.
+_tally_cookie() {
+	local i
+	for ((i = 0; i < $3; i++)); do
+		_get "$1" x "/" -b "$TOPO_DIR/$2" -c "$TOPO_DIR/$2" | awk '{ print $1 }'
+	done | sort | uniq -c | awk '{ print $2, $1 }'
+}
+
+@test "cookie_insert: slb's own cookie, opaque, sticks the client to one server" {
+	local headers first tally
+	headers=$(_get 8082 x / -D - -o /dev/null)
+	echo "$headers"
+	grep -E '^Set-Cookie: SLBID=[A-Za-z0-9_-]{12}; Path=/; Max-Age=1000; HttpOnly' <<<"$headers"
+	! grep -E "198\.18|c1|c2" <<<"$(grep -i '^set-cookie' <<<"$headers")"
+	# without a cookie, rr spreads the requests (each worker keeps its own rr turn)
+	tally=$(for i in $(seq 10); do _get 8082 x / | awk '{ print $1 }'; done | sort | uniq -c | awk '{ print $2, $1 }')
+	echo "$tally"
+	[ "$(tally_of c1 "$tally")" -ge 1 ] && [ "$(tally_of c2 "$tally")" -ge 1 ]
+	# with one, every request goes where the first went
+	rm -f "$TOPO_DIR/jar.insert"
+	first=$(_get 8082 x / -c "$TOPO_DIR/jar.insert" | awk '{ print $1 }')
+	tally=$(_tally_cookie 8082 jar.insert 10)
+	echo "first $first, then: $tally"
+	assert_tally "$tally" "$first=10"
+}
+
+@test "cookie_insert: the server never sees slb's cookie, only the client's own" {
+	local body
+	rm -f "$TOPO_DIR/jar.own"
+	_get 8082 x / -c "$TOPO_DIR/jar.own" >/dev/null
+	body=$(_get 8082 x / -b "$TOPO_DIR/jar.own" -H "Cookie: theme=dark")
+	echo "$body"
+	[[ "$body" =~ ^c[12]\ cookie=theme=dark$ ]]
+}
+
+@test "cookie_insert: a cookie for a server that is down is rescheduled, with a new cookie" {
+	local first other headers tally
+	rm -f "$TOPO_DIR/jar.down"
+	first=$(_get 8082 x / -c "$TOPO_DIR/jar.down" | awk '{ print $1 }')
+	[ "$first" = c1 ] && other=c2 || other=c1
+	log_mark
+	backend_stop "$([ "$first" = c1 ] && echo b1 || echo b2)" 9300
+	health_wait "ins/$first" DOWN 5
+	headers=$(_get 8082 x / -b "$TOPO_DIR/jar.down" -c "$TOPO_DIR/jar.down" -D -)
+	echo "$headers"
+	grep -E '^Set-Cookie: SLBID=' <<<"$headers"
+	tail -n1 <<<"$headers" | grep "^$other "
+	tally=$(_tally_cookie 8082 jar.down 5)
+	assert_tally "$tally" "$other=5"
+	# back up: the client stays where its new cookie says
+	log_mark
+	_cookie_backend "$([ "$first" = c1 ] && echo b1 || echo b2)" 9300 "$first"
+	health_wait "ins/$first" UP 5
+	tally=$(_tally_cookie 8082 jar.down 5)
+	assert_tally "$tally" "$other=5"
+}
+
+@test "cookie_insert: forged or garbage cookies are scheduled as new clients" {
+	local v headers
+	for v in 'AAAAAAAAAAAA' '198.18.0.11' '"><script>' 'x y' '' "$(printf 'A%.0s' {1..5000})"; do
+		headers=$(_get 8082 x / -H "Cookie: SLBID=$v" -D -)
+		echo "$v: $headers"
+		grep -E '^Set-Cookie: SLBID=[A-Za-z0-9_-]{12};' <<<"$headers"
+		tail -n1 <<<"$headers" | grep -E '^c[12] cookie=$'
+	done
+	# only slb's own pair is taken out: "x;y" is SLBID=x and a pair y
+	headers=$(_get 8082 x / -H "Cookie: SLBID=x;y" -D -)
+	tail -n1 <<<"$headers" | grep -E '^c[12] cookie=y$'
+}
+
+@test "cookie_rewrite: the server's cookie carries the choice; the server sees its own value" {
+	local headers first value tally body
+	headers=$(_get 8083 x / -D -)
+	echo "$headers"
+	first=$(tail -n1 <<<"$headers" | awk '{ print $1 }')
+	value=$(sed -nE 's/^Set-Cookie: JSESSIONID=([A-Za-z0-9_-]{12}~sess-r[12]); Path=\/\r?$/\1/p' <<<"$headers")
+	[ -n "$value" ]
+	[ "${value#*~}" = "sess-$first" ]
+	for i in 1 2 3 4 5 6; do
+		body=$(_get 8083 x / -H "Cookie: a=1; JSESSIONID=$value")
+		echo "$body"
+		[ "$body" = "$first cookie=a=1; JSESSIONID=sess-$first" ]
+	done
+	# without the prefix, the server's own cookie goes through untouched, and rr spreads
+	tally=$(for i in $(seq 10); do _get 8083 x / -H "Cookie: JSESSIONID=plain" | awk '{ print $1 "/" $2 }'; done | sort | uniq -c | awk '{ print $2, $1 }')
+	echo "$tally"
+	[ "$(tally_of r1/cookie=JSESSIONID=plain "$tally")" -ge 1 ]
+	[ "$(tally_of r2/cookie=JSESSIONID=plain "$tally")" -ge 1 ]
+	[ "$(($(tally_of r1/cookie=JSESSIONID=plain "$tally") + $(tally_of r2/cookie=JSESSIONID=plain "$tally")))" -eq 10 ]
+}
