@@ -276,8 +276,11 @@ static void apply_listeners(struct slb_shm *shm, const struct slb_config *config
 	for (int i = 0; i < SLB_MAX_LISTENERS; i++) {
 		struct slb_shm_listener *l = &shm->listeners[i];
 
-		if (atomic_load(&l->serial) != 0 && !listener_in_config(config, l->name))
+		if (atomic_load(&l->serial) != 0 && !listener_in_config(config, l->name)) {
 			atomic_store_explicit(&l->serial, 0, memory_order_release);
+			/* A listener later given this slot must not inherit them. */
+			slb_sessions_flush(shm->sessions, i);
+		}
 	}
 	for (unsigned i = 0; i < config->nlisteners; i++) {
 		struct slb_shm_listener *l;

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "shm.h"
 
 static char instance[32];
@@ -107,6 +108,8 @@ static void test_apply_keeps_updates_frees(void **state)
 	struct slb_shm shm;
 	int slot_a, slot_b, slot_c;
 	uint32_t serial_a;
+	struct slb_session_key key;
+	struct slb_session session;
 
 	(void)state;
 	memset(l, 0, sizeof(l));
@@ -123,6 +126,10 @@ static void test_apply_keeps_updates_frees(void **state)
 	assert_int_equal(atomic_load(&shm.servers[slot_a].health), SLB_HEALTH_UP);
 	assert_true(slb_shm_listener_find(&shm, "front") >= 0);
 	serial_a = atomic_load(&shm.servers[slot_a].serial);
+	slb_session_key_make(&key, (uint32_t)slb_shm_listener_find(&shm, "front"), IPPROTO_TCP,
+			     &s[1].addr.u.sa, false);
+	slb_sessions_put(shm.sessions, &key, (uint32_t)slot_a, serial_a, slb_now_ms() + 60000,
+			 slb_now_ms());
 
 	/* Health and counters survive a reload that keeps the server; weight follows. */
 	atomic_store(&shm.servers[slot_a].health, SLB_HEALTH_DOWN);
@@ -141,6 +148,8 @@ static void test_apply_keeps_updates_frees(void **state)
 	slot_c = slb_shm_server_find(&shm, "web", "c");
 	assert_true(slot_c >= 0 && slot_c != slot_b);
 	assert_int_equal(slb_shm_listener_find(&shm, "front"), -1);
+	/* A listener that goes takes its sessions: the next one in its slot starts clean. */
+	assert_false(slb_sessions_lookup(shm.sessions, &key, slb_now_ms(), &session));
 
 	/* Same name, new address: a new server, starting up with fresh counters. */
 	make_server(&s[0], "a", "198.18.0.21:80", 10);
