@@ -452,6 +452,8 @@ static void check_listener(struct loader *ld, unsigned idx)
 			report(ld, l->line, "cookie", "missing (persistence = cookie_rewrite needs the "
 			       "name of the server's cookie)");
 	}
+	if (l->gzip && !is_http(l->protocol))
+		report(ld, l->line, "gzip", "only applies to http and https, not %s", proto);
 	if (l->cookie[0] && !slb_cookie_name_valid(l->cookie))
 		report(ld, l->line, "cookie", "'%s' is not a cookie name (letters, digits and "
 		       "!#$%%&'*+-.^_`|~, at most 63)", l->cookie);
@@ -547,8 +549,6 @@ static void reject_unbuilt_features(struct loader *ld)
 			report(ld, l->line, "proxy_protocol", "'%s' %s",
 			       slb_value_enum_name(slb_proxy_protocol_words,
 						   (int)l->proxy_protocol), later);
-		if (l->gzip)
-			report(ld, l->line, "gzip", "compression %s", later);
 		if (l->ntls_certs || l->tls_key[0])
 			report(ld, l->line, l->ntls_certs ? "tls_cert" : "tls_key", "TLS %s", later);
 	}

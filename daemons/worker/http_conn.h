@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "dlist.h"
+#include "gzip.h"
 #include "http_buf.h"
 #include "http_parser.h"
 #include "http_policy.h"
@@ -109,6 +110,12 @@ struct http_conn {
 	struct slb_http_chunked resp_chunk;
 	unsigned status;
 	struct http_route_result route; /* rule, server and whether the client's cookie chose it */
+	bool accept_gzip; /* the request takes gzip (and is not HEAD) */
+	bool gzip; /* this response is compressed (http_gzip.c) */
+	bool gz_last; /* the server's body is all in: finish the stream after gz_run */
+	bool gz_flushed; /* nothing new since the last sync flush */
+	uint32_t gz_run; /* body bytes at the head of the server's buffer not compressed yet */
+	struct slb_gzip gz; /* the compressor, allocated at the first compressed response */
 	int log_slot; /* the server that answered, for the access log */
 	uint32_t log_serial;
 	uint64_t bytes_in; /* from the client, this transaction */

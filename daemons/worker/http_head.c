@@ -166,9 +166,23 @@ int http_head_response(struct http_buf *out, size_t room, const struct slb_http_
 	puts_(&wr, line);
 	put(&wr, m->reason, m->reason_len);
 	put(&wr, "\r\n", 2);
-	for (unsigned i = 0; i < m->nheaders; i++)
-		if (!m->headers[i].hop)
-			put_response_field(&wr, &m->headers[i], edit);
+	for (unsigned i = 0; i < m->nheaders; i++) {
+		const struct slb_http_header *h = &m->headers[i];
+
+		if (h->hop || (edit && edit->gzip && h->field == SLB_HTTP_F_CONTENT_LENGTH))
+			continue;
+		if (edit && edit->gzip && slb_http_name_is(h, "etag") && h->value_len &&
+		    h->value[0] == '"') {
+			/* other bytes than the server's: at most weakly the same entity */
+			puts_(&wr, "ETag: W/");
+			put(&wr, h->value, h->value_len);
+			put(&wr, "\r\n", 2);
+			continue;
+		}
+		put_response_field(&wr, h, edit);
+	}
+	if (edit && edit->gzip)
+		puts_(&wr, "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
 	if (edit && edit->set_cookie) {
 		puts_(&wr, "Set-Cookie: ");
 		put(&wr, edit->set_cookie, edit->set_cookie_len);

@@ -38,6 +38,7 @@ struct http_response_edit {
 	size_t set_cookie_len;
 	long (*rewrite)(void *arg, const struct slb_http_header *h, char *buf, size_t cap);
 	void *arg;
+	bool gzip; /* the body is compressed: no Content-Length, a weak ETag, Content-Encoding */
 };
 
 /*

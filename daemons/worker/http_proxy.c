@@ -28,6 +28,7 @@
 
 #include "conn_pool.h"
 #include "http_conn.h"
+#include "http_gzip.h"
 #include "http_head.h"
 #include "http_reply.h"
 #include "http_server.h"
@@ -115,6 +116,7 @@ static void conn_close(struct worker *w, struct http_conn *c)
 	close(c->fd);
 	http_buf_release(&c->in);
 	http_buf_release(&c->out);
+	slb_gzip_free(&c->gz);
 	dlist_remove(&c->timer_node);
 	w->nconns--;
 	/* Events later in this epoll batch may still name the record. */
@@ -312,6 +314,7 @@ static int request_start(struct worker *w, struct http_conn *c, size_t head_len)
 	c->keep_alive = m->keep_alive;
 	c->req_framing = m->framing;
 	c->req_left = m->content_length;
+	c->accept_gzip = http_gzip_request_accepts(m);
 	http_log_request(c, m);
 	if (http_head_trace_has(m, w->config->node.name))
 		return reply_error(w, c, 463);
@@ -576,6 +579,7 @@ static int response_edit(struct edit_arg *a, struct http_response_edit *edit, ch
 	}
 	edit->rewrite = rewrite_field;
 	edit->arg = a;
+	edit->gzip = c->gzip;
 	return 0;
 }
 
@@ -591,7 +595,14 @@ static int response_final(struct worker *w, struct http_conn *c, const struct sl
 	enum http_out_mode mode = OUT_AS_IS;
 	bool chunk = false;
 
-	if (m->framing == SLB_HTTP_BODY_CHUNKED || m->framing == SLB_HTTP_BODY_CLOSE) {
+	c->gzip = http_gzip_wanted(c, m) && slb_gzip_start(&c->gz) == 0;
+	if (c->gzip) {
+		/* a new length: chunked, or until close for an HTTP/1.0 client */
+		chunk = c->minor >= 1;
+		keep = keep && chunk;
+		c->gz_run = 0;
+		c->gz_last = c->gz_flushed = false;
+	} else if (m->framing == SLB_HTTP_BODY_CHUNKED || m->framing == SLB_HTTP_BODY_CLOSE) {
 		if (c->minor >= 1) {
 			mode = OUT_CHUNK;
 			chunk = true;
@@ -667,7 +678,13 @@ static int response_body(struct worker *w, struct http_conn *c)
 
 	if (http_buf_ensure(&c->out) == -1)
 		return 0;
-	switch (c->resp_framing) {
+	if (c->gzip) {
+		progress = http_gzip_body(c, &s->in, s->eof, &done);
+		if (progress == -1) {
+			conn_close(w, c); /* broken mid-response: the client must not take it as whole */
+			return -1;
+		}
+	} else switch (c->resp_framing) {
 	case SLB_HTTP_BODY_LENGTH:
 		n = move_bytes(&s->in, &c->out, c->resp_left);
 		c->resp_left -= n;

@@ -684,7 +684,7 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:4: [listener web80] proxy_protocol: 'v2' is not supported by this version "
 	  "yet\n" },
 	{ L "gzip = yes\n" G,
-	  "slb.ini:4: [listener web80] gzip: compression is not supported by this version yet\n" },
+	  "slb.ini:4: [listener web80] gzip: only applies to http and https, not tcp\n" },
 	/* cookie persistence: rewrite needs the server's cookie name; names are tokens */
 	{ "[listener web80]\nprotocol = http\nbind = 198.18.0.1:80\npersistence = cookie_rewrite\n"
 	  G,
