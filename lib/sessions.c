@@ -199,7 +199,10 @@ static inline uint64_t key_hash(const struct slb_sessions *t, const uint64_t key
 
 /*
  * The bucket of <key> and the way to look at first: a key settles in its
- * preferred way when that is free, so most lookups read one cache line.
+ * preferred way when that is free, so half of the lookups at load 1.0 read
+ * one cache line. Ways are visited in the order first ^ 0, 1, 2, ...: the
+ * second is the first's neighbour in its 128-byte pair, which the CPU's
+ * adjacent-line prefetch has usually brought in already.
  */
 static inline struct slb_session_entry *bucket_of(struct slb_sessions *t, const uint64_t key[3],
 						  unsigned *first)
@@ -210,7 +213,7 @@ static inline struct slb_session_entry *bucket_of(struct slb_sessions *t, const 
 	return &t->entries[(size_t)(h & t->bucket_mask) * SLB_SESSIONS_WAYS];
 }
 
-#define WAY(b, first, i) (&(b)[((first) + (i)) & (SLB_SESSIONS_WAYS - 1)])
+#define WAY(b, first, i) (&(b)[(first) ^ (i)])
 
 static inline void key_words(const struct slb_session_key *key, uint64_t w[3])
 {
