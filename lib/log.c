@@ -10,7 +10,9 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,9 +67,26 @@ void slb_log_configure(const char *ident, const struct slb_global_conf *global)
 	slb_log_open(ident, global->log, global->log_file, global->log_level);
 }
 
+/*
+ * Whether stderr is the journal's stream: systemd names it in JOURNAL_STREAM
+ * as "DEVICE:INODE" (a redirected stderr no longer matches).
+ */
+static bool stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (!env || sscanf(env, "%llu:%llu%c", &dev, &ino, &end) != 2 || fstat(2, &st) == -1)
+		return false;
+	return st.st_dev == dev && st.st_ino == ino;
+}
+
 void slb_log_force_stderr(bool force)
 {
-	slb_logger.force_stderr = force;
+	/* Run by systemd, syslog reaches the same journal with each line's level. */
+	slb_logger.force_stderr = force && !stderr_is_journal();
 }
 
 bool slb_log_enabled(int level)

@@ -17,7 +17,11 @@ void slb_log_open(const char *ident, enum slb_log_target target, const char *fil
 /* Sets up logging from the [global] section of <config>. */
 void slb_log_configure(const char *ident, const struct slb_global_conf *global);
 
-/* Keeps stderr logging for processes started with -f when log = syslog. */
+/*
+ * Keeps stderr logging for processes started with -f when log = syslog,
+ * unless stderr is the journal (systemd's JOURNAL_STREAM): syslog goes there
+ * too, and keeps each line's level.
+ */
 void slb_log_force_stderr(bool force);
 
 void slb_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
