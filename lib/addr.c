@@ -184,3 +184,10 @@ bool slb_cidr_contains(const struct slb_cidr *cidr, const struct sockaddr *addr)
 			    (const uint8_t *)&((const struct sockaddr_in6 *)addr)->sin6_addr,
 			    cidr->prefix_len);
 }
+
+bool slb_sockaddr_is_any(const struct slb_sockaddr *addr)
+{
+	if (addr->u.sa.sa_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&addr->u.in6.sin6_addr);
+	return addr->u.sa.sa_family == AF_INET && addr->u.in4.sin_addr.s_addr == htonl(INADDR_ANY);
+}

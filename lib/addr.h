@@ -53,6 +53,9 @@ uint16_t slb_sockaddr_port(const struct slb_sockaddr *addr);
 void slb_sockaddr_set_port(struct slb_sockaddr *addr, uint16_t port);
 bool slb_sockaddr_equal(const struct slb_sockaddr *a, const struct slb_sockaddr *b);
 
+/* True when <addr> is the wildcard address (0.0.0.0 or ::), whatever the port. */
+bool slb_sockaddr_is_any(const struct slb_sockaddr *addr);
+
 /* True when <addr> (the address part only) lies inside <cidr>. */
 bool slb_cidr_contains(const struct slb_cidr *cidr, const struct sockaddr *addr);
 

@@ -399,6 +399,26 @@ static void check_backup_group(struct loader *ld, const struct slb_listener_conf
 		       g->nservers, g->name);
 }
 
+/*
+ * Keys a udp listener cannot honour: HTTP's, and connect_timeout (a UDP
+ * "connect" only sets the peer, it cannot time out). Set, they are errors
+ * rather than silently ignored.
+ */
+static void check_udp_listener(struct loader *ld, const struct slb_listener_conf *l)
+{
+	static const char *const http_only[] = {
+		"x_forwarded_for", "gzip", "cookie", "header_timeout", "body_timeout",
+		"keepalive_timeout", "server_timeout",
+	};
+
+	for (size_t i = 0; i < sizeof(http_only) / sizeof(http_only[0]); i++)
+		if (key_set(ld, l->line, http_only[i]))
+			report(ld, l->line, http_only[i], "only applies to http and https, not udp");
+	if (key_set(ld, l->line, "connect_timeout"))
+		report(ld, l->line, "connect_timeout",
+		       "does not apply to udp (datagrams need no connection; idle_timeout ends a flow)");
+}
+
 static void check_listener(struct loader *ld, unsigned idx)
 {
 	struct slb_listener_conf *l = &ld->config->listeners[idx];
@@ -459,6 +479,8 @@ static void check_listener(struct loader *ld, unsigned idx)
 		       "!#$%%&'*+-.^_`|~, at most 63)", l->cookie);
 	if (l->proxy_protocol != SLB_PROXY_PROTOCOL_NONE && l->protocol != SLB_PROTO_TCP)
 		report(ld, l->line, "proxy_protocol", "only applies to protocol = tcp, not %s", proto);
+	if (l->protocol == SLB_PROTO_UDP)
+		check_udp_listener(ld, l);
 }
 
 /*
@@ -542,7 +564,8 @@ static void reject_unbuilt_features(struct loader *ld)
 	for (i = 0; i < c->nlisteners; i++) {
 		const struct slb_listener_conf *l = &c->listeners[i];
 
-		if (l->protocol != SLB_PROTO_TCP && l->protocol != SLB_PROTO_HTTP)
+		if (l->protocol != SLB_PROTO_TCP && l->protocol != SLB_PROTO_HTTP &&
+		    l->protocol != SLB_PROTO_UDP)
 			report(ld, l->line, "protocol", "'%s' %s",
 			       slb_value_enum_name(slb_protocol_words, (int)l->protocol), later);
 		if (l->proxy_protocol != SLB_PROXY_PROTOCOL_NONE)

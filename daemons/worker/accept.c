@@ -14,7 +14,7 @@
 
 #define ACCEPT_BATCH 64
 
-static bool acl_permits(const struct slb_listener_conf *lc, const struct sockaddr *client)
+bool worker_acl_permits(const struct slb_listener_conf *lc, const struct sockaddr *client)
 {
 	for (unsigned i = 0; i < lc->nacl_deny; i++)
 		if (slb_cidr_contains(&lc->acl_deny[i], client))
@@ -27,12 +27,11 @@ static bool acl_permits(const struct slb_listener_conf *lc, const struct sockadd
 	return false;
 }
 
-/* Admission: acl and max_connections. Counts the client in the listener's stats. */
-static bool listener_admit(struct worker_listener *l, const struct sockaddr *client)
+bool worker_listener_admit(struct worker_listener *l, const struct sockaddr *client)
 {
 	struct slb_shm_listener *ls = listener_stats(l);
 
-	if (!acl_permits(l->conf, client)) {
+	if (!worker_acl_permits(l->conf, client)) {
 		if (ls)
 			atomic_fetch_add_explicit(&ls->denied, 1, memory_order_relaxed);
 		return false;
@@ -66,7 +65,7 @@ void worker_accept(struct worker *w, struct worker_listener *l)
 						"listener %s: out of file descriptors", l->conf->name);
 			return;
 		}
-		if (!listener_admit(l, (struct sockaddr *)&client)) {
+		if (!worker_listener_admit(l, (struct sockaddr *)&client)) {
 			close(fd);
 			continue;
 		}

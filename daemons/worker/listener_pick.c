@@ -2,7 +2,8 @@
  * listener_pick.c - the server a listener's new connection goes to: one of
  * its group, or of its backup_group while failover_threshold or more servers
  * of the group are down. Every protocol path picks through here, so the
- * backup group means the same for all of them.
+ * backup group means the same for all of them. Also whether a server a
+ * session names is still one of the listener's.
  */
 #include "worker.h"
 
@@ -23,4 +24,18 @@ int worker_pick(struct worker *w, struct worker_listener *l, int exclude_slot,
 			return slot;
 	}
 	return slb_sched_pick(&l->sched, w->shm.servers, exclude_slot, client);
+}
+
+static bool group_has(const struct slb_sched_group *g, uint32_t slot, uint32_t serial)
+{
+	for (unsigned i = 0; i < g->nmembers; i++)
+		if (g->members[i].slot == slot && g->members[i].serial == serial)
+			return true;
+	return false;
+}
+
+bool worker_listener_serves(const struct worker_listener *l, uint32_t slot, uint32_t serial)
+{
+	return group_has(&l->sched, slot, serial) ||
+	       (l->conf->backup_group >= 0 && group_has(&l->backup, slot, serial));
 }

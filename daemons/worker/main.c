@@ -24,6 +24,7 @@
 #include "log.h"
 #include "privileges.h"
 #include "tcp_proxy.h"
+#include "udp_proxy.h"
 #include "worker.h"
 
 #define TICK_MS 100
@@ -50,10 +51,12 @@ static int worker_setup_listeners(struct worker *w)
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = l };
 		int slot = slb_shm_listener_find(&w->shm, lc->name);
 
-		l->tag = WORKER_TAG_LISTENER;
+		l->tag = lc->protocol == SLB_PROTO_UDP ? WORKER_TAG_UDP_LISTENER : WORKER_TAG_LISTENER;
 		l->fd_limit_log = (struct slb_log_limit)SLB_LOG_LIMIT(10000);
 		l->conf = lc;
 		l->fd = SLB_FD_LISTENERS + (int)i;
+		l->slot = slot;
+		l->pktinfo = lc->protocol == SLB_PROTO_UDP && slb_sockaddr_is_any(&lc->bind);
 		if (slot >= 0) {
 			l->stats = &w->shm.listeners[slot];
 			l->stats_serial = atomic_load(&l->stats->serial);
@@ -89,11 +92,14 @@ static void worker_drain(struct worker *w, uint32_t timeout_ms)
 		struct worker_listener *l = &w->listeners[i];
 
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+		/* A udp listener stays open: the replies of the flows still served leave through it. */
+		if (l->tag == WORKER_TAG_UDP_LISTENER)
+			continue;
 		close(l->fd);
 		l->fd = -1;
 	}
-	slb_info("worker %u (generation %u) draining %u connections", w->index, w->generation,
-		 w->nconns);
+	slb_info("worker %u (generation %u) draining %u connections, %u udp flows", w->index,
+		 w->generation, w->nconns, w->nflows);
 }
 
 /* Returns false when the master is gone or broke the protocol. */
@@ -122,7 +128,8 @@ static void worker_loop(struct worker *w)
 	uint64_t last_tick = 0;
 
 	while (!worker_stop) {
-		int n = epoll_wait(w->epfd, events, 256, w->nconns || w->draining ? TICK_MS : -1);
+		int n = epoll_wait(w->epfd, events, 256,
+				   w->nconns || w->nflows || w->draining ? TICK_MS : -1);
 
 		w->now_ms = slb_now_ms();
 		if (n == -1 && errno != EINTR) {
@@ -144,6 +151,12 @@ static void worker_loop(struct worker *w)
 			case WORKER_TAG_HTTP_SERVER:
 				http_proxy_event(w, tag, events[i].events);
 				break;
+			case WORKER_TAG_UDP_LISTENER:
+				udp_proxy_read(w, (struct worker_listener *)tag);
+				break;
+			case WORKER_TAG_UDP_FLOW:
+				udp_proxy_event(w, tag, events[i].events);
+				break;
 			default:
 				tcp_proxy_event(w, tag, events[i].events);
 				break;
@@ -154,13 +167,18 @@ static void worker_loop(struct worker *w)
 			for (unsigned i = 0; i < w->nlisteners; i++) {
 				if (w->listeners[i].conf->protocol == SLB_PROTO_HTTP)
 					http_proxy_expire(w, &w->listeners[i]);
+				else if (w->listeners[i].conf->protocol == SLB_PROTO_UDP)
+					udp_proxy_expire(w, &w->listeners[i]);
 				else
 					tcp_proxy_expire(w, &w->listeners[i]);
 			}
 		}
+		udp_proxy_flush(w);
 		tcp_proxy_reap(w);
 		http_proxy_reap(w);
-		if (w->draining && (w->nconns == 0 || w->now_ms >= w->drain_deadline_ms))
+		udp_proxy_reap(w);
+		if (w->draining &&
+		    ((w->nconns == 0 && w->nflows == 0) || w->now_ms >= w->drain_deadline_ms))
 			return;
 	}
 }
@@ -181,7 +199,7 @@ int main(int argc, char **argv)
 	w.epfd = epoll_create1(EPOLL_CLOEXEC);
 	w.now_ms = slb_now_ms();
 	if (w.epfd == -1 || epoll_ctl(w.epfd, EPOLL_CTL_ADD, SLB_FD_CHANNEL, &ev) == -1 ||
-	    worker_setup_listeners(&w) == -1)
+	    worker_setup_listeners(&w) == -1 || udp_proxy_init(&w) == -1)
 		return 1;
 	if (slb_drop_privileges(w.config->global.user) == -1)
 		return 1;
@@ -193,14 +211,17 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < w.nlisteners; i++) {
 		tcp_proxy_close_all(&w, &w.listeners[i]);
 		http_proxy_close_all(&w, &w.listeners[i]);
+		udp_proxy_close_all(&w, &w.listeners[i]);
 		slb_sched_group_free(&w.listeners[i].sched);
 		slb_sched_group_free(&w.listeners[i].backup);
 		if (w.listeners[i].http_policy)
 			http_policy_free(w.listeners[i].http_policy);
 		free(w.listeners[i].http_policy);
 	}
+	udp_proxy_flush(&w);
 	tcp_proxy_reap(&w);
 	http_proxy_reap(&w);
+	udp_proxy_free(&w);
 	free(w.listeners);
 	slb_child_finish(&child);
 	return 0;

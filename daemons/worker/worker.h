@@ -23,6 +23,8 @@ enum worker_tag {
 	WORKER_TAG_SERVER,
 	WORKER_TAG_HTTP_CLIENT,
 	WORKER_TAG_HTTP_SERVER,
+	WORKER_TAG_UDP_LISTENER,
+	WORKER_TAG_UDP_FLOW,
 };
 
 /* Why an HTTP client connection is waiting; each has its own timeout. */
@@ -37,6 +39,8 @@ enum http_timer {
 
 struct tcp_conn;
 
+struct udp_state;
+
 /* A doubly linked list of connections, oldest first. */
 struct conn_list {
 	struct tcp_conn *head;
@@ -45,8 +49,9 @@ struct conn_list {
 
 struct worker_listener {
 	enum worker_tag tag; /* first: epoll data */
-	int fd; /* -1 once closed for draining */
+	int fd; /* tcp: -1 once closed for draining; udp: kept, replies leave through it */
 	const struct slb_listener_conf *conf;
+	int slot; /* in the shm listener table, -1 = none */
 	struct slb_shm_listener *stats;
 	uint32_t stats_serial;
 	struct slb_sched_group sched;
@@ -56,6 +61,8 @@ struct worker_listener {
 	struct slb_log_limit fd_limit_log; /* "out of file descriptors" */
 	struct dlist http_waiting[HTTP_T_COUNT]; /* HTTP clients by what they wait for */
 	struct http_policy *http_policy; /* http/https: rules and cookie persistence */
+	bool pktinfo; /* udp on a wildcard address: answer from the address each client used */
+	struct dlist udp_flows; /* this worker's flows of a udp listener, least recently active first */
 };
 
 struct http_worker;
@@ -70,6 +77,8 @@ struct worker {
 	unsigned nlisteners;
 	struct worker_listener *listeners;
 	unsigned nconns; /* connections open in this worker */
+	unsigned nflows; /* udp flows open in this worker */
+	struct udp_state *udp; /* datagram buffers and the flow index; NULL without udp listeners */
 	struct tcp_conn *graveyard; /* closed during this epoll batch, recycled after it */
 	struct http_worker *http; /* HTTP proxy state, NULL until an HTTP client comes */
 	uint64_t now_ms;
@@ -95,5 +104,12 @@ int worker_pick(struct worker *w, struct worker_listener *l, int exclude_slot,
  */
 int worker_persistence_pick(struct worker *w, struct worker_listener *l, int exclude_slot,
 			    const struct sockaddr *client);
+
+/*
+ * Whether server <slot> with <serial> is one <l> may send to (a member of
+ * its group or backup_group): a session made under another configuration
+ * may name a server the listener no longer uses.
+ */
+bool worker_listener_serves(const struct worker_listener *l, uint32_t slot, uint32_t serial);
 
 #endif

@@ -98,6 +98,28 @@ static void test_sockaddr_equal(void **state)
 	assert_true(slb_sockaddr_equal(&d, &e));
 }
 
+static bool is_any(const char *text)
+{
+	struct slb_sockaddr a;
+
+	assert_int_equal(slb_sockaddr_parse(text, &a), 0);
+	return slb_sockaddr_is_any(&a);
+}
+
+static void test_sockaddr_is_any(void **state)
+{
+	struct slb_sockaddr unset;
+
+	(void)state;
+	assert_true(is_any("0.0.0.0:53"));
+	assert_true(is_any("[::]:53"));
+	assert_false(is_any("198.18.0.1:53"));
+	assert_false(is_any("[::1]:53"));
+	assert_false(is_any("[::ffff:0.0.0.0]:53"));
+	memset(&unset, 0, sizeof(unset));
+	assert_false(slb_sockaddr_is_any(&unset));
+}
+
 static void test_cidr_good(void **state)
 {
 	struct slb_cidr c;
@@ -174,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_sockaddr_bad),
 		cmocka_unit_test(test_sockaddr_format_unset),
 		cmocka_unit_test(test_sockaddr_equal),
+		cmocka_unit_test(test_sockaddr_is_any),
 		cmocka_unit_test(test_cidr_good),
 		cmocka_unit_test(test_cidr_bad),
 		cmocka_unit_test(test_cidr_contains),

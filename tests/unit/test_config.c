@@ -321,6 +321,23 @@ static void check_two_listeners(const struct slb_config *c)
 	assert_int_equal(slb_config_group_index(c, "nope"), -1);
 }
 
+/* udp shares no port space with tcp: the same address:port is two listeners. */
+static const char udp_listener_file[] =
+	"[listener dns]\nprotocol = udp\nbind = 198.18.0.1:53\nidle_timeout = 30s\n"
+	"acl_deny = 10.0.0.0/8\nmax_connections = 100\n"
+	"[listener dnstcp]\nprotocol = tcp\nbind = 198.18.0.1:53\n"
+	"[group default]\nserver.x = 198.18.0.11:53\n";
+
+static void check_udp_listener(const struct slb_config *c)
+{
+	assert_int_equal(c->nlisteners, 2);
+	assert_int_equal(c->listeners[0].protocol, SLB_PROTO_UDP);
+	assert_int_equal(c->listeners[0].idle_timeout_ms, 30000);
+	assert_int_equal(c->listeners[0].nacl_deny, 1);
+	assert_int_equal(c->listeners[0].max_connections, 100);
+	assert_int_equal(c->listeners[1].protocol, SLB_PROTO_TCP);
+}
+
 struct good_case {
 	const char *name;
 	const char *text;
@@ -333,6 +350,7 @@ static const struct good_case good_cases[] = {
 	{ "one listener, defaults", MINIMAL_LISTENER, check_listener_defaults },
 	{ "spelling", spelling_file, check_spelling },
 	{ "two listeners", two_listeners_file, check_two_listeners },
+	{ "udp listener", udp_listener_file, check_udp_listener },
 	{ "comments after section headers", section_comments_file, check_section_comments },
 };
 
@@ -668,8 +686,17 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:1: [failover]: needs at least one IPv4 [vip] to advertise\n" },
 	{ "[failover]\ninterface = eth0\nvrid = 1\npeers = 10.0.0.1:7801\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n",
 	  "slb.ini:4: [failover] peers: '10.0.0.1:7801' is not an IPv4 address\n" },
-	{ "[listener web80]\nprotocol = udp\nbind = 198.18.0.1:53\n" G,
-	  "slb.ini:2: [listener web80] protocol: 'udp' is not supported by this version yet\n" },
+	/* udp refuses what it cannot honour */
+	{ "[listener dns]\nprotocol = udp\nbind = 198.18.0.1:53\nx_forwarded_for = no\n"
+	  "connect_timeout = 1s\nkeepalive_timeout = 5s\ncookie = SID\n" G,
+	  "slb.ini:4: [listener dns] x_forwarded_for: only applies to http and https, not udp\n"
+	  "slb.ini:5: [listener dns] connect_timeout: does not apply to udp (datagrams need no "
+	  "connection; idle_timeout ends a flow)\n"
+	  "slb.ini:6: [listener dns] keepalive_timeout: only applies to http and https, not udp\n"
+	  "slb.ini:7: [listener dns] cookie: only applies to http and https, not udp\n" },
+	{ "[listener dns]\nprotocol = udp\nbind = 198.18.0.1:53\nproxy_protocol = v1\n" G,
+	  "slb.ini:4: [listener dns] proxy_protocol: only applies to protocol = tcp, not udp\n"
+	  "slb.ini:4: [listener dns] proxy_protocol: 'v1' is not supported by this version yet\n" },
 	/* sh, ch and source_ip are built: only the other key is reported. */
 	{ L "scheduler = sh\npersistence = source_ip\nproxy_protocol = v1\n" G,
 	  "slb.ini:6: [listener web80] proxy_protocol: 'v1' is not supported by this version "

@@ -13,23 +13,27 @@
 
 # shellcheck disable=SC2016  # the generated scripts expand at run time
 
-# backend_bin: path of slb-test-backend — $SLB_TEST_BACKEND, else the build
-# tree ($SLB_BUILDDIR, then the repo root).  Built by
-# `make tests/tools/slb-test-backend`.
-backend_bin() {
+# tool_bin NAME: path of our test tool NAME (tests/tools/NAME) in the build
+# tree ($SLB_BUILDDIR, then the repo root).  Built by `make check TESTS=`.
+tool_bin() {
 	local d
+	for d in ${SLB_BUILDDIR:+"$SLB_BUILDDIR"} "$TOPO_REPO"; do
+		if [ -x "$d/tests/tools/$1" ]; then
+			echo "$d/tests/tools/$1"
+			return 0
+		fi
+	done
+	_topo_err "$1 not built (make tests/tools/$1)"
+	return 1
+}
+
+# backend_bin: path of slb-test-backend — $SLB_TEST_BACKEND, else tool_bin.
+backend_bin() {
 	if [ -n "${SLB_TEST_BACKEND:-}" ]; then
 		echo "$SLB_TEST_BACKEND"
 		return 0
 	fi
-	for d in ${SLB_BUILDDIR:+"$SLB_BUILDDIR"} "$TOPO_REPO"; do
-		if [ -x "$d/tests/tools/slb-test-backend" ]; then
-			echo "$d/tests/tools/slb-test-backend"
-			return 0
-		fi
-	done
-	_topo_err "slb-test-backend not built (make tests/tools/slb-test-backend)"
-	return 1
+	tool_bin slb-test-backend
 }
 
 # backend_start NAME PORT [tcp|drain|http|udp [ANSWER]]: start a backend in

@@ -83,6 +83,15 @@ client_hold() {
 	HOLD_PID=$!
 }
 
+# udp_client ARGS...: slb-test-udp-client (tests/tools/udp_client.c) in the
+# client namespace, bounded by 60 s: e.g. `udp_client -t VIP:PORT -f 50 -c 3`
+# prints "FLOW ROUND ANSWER SOURCE" per flow and round.
+udp_client() {
+	local bin
+	bin=$(tool_bin slb-test-udp-client) || return 1
+	topo_exec client timeout 60 "$bin" "$@"
+}
+
 # established_count ROLE PORT: TCP connections established to local PORT in
 # ROLE's namespace (what a backend is holding).
 established_count() {

@@ -1,0 +1,242 @@
+#!/usr/bin/env bats
+# UDP listeners (issue #5): datagrams of one client address and port (a
+# flow) go to one server, replies come back from VIP:port, many flows at
+# once, a server that answers with ICMP port unreachable loses its flows to
+# the other, idle_timeout ends a flow, acl and max_connections apply, and a
+# reload keeps flows on their server.  One slb runs for the whole file:
+#
+#   5353 dns      wrr  group udp      b1:9053 w100, b2:9053 w50, check none
+#   5354 idle     wrr  group udp      idle_timeout = 1s
+#   5355 refused  rr   group refused  b1:9053, b2:9054 (nothing listens)
+#   5356 deny     wrr  group udp      acl_deny has the client's address
+#   5357 any      wrr  group udp      bound to 0.0.0.0: replies from the address used
+#   5358 max      wrr  group udp      max_connections = 2
+#
+# Clients are slb-test-udp-client: FLOWS sockets, each its own source port,
+# one datagram per flow and round, one line "FLOW ROUND ANSWER SOURCE" each.
+
+# shellcheck disable=SC2016  # eval strings expand when evaluated
+load helpers/topology
+load helpers/client
+
+_config() {
+	local b1 b2
+	b1=$(topo_ip b1) b2=$(topo_ip b2)
+	# The usual [global], [node] and [vip], without its tcp listener and group.
+	slb_config_basic | sed '/^\[listener web\]/,$d'
+	cat <<EOF
+
+[listener dns]
+protocol = udp
+bind = $TOPO_VIP:5353
+group = udp
+
+[listener idle]
+protocol = udp
+bind = $TOPO_VIP:5354
+group = udp
+idle_timeout = 1s
+
+[listener refused]
+protocol = udp
+bind = $TOPO_VIP:5355
+group = refused
+scheduler = rr
+
+[listener deny]
+protocol = udp
+bind = $TOPO_VIP:5356
+group = udp
+acl_deny = 10.0.0.0/8, $(topo_ip client)/32
+
+[listener any]
+protocol = udp
+bind = 0.0.0.0:5357
+group = udp
+
+[listener max]
+protocol = udp
+bind = $TOPO_VIP:5358
+group = udp
+max_connections = 2
+
+[group udp]
+server.b1 = $b1:9053 weight=100
+server.b2 = $b2:9053 weight=50
+check = none
+
+[group refused]
+server.b1 = $b1:9053
+server.b2 = $b2:9054
+check = none
+EOF
+}
+
+setup_file() {
+	topo_up
+	backend_start b1 9053 udp
+	backend_start b2 9053 udp
+	# b2 answers every datagram to a closed port with an ICMP error, not
+	# only the first few per second (the kernel's default rate limit).
+	topo_exec b2 sysctl -qw net.ipv4.icmp_ratelimit=0
+	_config >"$TOPO_DIR/slb.ini"
+	slb_start "$TOPO_DIR/slb.ini"
+}
+
+teardown_file() {
+	topo_down
+}
+
+setup() {
+	slb_running_or_fail
+}
+
+# _ctl ARGS...: slbctl against this run's master.
+_ctl() { "$(slb_bin slbctl)" -s "$TOPO_DIR/lb1/slb.sock" "$@"; }
+
+# _listener NAME FIELD: a counter of listener NAME from describe --json.
+_listener() {
+	_ctl --json describe | jq -e --arg l "$1" --arg f "$2" '.listeners[] | select(.name == $l) | .[$f]'
+}
+
+# _server GROUP NAME FIELD: a counter of server GROUP/NAME from describe --json.
+_server() {
+	_ctl --json describe | jq -e --arg g "$1" --arg s "$2" --arg f "$3" \
+		'.groups[] | select(.name == $g) | .servers[] | select(.name == $s) | .[$f]'
+}
+
+# _answers OUTPUT: tally of the ANSWER column ("b1 N\nb2 M", "fail N").
+_answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }'; }
+
+@test "wrr: 300 flows at once split 2:1 as the weights say, all answered from VIP:port" {
+	run udp_client -t "$TOPO_VIP:5353" -f 300
+	[ "$status" -eq 0 ]
+	local tally
+	tally=$(_answers "$output")
+	echo "$tally"
+	[ "$(wc -l <<<"$output")" -eq 300 ]
+	[ "$(tally_of fail "$tally")" -eq 0 ]
+	within_pct "$(tally_of b1 "$tally")" 200 10
+	within_pct "$(tally_of b2 "$tally")" 100 10
+	# Every reply's source is the VIP and the listener's port.
+	[ "$(awk '{ print $4 }' <<<"$output" | sort -u)" = "$TOPO_VIP:5353" ]
+}
+
+@test "one flow keeps its server over 100 datagrams, through both workers" {
+	local before after
+	before=$(_listener dns total)
+	run udp_client -t "$TOPO_VIP:5353" -f 1 -c 100
+	[ "$status" -eq 0 ]
+	_answers "$output"
+	[ "$(awk '{ print $3 }' <<<"$output" | sort -u | wc -l)" -eq 1 ]
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+	after=$(_listener dns total)
+	[ "$((after - before))" -eq 1 ]
+}
+
+@test "50 flows at once, 5 datagrams each: every one answered, each flow on one server" {
+	run udp_client -t "$TOPO_VIP:5353" -f 50 -c 5
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<<"$output")" -eq 250 ]
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+	# One distinct answer per flow.
+	[ "$(awk '{ print $1, $3 }' <<<"$output" | sort -u | wc -l)" -eq 50 ]
+	# Both servers took part.
+	[ "$(tally_of b1 "$(_answers "$output")")" -gt 0 ]
+	[ "$(tally_of b2 "$(_answers "$output")")" -gt 0 ]
+}
+
+@test "flows and bytes are counted on the listener and the servers" {
+	local total in out b1 b2
+	total=$(_listener dns total)
+	in=$(_listener dns bytes_in)
+	out=$(_listener dns bytes_out)
+	b1=$(_server udp b1 total)
+	b2=$(_server udp b2 total)
+	run udp_client -t "$TOPO_VIP:5353" -f 10 -c 2
+	[ "$status" -eq 0 ]
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+	[ "$(($(_listener dns total) - total))" -eq 10 ]
+	[ "$(($(_server udp b1 total) + $(_server udp b2 total) - b1 - b2))" -eq 10 ]
+	# 20 datagrams "ping\n" in, 20 answers "bN\n" out.
+	[ "$(($(_listener dns bytes_in) - in))" -eq 100 ]
+	[ "$(($(_listener dns bytes_out) - out))" -eq 60 ]
+	[ "$(_listener dns active)" -ge 10 ]
+}
+
+@test "a server with no listener: its flows move to the other server, counted as failed" {
+	local failed
+	failed=$(_server refused b2 failed)
+	run udp_client -t "$TOPO_VIP:5355" -f 20 -c 3 -w 500
+	[ "$status" -eq 0 ]
+	echo "$output"
+	# Round 0: rr sends about half the flows to b2, where nothing listens.
+	[ "$(awk '$2 == 0 && $3 == "fail"' <<<"$output" | wc -l)" -gt 0 ]
+	# The ICMP error moved them: rounds 1 and 2 are all answered by b1.
+	[ "$(awk '$2 > 0 { print $3 }' <<<"$output" | sort -u)" = b1 ]
+	[ "$(_server refused b2 failed)" -gt "$failed" ]
+}
+
+@test "idle_timeout: a flow lives while it has traffic and ends 1 s after it stops" {
+	local before
+	before=$(_listener idle total)
+	# Five datagrams 400 ms apart: one flow.
+	run udp_client -t "$TOPO_VIP:5354" -f 1 -c 5 -i 400
+	[ "$status" -eq 0 ]
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+	[ "$(($(_listener idle total) - before))" -eq 1 ]
+	[ "$(_listener idle active)" -ge 1 ]
+	wait_until 3 eval '[ "$(_listener idle active)" -eq 0 ]'
+	# Two datagrams from one socket 2.5 s apart: the second starts a new flow.
+	before=$(_listener idle total)
+	run udp_client -t "$TOPO_VIP:5354" -f 1 -c 2 -i 2500
+	[ "$status" -eq 0 ]
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+	[ "$(($(_listener idle total) - before))" -eq 2 ]
+}
+
+@test "acl_deny: the client gets no answer, its datagrams are counted as denied" {
+	local denied
+	denied=$(_listener deny denied)
+	run udp_client -t "$TOPO_VIP:5356" -f 3 -w 300
+	[ "$status" -eq 0 ]
+	assert_tally "$(_answers "$output")" fail=3
+	[ "$(($(_listener deny denied) - denied))" -eq 3 ]
+	[ "$(_listener deny total)" -eq 0 ]
+}
+
+@test "max_connections: 2 flows at most, the others are denied" {
+	run udp_client -t "$TOPO_VIP:5358" -f 5 -w 300
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 3 ]
+	[ "$(_listener max total)" -eq 2 ]
+	[ "$(_listener max denied)" -eq 3 ]
+}
+
+@test "a listener on 0.0.0.0 answers from the address the client used" {
+	run udp_client -t "$TOPO_VIP:5357" -f 5
+	[ "$status" -eq 0 ]
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+	[ "$(awk '{ print $4 }' <<<"$output" | sort -u)" = "$TOPO_VIP:5357" ]
+	run udp_client -t "$(topo_ip lb1):5357" -f 5
+	[ "$status" -eq 0 ]
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+	[ "$(awk '{ print $4 }' <<<"$output" | sort -u)" = "$(topo_ip lb1):5357" ]
+}
+
+@test "reload: a flow keeps its server through the new generation" {
+	local out=$TOPO_DIR/reload.out pid
+	# fd 3 closed: bats waits for every holder of fd 3 before it ends a test.
+	udp_client -t "$TOPO_VIP:5353" -f 1 -c 8 -i 250 >"$out" 3>&- &
+	pid=$!
+	sleep 0.6
+	log_mark
+	slb_reload
+	slb_wait_reloaded
+	wait "$pid"
+	cat "$out"
+	[ "$(wc -l <"$out")" -eq 8 ]
+	[ "$(tally_of fail "$(_answers "$(cat "$out")")")" -eq 0 ]
+	[ "$(awk '{ print $3 }' "$out" | sort -u | wc -l)" -eq 1 ]
+}
