@@ -12,14 +12,6 @@
 
 #include <netinet/in.h>
 
-static bool group_has(const struct slb_sched_group *g, uint32_t slot, uint32_t serial)
-{
-	for (unsigned i = 0; i < g->nmembers; i++)
-		if (g->members[i].slot == slot && g->members[i].serial == serial)
-			return true;
-	return false;
-}
-
 /* Whether the server a session names may still take its client. */
 static bool session_server_usable(struct worker *w, struct worker_listener *l,
 				  const struct slb_session *s, int exclude_slot)
@@ -32,8 +24,7 @@ static bool session_server_usable(struct worker *w, struct worker_listener *l,
 	return atomic_load_explicit(&srv->serial, memory_order_acquire) == s->server_serial &&
 	       atomic_load_explicit(&srv->health, memory_order_relaxed) == SLB_HEALTH_UP &&
 	       atomic_load_explicit(&srv->weight, memory_order_relaxed) > 0 &&
-	       (group_has(&l->sched, s->server_slot, s->server_serial) ||
-		group_has(&l->backup, s->server_slot, s->server_serial));
+	       worker_listener_serves(l, s->server_slot, s->server_serial);
 }
 
 int worker_persistence_pick(struct worker *w, struct worker_listener *l, int exclude_slot,

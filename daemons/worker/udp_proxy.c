@@ -253,12 +253,6 @@ static uint64_t sync_interval(const struct worker_listener *l)
 	return ms < UDP_SYNC_MIN_MS ? UDP_SYNC_MIN_MS : ms > UDP_SYNC_MAX_MS ? UDP_SYNC_MAX_MS : ms;
 }
 
-static int flow_pick(struct worker *w, struct worker_listener *l, const struct sockaddr *client,
-		     int exclude)
-{
-	return worker_pick(w, l, exclude, client);
-}
-
 /* Counts a flow given to a server by the scheduler. */
 static void count_new_flow(struct worker *w, struct udp_flow *f, bool new_client)
 {
@@ -293,7 +287,7 @@ static bool flow_reschedule(struct worker *w, struct udp_flow *f, int exclude)
 	    (int)s.server_slot != exclude && session_usable(w, f->l, &s))
 		slot = (int)s.server_slot;
 	if (slot < 0)
-		slot = flow_pick(w, f->l, (const struct sockaddr *)&f->client, exclude);
+		slot = worker_persistence_pick(w, f->l, exclude, (const struct sockaddr *)&f->client);
 	if (slot >= 0 && flow_connect(w, f, slot) == 0) {
 		count_new_flow(w, f, false);
 		flow_save(w, f);
@@ -423,7 +417,7 @@ static struct udp_flow *flow_open(struct worker *w, struct worker_listener *l,
 	} else {
 		if (!worker_listener_admit(l, client))
 			return NULL;
-		slot = flow_pick(w, l, client, -1);
+		slot = worker_persistence_pick(w, l, -1, client);
 		if (slot < 0) {
 			if (ls) {
 				counter_add(&ls->no_server, 1);

@@ -2,8 +2,8 @@
 # UDP listeners (issue #5): datagrams of one client address and port (a
 # flow) go to one server, replies come back from VIP:port, many flows at
 # once, a server that answers with ICMP port unreachable loses its flows to
-# the other, idle_timeout ends a flow, acl and max_connections apply, and a
-# reload keeps flows on their server.  One slb runs for the whole file:
+# the other, idle_timeout ends a flow, acl, max_connections and source_ip
+# persistence apply, and a reload keeps flows on their server.  One slb runs for the whole file:
 #
 #   5353 dns      wrr  group udp      b1:9053 w100, b2:9053 w50, check none
 #   5354 idle     wrr  group udp      idle_timeout = 1s
@@ -11,6 +11,7 @@
 #   5356 deny     wrr  group udp      acl_deny has the client's address
 #   5357 any      wrr  group udp      bound to 0.0.0.0: replies from the address used
 #   5358 max      wrr  group udp      max_connections = 2
+#   5359 sticky   rr   group udp      persistence = source_ip
 #
 # Clients are slb-test-udp-client: FLOWS sockets, each its own source port,
 # one datagram per flow and round, one line "FLOW ROUND ANSWER SOURCE" each.
@@ -59,6 +60,13 @@ protocol = udp
 bind = $TOPO_VIP:5358
 group = udp
 max_connections = 2
+
+[listener sticky]
+protocol = udp
+bind = $TOPO_VIP:5359
+group = udp
+scheduler = rr
+persistence = source_ip
 
 [group udp]
 server.b1 = $b1:9053 weight=100
@@ -212,6 +220,16 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 	[ "$(tally_of fail "$(_answers "$output")")" -eq 3 ]
 	[ "$(_listener max total)" -eq 2 ]
 	[ "$(_listener max denied)" -eq 3 ]
+}
+
+@test "persistence = source_ip: every flow of one client address goes to one server" {
+	# rr alone would split these 30 flows 15/15.
+	run udp_client -t "$TOPO_VIP:5359" -f 30 -c 2
+	[ "$status" -eq 0 ]
+	_answers "$output"
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+	[ "$(awk '{ print $3 }' <<<"$output" | sort -u | wc -l)" -eq 1 ]
+	[ "$(_listener sticky total)" -eq 30 ]
 }
 
 @test "a listener on 0.0.0.0 answers from the address the client used" {
