@@ -20,11 +20,13 @@
 load helpers/topology
 load helpers/client
 
+METRICS_PORT=9180
+
 _config() {
 	local b1 b2
 	b1=$(topo_ip b1) b2=$(topo_ip b2)
 	# The usual [global], [node] and [vip], without its tcp listener and group.
-	slb_config_basic | sed '/^\[listener web\]/,$d'
+	slb_config_basic | sed -e '/^\[listener web\]/,$d' -e "s/^metrics =.*/metrics = 127.0.0.1:$METRICS_PORT/"
 	cat <<EOF
 
 [listener dns]
@@ -257,4 +259,31 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 	[ "$(wc -l <"$out")" -eq 8 ]
 	[ "$(tally_of fail "$(_answers "$(cat "$out")")")" -eq 0 ]
 	[ "$(awk '{ print $3 }' "$out" | sort -u | wc -l)" -eq 1 ]
+}
+
+@test "reload: an old worker keeps its udp flows until they are idle, then exits" {
+	local gen
+	# A generation whose workers carry nothing but the flow below.
+	log_mark
+	slb_reload
+	slb_wait_reloaded
+	gen=$(_log_text | sed -n 's/.*reloaded .* (generation \([0-9]*\)).*/\1/p' | tail -n1)
+	run udp_client -t "$TOPO_VIP:5354" -f 1
+	[ "$status" -eq 0 ]
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+	log_mark
+	slb_reload
+	slb_wait_reloaded
+	log_has "worker [0-9]+ \(generation $gen\) draining 0 connections, 1 udp flows"
+	# idle_timeout is 1 s there; drain_timeout (30 s) is not what ends them.
+	wait_until 4 eval '[ "$(log_count "slb-worker [0-9]+ \(generation $gen, pid [0-9]+\) exited with status 0")" -eq 2 ]'
+	log_lacks 'did not drain in time'
+}
+
+@test "/metrics: the udp listener's flows, bytes and denials" {
+	local m
+	m=$(topo_exec lb1 curl -sf --max-time 5 "http://127.0.0.1:$METRICS_PORT/metrics")
+	grep -E '^slb_listener_connections_total\{listener="dns"\} [1-9]' <<<"$m"
+	grep -E '^slb_listener_bytes_in_total\{listener="dns"\} [1-9]' <<<"$m"
+	grep -E '^slb_listener_denied_total\{listener="deny"\} [1-9]' <<<"$m"
 }
