@@ -132,7 +132,7 @@ _server() {
 _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }'; }
 
 @test "wrr: 300 flows at once split 2:1 as the weights say, all answered from VIP:port" {
-	run udp_client -t "$TOPO_VIP:5353" -f 300
+	run udp_client -t "$TOPO_VIP:5353" -f 300 -w 3000
 	[ "$status" -eq 0 ]
 	local tally
 	tally=$(_answers "$output")
@@ -185,7 +185,7 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 @test "a server with no listener: its flows move to the other server, counted as failed" {
 	local failed
 	failed=$(_server refused b2 failed)
-	run udp_client -t "$TOPO_VIP:5355" -f 20 -c 3 -w 500
+	run udp_client -t "$TOPO_VIP:5355" -f 20 -c 3 -w 1500
 	[ "$status" -eq 0 ]
 	echo "$output"
 	# Round 0: rr sends about half the flows to b2, where nothing listens.
@@ -224,7 +224,7 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 }
 
 @test "max_connections: 2 flows at most, the others are denied" {
-	run udp_client -t "$TOPO_VIP:5358" -f 5 -w 300
+	run udp_client -t "$TOPO_VIP:5358" -f 5 -w 1000
 	[ "$status" -eq 0 ]
 	echo "$output"
 	[ "$(tally_of fail "$(_answers "$output")")" -eq 3 ]
