@@ -459,6 +459,13 @@ uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_
 	struct slb_session session;
 	struct snapshot s;
 
+	/*
+	 * Nothing ever stamped (no entry was ever written), or nothing stamped
+	 * since <since>: the scan would visit nothing. Replication polls an
+	 * idle table every 100 ms; this keeps that free.
+	 */
+	if (began == 0 || (since != 0 && began == since))
+		return began;
 	for (uint32_t i = 0; i < t->capacity; i++) {
 		if (!entry_read(&t->entries[i], &s) || s.expires_ms <= now_ms)
 			continue;
