@@ -578,6 +578,38 @@ static void reject_unbuilt_features(struct loader *ld)
 }
 
 /* The election advertises the VIPs: VRRP for IPv4 needs at least one. */
+/* True when <a> is bound to every address (0.0.0.0 or ::) on <port>. */
+static bool binds_everywhere_on(const struct slb_sockaddr *a, unsigned port)
+{
+	if (slb_sockaddr_port(a) != port)
+		return false;
+	if (a->u.sa.sa_family == AF_INET)
+		return a->u.in4.sin_addr.s_addr == htonl(INADDR_ANY);
+	return a->u.sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&a->u.in6.sin6_addr);
+}
+
+/*
+ * slb-failover listens for the session sync on the node's own address and
+ * sync_port: a TCP listener or the metrics bound to every address on that
+ * port would take it first.
+ */
+static void check_sync_port(struct loader *ld)
+{
+	const struct slb_config *c = ld->config;
+	const struct slb_failover_conf *fc = &c->failover;
+
+	for (unsigned i = 0; i < c->nlisteners; i++)
+		if (c->listeners[i].protocol != SLB_PROTO_UDP &&
+		    binds_everywhere_on(&c->listeners[i].bind, fc->sync_port))
+			report(ld, fc->line, "sync_port",
+			       "%u is also the port of [listener %s], bound to every address",
+			       fc->sync_port, c->listeners[i].name);
+	if (c->global.metrics_enabled && binds_everywhere_on(&c->global.metrics, fc->sync_port))
+		report(ld, fc->line, "sync_port",
+		       "%u is also the port of [global] metrics, bound to every address",
+		       fc->sync_port);
+}
+
 static void check_failover(struct loader *ld)
 {
 	const struct slb_config *c = ld->config;
@@ -589,6 +621,8 @@ static void check_failover(struct loader *ld)
 		nipv4 += c->vips[i].address.family == AF_INET;
 	if (nipv4 == 0)
 		report(ld, c->failover.line, NULL, "needs at least one IPv4 [vip] to advertise");
+	if (c->failover.sync)
+		check_sync_port(ld);
 }
 
 static void check_config(struct loader *ld)

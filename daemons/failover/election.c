@@ -128,10 +128,12 @@ static void advert_now(struct failover *f)
 
 static void become_master(struct failover *f, const char *reason)
 {
+	/* The session table first (what the old master sent is applied), then
+	 * the addresses, then the advert and ARP: a client redirected by the ARP
+	 * must find the VIP, and its session, already there. */
+	sync_backup_take_over(f);
 	set_state(f, SLB_FAILOVER_MASTER, reason);
 	atomic_store(&f->shared->master_addr, f->self.s_addr);
-	/* Addresses first, then the advert and ARP: a client redirected by the
-	 * ARP must find the VIP already there. */
 	vips_take(f);
 	advert_now(f);
 }
@@ -249,8 +251,20 @@ void failover_on_advert(struct failover *f, const struct slb_vrrp_advert *a, str
 			f->master_left = true;
 			return;
 		}
-		if (!fc->preempt || a->priority >= f->priority ||
-		    f->now_ms < f->backup_since_ms + fc->preempt_delay_ms) {
+		bool preempt = fc->preempt && a->priority < f->priority &&
+			       f->now_ms >= f->backup_since_ms + fc->preempt_delay_ms;
+
+		/* A returning better node first takes the master's session table. */
+		if (preempt && !sync_backup_ready(f)) {
+			if (!f->sync_in.wait_logged) {
+				inet_ntop(AF_INET, &from, addr, sizeof(addr));
+				slb_info("vrid %u: not preempting master %s (priority %u) before "
+					 "its session copy is complete", fc->vrid, addr, a->priority);
+			}
+			f->sync_in.wait_logged = true;
+			preempt = false;
+		}
+		if (!preempt) {
 			f->master_interval_ms = a->interval_cs * 10u;
 			f->master_down_ms = f->now_ms + master_down_interval(f);
 			f->master_left = false;

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "shm.h"
+#include "sync_proto.h"
 #include "vip.h"
 #include "vrrp.h"
 
@@ -21,6 +22,44 @@ struct mnl_socket;
 #define FAILOVER_GARP_SPACING_MS 100
 
 #define FAILOVER_MAX_SENDERS 8
+
+/* Session sync (sync_*.c) */
+#define SYNC_MAX_PEERS 4 /* backups served at once */
+#define SYNC_POLL_MS 100 /* the master walks the table for changes this often */
+#define SYNC_HEARTBEAT_MS 1000 /* the master says something at least this often */
+#define SYNC_SILENCE_MS 3000 /* a backup gives up on a master silent this long */
+#define SYNC_STALL_MS 5000 /* a connection whose bytes do not move this long is dropped */
+#define SYNC_RETRY_MS 1000 /* a backup reconnects after this */
+#define SYNC_TX_BUF (64 * 1024)
+#define SYNC_RX_BUF (16 * 1024)
+
+/* One sync connection, either end (sync_conn.c). */
+struct sync_conn {
+	int fd;
+	struct in_addr addr;
+	char name[16]; /* the peer's address, for logs */
+	uint8_t nonce[SLB_SYNC_NONCE_LEN]; /* ours, sent in our HELLO */
+	struct slb_sync_mac tx, rx;
+	bool want_out;
+	uint64_t last_rx_ms, last_tx_ms, progress_ms;
+	size_t rx_off, rx_len, tx_off, tx_len;
+	uint8_t rx_buf[SYNC_RX_BUF];
+	uint8_t tx_buf[SYNC_TX_BUF];
+};
+
+/* The backup's connection to the master (sync_backup.c). */
+struct sync_backup {
+	struct sync_conn *conn;
+	bool connecting;
+	bool hello_done; /* the master's HELLO was accepted, ours sent */
+	bool bulk_done; /* BULK_END received on this connection */
+	uint32_t applied, dropped; /* sessions of the bulk copy */
+	uint64_t retry_ms;
+	bool failure_logged; /* a failing master is logged once until it works */
+	bool wait_logged; /* "not preempting before the copy" logged once */
+};
+
+struct sync_peer;
 
 struct failover_sender {
 	struct in_addr addr;
@@ -60,6 +99,12 @@ struct failover {
 	uint64_t garp_due_ms;
 	uint64_t garp_refresh_ms; /* MASTER with garp_interval: the next refresh */
 	bool link_up;
+	int epfd;
+	int sync_listen_fd; /* -1: not serving */
+	struct sync_peer *sync_peers[SYNC_MAX_PEERS]; /* MASTER: the backups served */
+	uint64_t sync_poll_ms; /* MASTER: next walk for changes */
+	struct in_addr sync_refused; /* the last peer refused for its key (logged once) */
+	struct sync_backup sync_in; /* BACKUP: the copy received */
 };
 
 /* vips.c: every [vip] on (0, or -1 if one failed) or off, logged */
@@ -93,5 +138,43 @@ int link_watch_open(struct failover *f);
 int link_watch_read(struct failover *f);
 bool link_is_up(int ifindex);
 void link_watch_close(struct failover *f);
+
+/* sync_conn.c: one connection's buffers and frames */
+struct sync_conn *sync_conn_new(struct failover *f, int fd, struct in_addr addr);
+void sync_conn_free(struct failover *f, struct sync_conn *c);
+void sync_conn_want_out(struct failover *f, struct sync_conn *c, bool out);
+size_t sync_conn_room(const struct sync_conn *c);
+/* Encodes <frame> into the send buffer: -1 when there is no room. */
+int sync_conn_queue(struct failover *f, struct sync_conn *c, const struct slb_sync_frame *frame);
+/* Sends what the buffer holds, as far as the socket takes it: -1 on a dead connection. */
+int sync_conn_flush(struct failover *f, struct sync_conn *c);
+/* Bytes waiting and none sent for SYNC_STALL_MS. */
+bool sync_conn_stalled(const struct failover *f, const struct sync_conn *c);
+/* Reads what the socket has (up to the buffer): -1 on a closed or dead connection. */
+int sync_conn_read(struct failover *f, struct sync_conn *c);
+/* The next whole frame read: SLB_SYNC_OK, NEED_MORE, or why the peer must go. */
+enum slb_sync_verdict sync_conn_next(struct sync_conn *c, struct slb_sync_frame *frame);
+void sync_conn_hello(const struct failover *f, const struct sync_conn *c, struct slb_sync_frame *hello);
+const char *sync_refusal(enum slb_sync_verdict v);
+bool sync_enabled(const struct failover *f);
+
+/* sync_master.c: serving the table to the backup */
+int sync_master_open(struct failover *f);
+bool sync_master_on_event(struct failover *f, int fd, uint32_t events);
+void sync_master_tick(struct failover *f);
+uint64_t sync_master_next_due(const struct failover *f);
+/* At exit: every backup's connection and the listening socket closed. */
+void sync_master_close(struct failover *f);
+
+/* sync_backup.c: the backup's copy */
+bool sync_backup_on_event(struct failover *f, int fd, uint32_t events);
+void sync_backup_tick(struct failover *f);
+uint64_t sync_backup_next_due(const struct failover *f);
+/* True unless sync is on and the bulk copy from the master is not complete. */
+bool sync_backup_ready(const struct failover *f);
+/* On takeover, before the VIPs: applies what the master sent so far, then disconnects. */
+void sync_backup_take_over(struct failover *f);
+/* At exit: the connection to the master closed, silently. */
+void sync_backup_close(struct failover *f);
 
 #endif

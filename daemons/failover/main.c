@@ -74,6 +74,8 @@ static enum wake failover_wait(struct failover *f, int epfd, int timeout_ms)
 		} else if (fd == f->link_fd) {
 			if (link_watch_read(f) == 1)
 				failover_on_link(f, f->link_up);
+		} else if (!sync_master_on_event(f, fd, ev[i].events)) {
+			sync_backup_on_event(f, fd, ev[i].events);
 		}
 	}
 	return WAKE_TIMER;
@@ -175,6 +177,9 @@ static int failover_setup(struct failover *f, int epfd)
 	ev.data.fd = f->link_fd;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, f->link_fd, &ev) == -1)
 		return -1;
+	/* Without its sync port the node still runs the election: said, not fatal. */
+	if (sync_enabled(f))
+		sync_master_open(f);
 	f->link_up = link_is_up(f->ifindex);
 	f->base_priority = failover_base_priority(f->fc, f->config->node.zone);
 	failover_realtime();
@@ -193,7 +198,13 @@ static int run_election(struct failover *f, int epfd, uint32_t generation)
 		return 1;
 	for (;;) {
 		uint64_t due = failover_next_due(f);
-		enum wake w = failover_wait(f, epfd, due > f->now_ms ? (int)(due - f->now_ms) : 0);
+		enum wake w;
+
+		if (sync_master_next_due(f) < due)
+			due = sync_master_next_due(f);
+		if (sync_backup_next_due(f) < due)
+			due = sync_backup_next_due(f);
+		w = failover_wait(f, epfd, due > f->now_ms ? (int)(due - f->now_ms) : 0);
 
 		if (w == WAKE_STOP) {
 			failover_stop(f);
@@ -202,6 +213,8 @@ static int run_election(struct failover *f, int epfd, uint32_t generation)
 		if (w == WAKE_HANDOVER)
 			return 0;
 		failover_on_timers(f);
+		sync_master_tick(f);
+		sync_backup_tick(f);
 	}
 }
 
@@ -237,7 +250,8 @@ static int run_standalone(struct failover *f, int epfd, uint32_t generation)
 int main(int argc, char **argv)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = SLB_FD_CHANNEL };
-	struct failover f = { .recv_fd = -1, .send_fd = -1, .garp_fd = -1, .link_fd = -1 };
+	struct failover f = { .recv_fd = -1, .send_fd = -1, .garp_fd = -1, .link_fd = -1,
+			      .sync_listen_fd = -1 };
 	struct slb_child child = { 0 };
 	int epfd, rc = slb_child_start(&child, "slb-failover", argc, argv, on_stop);
 
@@ -251,10 +265,13 @@ int main(int argc, char **argv)
 	signal(SIGCHLD, SIG_IGN);
 	f.vips = slb_vip_open();
 	epfd = epoll_create1(EPOLL_CLOEXEC);
+	f.epfd = epfd;
 	if (!f.vips || epfd == -1 || epoll_ctl(epfd, EPOLL_CTL_ADD, SLB_FD_CHANNEL, &ev) == -1)
 		return 1;
 	rc = f.fc->enabled ? run_election(&f, epfd, child.generation)
 			   : run_standalone(&f, epfd, child.generation);
+	sync_master_close(&f);
+	sync_backup_close(&f);
 	link_watch_close(&f);
 	slb_vip_close(f.vips);
 	slb_child_finish(&child);

@@ -697,6 +697,14 @@ static const struct bad_case bad_cases[] = {
 	{ "[listener dns]\nprotocol = udp\nbind = 198.18.0.1:53\nproxy_protocol = v1\n" G,
 	  "slb.ini:4: [listener dns] proxy_protocol: only applies to protocol = tcp, not udp\n"
 	  "slb.ini:4: [listener dns] proxy_protocol: 'v1' is not supported by this version yet\n" },
+	/* The sync port: in range, and not a port every address already listens on. */
+	{ "[failover]\ninterface = eth0\nvrid = 1\nsync_port = 0\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n",
+	  "slb.ini:4: [failover] sync_port: '0' is out of range (1..65535)\n" },
+	{ "[failover]\ninterface = eth0\nvrid = 1\nsync_port = 8080\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n"
+	  "[listener any]\nprotocol = tcp\nbind = 0.0.0.0:8080\n" G,
+	  "slb.ini:4: [failover] sync_port: 8080 is also the port of [listener any], bound to every address\n" },
+	{ "[global]\nmetrics = [::]:7801\n[failover]\ninterface = eth0\nvrid = 1\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n",
+	  "slb.ini:3: [failover] sync_port: 7801 is also the port of [global] metrics, bound to every address\n" },
 	/* sh, ch and source_ip are built: only the other key is reported. */
 	{ L "scheduler = sh\npersistence = source_ip\nproxy_protocol = v1\n" G,
 	  "slb.ini:6: [listener web80] proxy_protocol: 'v1' is not supported by this version "

@@ -1,0 +1,372 @@
+/*
+ * sync_master.c - the master's side of session sync: it serves its session
+ * table on [failover] sync_port to the backup.
+ *
+ * A backup connects; each side says HELLO (with a key, the backup's proves
+ * the key against this connection's fresh nonce before anything is sent).
+ * The backup then gets a bulk copy, every live session, then BULK_END, then
+ * the changes: every SYNC_POLL_MS the table is walked for what changed
+ * since the last walk (slb_sessions_walk), so the workers' hot path does
+ * nothing for replication. Sessions travel by listener, group and server
+ * names and time left, never by slots or absolute times.
+ *
+ * Nothing here blocks the election: sockets are non-blocking, the send
+ * buffer is bounded, sessions waiting for it are a bounded queue of
+ * copies. A peer that cannot keep up (no progress for SYNC_STALL_MS, or a
+ * queue over the table's capacity) is dropped; it reconnects and starts
+ * over with a fresh bulk copy.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "failover.h"
+#include "log.h"
+#include "sessions.h"
+
+struct sync_peer {
+	struct sync_conn *conn;
+	bool streaming; /* its HELLO was accepted */
+	bool overflow; /* the last walk found more than the queue may hold */
+	struct slb_session *queue; /* copies waiting for room in the send buffer */
+	size_t queued, queue_cap, queue_next, queue_max;
+	size_t bulk_left; /* sessions of the bulk copy still to encode */
+	bool bulk_end_due;
+	uint32_t bulk_count;
+	uint64_t since; /* the next walk sends what changed after this */
+	uint64_t last_began; /* the change number the last walk began at */
+};
+
+/* Closes peer <i>, saying <why> (NULL: said already); before its HELLO only at debug level. */
+static void peer_drop(struct failover *f, unsigned i, const char *why)
+{
+	struct sync_peer *p = f->sync_peers[i];
+
+	if (why)
+		slb_log(p->streaming ? LOG_INFO : LOG_DEBUG, "sync: backup %s dropped: %s",
+			p->conn->name, why);
+	sync_conn_free(f, p->conn);
+	free(p->queue);
+	free(p);
+	f->sync_peers[i] = NULL;
+}
+
+int sync_master_open(struct failover *f)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = f->self,
+				  .sin_port = htons((uint16_t)f->fc->sync_port) };
+	struct epoll_event ev = { .events = EPOLLIN };
+	int one = 1, fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* SO_REUSEPORT: after a reload the next slb-failover binds while this one drains. */
+	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || listen(fd, 8) == -1) {
+		slb_err("sync: cannot listen on %s:%u: %m", inet_ntoa(f->self), f->fc->sync_port);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	ev.data.fd = fd;
+	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		slb_err("sync: epoll: %m");
+		close(fd);
+		return -1;
+	}
+	f->sync_listen_fd = fd;
+	return 0;
+}
+
+static void on_accept(struct failover *f)
+{
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t len = sizeof(from);
+		struct slb_sync_frame hello;
+		struct sync_peer *p;
+		unsigned slot;
+		int fd = accept4(f->sync_listen_fd, (struct sockaddr *)&from, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd == -1)
+			return;
+		for (slot = 0; slot < SYNC_MAX_PEERS && f->sync_peers[slot]; slot++)
+			;
+		/* Only a master serves: a backup that asks here retries where the adverts say. */
+		if (f->state != SLB_FAILOVER_MASTER || slot == SYNC_MAX_PEERS) {
+			close(fd);
+			continue;
+		}
+		p = calloc(1, sizeof(*p));
+		if (!p || !(p->conn = sync_conn_new(f, fd, from.sin_addr))) {
+			free(p);
+			continue;
+		}
+		/* At most two full walks' worth of sessions wait: more is a peer that cannot keep up. */
+		p->queue_max = 2 * (size_t)slb_sessions_capacity(f->shm->sessions);
+		f->sync_peers[slot] = p;
+		/* Its HELLO must be bound to our fresh nonce; ours goes out with zeros (tx.nonce). */
+		memcpy(p->conn->rx.nonce, p->conn->nonce, SLB_SYNC_NONCE_LEN);
+		sync_conn_hello(f, p->conn, &hello);
+		if (sync_conn_queue(f, p->conn, &hello) == -1 || sync_conn_flush(f, p->conn) == -1)
+			peer_drop(f, slot, "cannot send HELLO");
+	}
+}
+
+/* slb_sessions_walk() visitor: a copy of every session to send, up to the queue's bound. */
+static int enqueue(const struct slb_session *s, void *arg)
+{
+	struct sync_peer *p = arg;
+
+	if (p->queued == p->queue_cap) {
+		size_t cap = p->queue_cap ? 2 * p->queue_cap : 1024;
+		struct slb_session *q = NULL;
+
+		if (cap <= p->queue_max)
+			q = realloc(p->queue, cap * sizeof(*q));
+		if (!q) {
+			p->overflow = true;
+			return -1;
+		}
+		p->queue = q;
+		p->queue_cap = cap;
+	}
+	p->queue[p->queued++] = *s;
+	return 0;
+}
+
+/*
+ * Appends to the peer's queue what changed since its walk before last; false
+ * when the queue overflowed. A writer takes its change number before its
+ * entry is readable: a walk that passes the entry in between misses it, and
+ * a walk from the number that one began at would skip it. Starting one walk
+ * further back gives every write a whole SYNC_POLL_MS to complete, at the
+ * price of sending each change twice (a put is idempotent).
+ */
+static bool collect(struct failover *f, struct sync_peer *p)
+{
+	uint64_t began;
+
+	if (p->queue_next == p->queued)
+		p->queued = p->queue_next = 0;
+	began = slb_sessions_walk(f->shm->sessions, p->since, f->now_ms, enqueue, p);
+	p->since = p->last_began ? p->last_began : began;
+	p->last_began = began;
+	return !p->overflow;
+}
+
+/* The wire form of <s>: by names and time left. False when its slots are gone or it expired. */
+static bool session_frame(const struct failover *f, const struct slb_session *s,
+			  struct slb_sync_frame *out)
+{
+	const struct slb_shm *shm = f->shm;
+	const struct slb_shm_listener *l;
+	const struct slb_shm_server *srv;
+	struct slb_sync_session *w = &out->u.session;
+
+	if (s->key.listener >= shm->hdr->listener_capacity ||
+	    s->server_slot >= shm->hdr->server_capacity || s->expires_ms <= f->now_ms)
+		return false;
+	l = &shm->listeners[s->key.listener];
+	srv = &shm->servers[s->server_slot];
+	if (atomic_load(&l->serial) == 0 || atomic_load(&srv->serial) != s->server_serial)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->type = SLB_SYNC_SESSION;
+	w->protocol = s->key.protocol;
+	w->family = s->key.family;
+	w->port = s->key.port;
+	memcpy(w->addr, s->key.addr, sizeof(w->addr));
+	w->ttl_ms = s->expires_ms - f->now_ms > UINT32_MAX ? UINT32_MAX
+							    : (uint32_t)(s->expires_ms - f->now_ms);
+	memcpy(w->listener, l->name, sizeof(w->listener) - 1);
+	memcpy(w->group, srv->group, sizeof(w->group) - 1);
+	memcpy(w->server, srv->name, sizeof(w->server) - 1);
+	return true;
+}
+
+/* Encodes what the send buffer has room for: queued sessions, BULK_END in its place, a heartbeat. */
+static void fill(struct failover *f, struct sync_peer *p)
+{
+	struct sync_conn *c = p->conn;
+	struct slb_sync_frame frame;
+
+	while (sync_conn_room(c) >= SLB_SYNC_MAX_FRAME) {
+		bool bulk = p->bulk_left > 0;
+
+		if (p->bulk_end_due && !bulk) {
+			memset(&frame, 0, sizeof(frame));
+			frame.type = SLB_SYNC_BULK_END;
+			frame.u.bulk_count = p->bulk_count;
+			sync_conn_queue(f, c, &frame);
+			p->bulk_end_due = false;
+			slb_info("sync: bulk copy to %s sent: %u sessions", c->name, p->bulk_count);
+			continue;
+		}
+		if (p->queue_next == p->queued)
+			break;
+		p->bulk_left -= bulk;
+		if (session_frame(f, &p->queue[p->queue_next++], &frame) &&
+		    sync_conn_queue(f, c, &frame) == 0 && bulk)
+			p->bulk_count++;
+	}
+	if (f->now_ms >= c->last_tx_ms + SYNC_HEARTBEAT_MS && sync_conn_room(c) >= SLB_SYNC_MAX_FRAME) {
+		memset(&frame, 0, sizeof(frame));
+		frame.type = SLB_SYNC_HEARTBEAT;
+		sync_conn_queue(f, c, &frame);
+	}
+}
+
+/* Sends what can be sent now; false when the peer is to be dropped (logged). */
+static bool pump(struct failover *f, unsigned i)
+{
+	struct sync_peer *p = f->sync_peers[i];
+
+	if (p->streaming)
+		fill(f, p);
+	if (sync_conn_flush(f, p->conn) == -1) {
+		peer_drop(f, i, strerror(errno));
+		return false;
+	}
+	if (sync_conn_stalled(f, p->conn)) {
+		peer_drop(f, i, "too slow, its copy starts over when it reconnects");
+		return false;
+	}
+	return true;
+}
+
+/* A backup's HELLO checked: the bulk copy starts. */
+static bool start_streaming(struct failover *f, unsigned i, const struct slb_sync_hello *h)
+{
+	struct sync_peer *p = f->sync_peers[i];
+
+	if (h->vrid != f->fc->vrid) {
+		peer_drop(f, i, "it is in another vrid");
+		return false;
+	}
+	memcpy(p->conn->tx.nonce, h->nonce, SLB_SYNC_NONCE_LEN);
+	if (f->sync_refused.s_addr == p->conn->addr.s_addr)
+		f->sync_refused.s_addr = 0;
+	p->streaming = true;
+	p->bulk_end_due = true;
+	if (!collect(f, p)) {
+		peer_drop(f, i, "out of memory for its bulk copy");
+		return false;
+	}
+	p->bulk_left = p->queued;
+	slb_info("sync: backup %s (node %s) connected, sending %zu sessions", p->conn->name,
+		 h->node, p->queued);
+	return true;
+}
+
+/* A refused frame: the peer goes; a refusal about the key is logged once per peer. */
+static void refuse(struct failover *f, unsigned i, enum slb_sync_verdict v)
+{
+	struct sync_peer *p = f->sync_peers[i];
+
+	if (v != SLB_SYNC_AUTH_BAD && v != SLB_SYNC_AUTH_MISSING && v != SLB_SYNC_AUTH_UNEXPECTED) {
+		peer_drop(f, i, sync_refusal(v));
+		return;
+	}
+	if (f->sync_refused.s_addr != p->conn->addr.s_addr) {
+		f->sync_refused = p->conn->addr;
+		slb_warn("sync: backup %s refused: %s", p->conn->name, sync_refusal(v));
+	}
+	peer_drop(f, i, NULL);
+}
+
+static void on_readable(struct failover *f, unsigned i)
+{
+	struct sync_peer *p = f->sync_peers[i];
+	struct slb_sync_frame frame;
+	enum slb_sync_verdict v;
+
+	if (sync_conn_read(f, p->conn) == -1) {
+		peer_drop(f, i, errno == ECONNRESET ? "connection closed" : strerror(errno));
+		return;
+	}
+	while ((v = sync_conn_next(p->conn, &frame)) == SLB_SYNC_OK) {
+		if (!p->streaming && frame.type == SLB_SYNC_HELLO) {
+			if (!start_streaming(f, i, &frame.u.hello))
+				return;
+		} else if (!p->streaming || frame.type != SLB_SYNC_HEARTBEAT) {
+			peer_drop(f, i, "unexpected frame");
+			return;
+		}
+	}
+	if (v != SLB_SYNC_NEED_MORE)
+		refuse(f, i, v);
+	else
+		pump(f, i);
+}
+
+bool sync_master_on_event(struct failover *f, int fd, uint32_t events)
+{
+	if (fd == f->sync_listen_fd) {
+		on_accept(f);
+		return true;
+	}
+	for (unsigned i = 0; i < SYNC_MAX_PEERS; i++) {
+		struct sync_peer *p = f->sync_peers[i];
+
+		if (!p || p->conn->fd != fd)
+			continue;
+		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			on_readable(f, i);
+		else
+			pump(f, i);
+		return true;
+	}
+	return false;
+}
+
+void sync_master_tick(struct failover *f)
+{
+	bool poll = f->now_ms >= f->sync_poll_ms;
+
+	for (unsigned i = 0; i < SYNC_MAX_PEERS; i++) {
+		struct sync_peer *p = f->sync_peers[i];
+
+		if (!p)
+			continue;
+		if (f->state != SLB_FAILOVER_MASTER) {
+			peer_drop(f, i, "this node is no longer master");
+			continue;
+		}
+		if (!p->streaming && f->now_ms >= p->conn->last_rx_ms + SYNC_SILENCE_MS) {
+			peer_drop(f, i, "no HELLO");
+			continue;
+		}
+		if (poll && p->streaming && !collect(f, p)) {
+			peer_drop(f, i, "too slow, its copy starts over when it reconnects");
+			continue;
+		}
+		pump(f, i);
+	}
+	if (poll)
+		f->sync_poll_ms = f->now_ms + SYNC_POLL_MS;
+}
+
+void sync_master_close(struct failover *f)
+{
+	for (unsigned i = 0; i < SYNC_MAX_PEERS; i++)
+		if (f->sync_peers[i])
+			peer_drop(f, i, NULL);
+	if (f->sync_listen_fd != -1)
+		close(f->sync_listen_fd);
+	f->sync_listen_fd = -1;
+}
+
+uint64_t sync_master_next_due(const struct failover *f)
+{
+	for (unsigned i = 0; i < SYNC_MAX_PEERS; i++)
+		if (f->sync_peers[i])
+			return f->sync_poll_ms;
+	return UINT64_MAX;
+}

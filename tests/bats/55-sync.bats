@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# Session sync (issue #5): with [failover] sync = yes, the master's
+# slb-failover streams its session table to the backup over TCP sync_port
+# 7801 (lib/sync_proto.h), a bulk copy then the changes.  The failover
+# suite's pair: lb1 (primary zone, priority 202) and lb2 (backup zone, 75),
+# adverts every 100 ms, preempt, the same auth_key_file; the listener web
+# (VIP:8080) with persistence = source_ip over b1 and b2.
+#
+# The sessions are real: 20 client addresses (198.18.0.61-80) connect
+# through the VIP; both tables are read with slbctl sessions. Only the
+# slow-backup test fills lb1's table directly (slb-test-sessions: 20000
+# sessions through slb_sessions_put()). The peers that misbehave (a wrong key, a slow reader) are
+# slb-test-sync-peer (tests/tools/test_sync_peer.c) speaking the protocol
+# from lb2's address: with different keys on the two nodes the election
+# itself fails (both MASTER) and nobody would connect.
+
+# shellcheck disable=SC2016  # wait_until eval strings expand when evaluated
+load helpers/topology
+load helpers/client
+load helpers/failover
+
+setup_file() {
+	topo_up
+	backend_start b1 9000
+	backend_start b2 9000
+}
+
+teardown_file() {
+	topo_down
+}
+
+setup() {
+	mkdir -p "$TOPO_DIR/fo"
+	echo "one-shared-secret" >"$TOPO_DIR/fo/shared.key"
+	echo "not-the-secret" >"$TOPO_DIR/fo/wrong.key"
+	chmod 0600 "$TOPO_DIR"/fo/*.key
+}
+
+teardown() {
+	topo_exec lb1 ip route del prohibit "$(topo_ip lb2)/32" 2>/dev/null || true
+	fo_cleanup
+}
+
+_start() { slb_start -n "$1" --no-vip "${2:-$TOPO_DIR/$1.ini}"; }
+
+# sync_peer ROLE ARGS...: slb-test-sync-peer in ROLE's namespace, from ROLE's address.
+sync_peer() {
+	local role=$1
+	shift
+	topo_exec "$role" timeout 10 "$TOPO_REPO/tests/tools/slb-test-sync-peer" -s "$(topo_ip "$role")" "$@"
+}
+
+# _persistent ROLE B1_WEIGHT B2_WEIGHT: source_ip persistence (300 s) on the
+# listener web, with these weights.
+_persistent() {
+	sed -e "s/^scheduler = wrr\$/scheduler = wrr\npersistence = source_ip\npersistence_timeout = 300s/" \
+		-e "s/^\(server\.b1 = .*\) weight=[0-9]*/\1 weight=$2/" \
+		-e "s/^\(server\.b2 = .*\) weight=[0-9]*/\1 weight=$3/" "$TOPO_DIR/$1.ini" >"$TOPO_DIR/$1.tmp"
+	mv "$TOPO_DIR/$1.tmp" "$TOPO_DIR/$1.ini"
+}
+
+# _configs [KEY=VALUE...]: both nodes' configs, the shared key and any
+# extra [failover] keys, persistence on web. lb1's scheduler sends new
+# clients to b2 (weights 1:100), lb2's to b1 (100:1): a client that keeps b2
+# after a failover to lb2 kept it through the sync.
+_configs() {
+	failover_config lb1 primary 150 "auth_key_file=$TOPO_DIR/fo/shared.key" "$@" >"$TOPO_DIR/lb1.ini"
+	failover_config lb2 backup 150 "auth_key_file=$TOPO_DIR/fo/shared.key" "$@" >"$TOPO_DIR/lb2.ini"
+	_persistent lb1 1 100
+	_persistent lb2 100 1
+}
+
+# _make_sessions: each of the 20 clients connects through lb1; their
+# servers are in $TOPO_DIR/fo/made ("CLIENT SERVER"), most of them b2.
+_make_sessions() {
+	_client_addrs
+	wait_until 5 eval '[ "$(_servers_seen | grep -c " b[12]$")" -eq 20 ]'
+	_servers_seen | tee "$TOPO_DIR/fo/made"
+	[ "$(grep -c ' b2$' "$TOPO_DIR/fo/made")" -ge 15 ]
+}
+
+# _pair_up_synced: lb1 MASTER, then lb2 BACKUP with its bulk copy from lb1.
+_pair_up_synced() {
+	fo_log_mark
+	_start lb1
+	wait_until 3 vip_holder_is lb1
+	_start lb2
+	fo_log_wait lb2 'sync: bulk copy from master 198\.18\.0\.3 complete' 5
+}
+
+# _client_addrs: add the 20 client addresses 198.18.0.61-80 to the client namespace (once).
+_client_addrs() {
+	local i ns
+	ns=$(topo_ns client)
+	for i in $(seq 61 80); do
+		ip -n "$ns" addr show | grep " 198\.18\.0\.$i/" >/dev/null ||
+			ip -n "$ns" addr add "198.18.0.$i/24" dev "$(topo_if client)"
+	done
+}
+
+# _servers_seen: from each client address in turn, one connection to
+# VIP:8080; prints "ADDR SERVER" (SERVER fail when nothing answered).
+_servers_seen() {
+	topo_exec client bash -c '
+		for i in $(seq 61 80); do
+			r=$(timeout 3 socat -T2 -u "TCP:$1:8080,connect-timeout=2,bind=198.18.0.$i" STDOUT 2>/dev/null | head -n1)
+			echo "198.18.0.$i ${r:-fail}"
+		done' _ "$TOPO_VIP"
+}
+
+# _sessions_on ROLE: ROLE's live sessions (slbctl) as "CLIENT SERVER", sorted.
+_sessions_on() {
+	"$(slb_bin slbctl)" -s "$(slb_dir "$1")/slb.sock" --json sessions |
+		jq -r '.sessions[] | "\(.client) \(.server)"' | sort
+}
+
+# _sessions_match ROLE FILE: ROLE's sessions are exactly FILE's "CLIENT SERVER" lines.
+_sessions_match() { [ "$(_sessions_on "$1")" = "$(sort "$2")" ]; }
+
+@test "a session made on lb1 is on lb2 within a second; after lb1's loss each client keeps its server" {
+	local t0 t1
+	_configs
+	_pair_up_synced
+	_make_sessions
+	t0=$(_fo_now_ms)
+	wait_until 1 _sessions_match lb2 "$TOPO_DIR/fo/made"
+	t1=$(_fo_now_ms)
+	echo "lb2 had all 20 sessions $((t1 - t0)) ms after the last connection"
+	fo_log_mark
+	slb_kill9_all lb1
+	# A dead node's kernel would not answer for the VIP either.
+	topo_exec lb1 ip addr del "$TOPO_VIP/24" dev "$(topo_if lb1)"
+	fo_log_wait lb2 'vrid 51: BACKUP -> MASTER' 3
+	wait_until 3 vip_on lb2
+	_servers_seen | tee "$TOPO_DIR/fo/after"
+	diff "$TOPO_DIR/fo/made" "$TOPO_DIR/fo/after"
+	# The order on takeover: the table, then the VIP.
+	fo_log_has lb2 'sync: connection to master 198\.18\.0\.3 closed'
+}
+
+@test "a backup with the wrong key is refused and logged once; the right key gets the bulk copy" {
+	_configs
+	fo_log_mark
+	_start lb1
+	wait_until 3 vip_holder_is lb1
+	# A peer that does as a slb-failover with another key does: the master's
+	# HELLO fails its check, it hangs up.
+	run sync_peer lb2 -k "$TOPO_DIR/fo/wrong.key" "$(topo_ip lb1)" 7801 51
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"refused: auth_bad"* ]]
+	# A peer that tries anyway: its HELLO is refused, the master closes, and
+	# says so once however often it comes back.
+	for _ in 1 2 3; do
+		run sync_peer lb2 -f -k "$TOPO_DIR/fo/wrong.key" "$(topo_ip lb1)" 7801 51
+		echo "$output"
+		[ "$status" -eq 1 ]
+		[[ $output == *"closed by the master"* && $output != *session* ]]
+	done
+	# Without a key at all: refused too.
+	run sync_peer lb2 -f "$(topo_ip lb1)" 7801 51
+	[ "$status" -eq 1 ]
+	LOG_ROLE=lb1 log_has 'sync: backup' || true
+	[ "$(LOG_ROLE=lb1 log_count 'sync: backup 198\.18\.0\.4 refused: authentication failed')" -eq 1 ]
+	run sync_peer lb2 -k "$TOPO_DIR/fo/shared.key" "$(topo_ip lb1)" 7801 51
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"hello lb1"* ]]
+	[[ $output == *"bulk_end "* ]]
+}
+
+@test "a returning lb1 takes its bulk copy from lb2 before it preempts" {
+	local bulk_line master_line
+	_configs
+	_pair_up_synced
+	_make_sessions
+	slb_kill9_all lb1
+	wait_until 3 vip_on lb2
+	# lb1 comes back unable to reach lb2's sync port (adverts still flow:
+	# they are multicast, and lb2's reach lb1 whatever lb1's routes say).
+	topo_exec lb1 sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.$(topo_if lb1).rp_filter=0"
+	topo_exec lb1 ip route add prohibit "$(topo_ip lb2)/32"
+	fo_log_mark
+	_start lb1
+	fo_log_wait lb1 'vrid 51: not preempting master 198\.18\.0\.4 \(priority 75\) before its session copy is complete' 3
+	fo_log_has lb1 'sync: cannot connect to master 198\.18\.0\.4'
+	# Without the copy it would have preempted after 321 ms; 1.5 s later lb2 still serves.
+	sleep 1.5
+	vip_on lb2 && ! vip_on lb1
+	fo_log_lacks lb1 'vrid 51: BACKUP -> MASTER'
+	topo_exec lb1 ip route del prohibit "$(topo_ip lb2)/32"
+	fo_log_wait lb1 'vrid 51: BACKUP -> MASTER' 5
+	wait_until 3 vip_holder_is lb1
+	# In this order: the copy, complete, then the takeover.
+	bulk_line=$(LOG_ROLE=lb1 _log_text | grep -nE 'sync: bulk copy from master 198\.18\.0\.4 complete' | head -n1 | cut -d: -f1)
+	master_line=$(LOG_ROLE=lb1 _log_text | grep -nE 'vrid 51: BACKUP -> MASTER' | head -n1 | cut -d: -f1)
+	echo "bulk copy at line $bulk_line, takeover at line $master_line"
+	[ -n "$bulk_line" ] && [ "$bulk_line" -lt "$master_line" ]
+	# And lb1's fresh table holds again what it made before it died.
+	_sessions_on lb1
+	_sessions_match lb1 "$TOPO_DIR/fo/made"
+}
+
+@test "a backup too slow to take the copy is dropped, and the next connection gets a fresh bulk copy" {
+	_configs
+	fo_log_mark
+	_start lb1
+	wait_until 3 vip_holder_is lb1
+	# 20000 sessions (about 1.4 MB of frames): more than the master's 64 KiB
+	# buffer and the kernel's, against a peer that reads nothing for 7 s.
+	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" web web b2 10.1.0.1 20000 300
+	run sync_peer lb2 -p 7 -k "$TOPO_DIR/fo/shared.key" "$(topo_ip lb1)" 7801 51
+	echo "slow peer: $(tail -n 2 <<<"$output")"
+	[ "$status" -eq 1 ]
+	[[ $output == *"closed by the master"* && $output != *bulk_end* ]]
+	fo_log_has lb1 'sync: backup 198\.18\.0\.4 dropped: too slow'
+	run sync_peer lb2 -k "$TOPO_DIR/fo/shared.key" "$(topo_ip lb1)" 7801 51
+	echo "next peer: $(tail -n 1 <<<"$output")"
+	[ "$status" -eq 0 ]
+	[[ $output == *"bulk_end 20000"* ]]
+	[ "$(grep -c '^session web 10\.1\.' <<<"$output")" -eq 20000 ]
+	# The election never waited on it.
+	fo_log_lacks lb1 'vrid 51: MASTER -> '
+	vip_holder_is lb1
+}

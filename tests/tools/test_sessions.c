@@ -1,0 +1,56 @@
+/*
+ * test_sessions.c - fills a running slb's session table, for the bats
+ * suites that need more sessions than clients can make quickly.
+ *
+ *   slb-test-sessions INSTANCE LISTENER GROUP SERVER FIRST_IPV4 COUNT TTL_S
+ *
+ * Maps /slb.INSTANCE and puts COUNT source_ip sessions (TCP) on LISTENER,
+ * for the addresses from FIRST_IPV4 up, to GROUP/SERVER for TTL_S seconds,
+ * through the same slb_sessions_put() a worker calls.
+ *
+ * Exits 1 when the segment cannot be mapped or is not slb's, or a name or
+ * the address is unknown; 2 on a usage error.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "clock.h"
+#include "sessions.h"
+#include "shm.h"
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in client = { .sin_family = AF_INET };
+	struct slb_session_key key;
+	struct slb_shm shm;
+	uint64_t now = slb_now_ms(), ttl_ms;
+	unsigned long count;
+	char name[128];
+	int fd, listener, server;
+
+	if (argc != 8)
+		return fprintf(stderr, "usage: %s INSTANCE LISTENER GROUP SERVER FIRST_IPV4 COUNT "
+			       "TTL_S\n", argv[0]), 2;
+	slb_shm_name(argv[1], name, sizeof(name));
+	fd = shm_open(name, O_RDWR, 0);
+	if (fd == -1 || slb_shm_attach_fd(&shm, fd) == -1)
+		return perror(name), 1;
+	listener = slb_shm_listener_find(&shm, argv[2]);
+	server = slb_shm_server_find(&shm, argv[3], argv[4]);
+	count = strtoul(argv[6], NULL, 10);
+	ttl_ms = 1000 * strtoull(argv[7], NULL, 10);
+	if (listener < 0 || server < 0 || inet_pton(AF_INET, argv[5], &client.sin_addr) != 1)
+		return fprintf(stderr, "unknown listener or server, or a bad address\n"), 1;
+	for (unsigned long i = 0; i < count; i++) {
+		slb_session_key_make(&key, (uint32_t)listener, IPPROTO_TCP,
+				     (const struct sockaddr *)&client, false);
+		slb_sessions_put(shm.sessions, &key, (uint32_t)server,
+				 atomic_load(&shm.servers[server].serial), now + ttl_ms, now);
+		client.sin_addr.s_addr = htonl(ntohl(client.sin_addr.s_addr) + 1);
+	}
+	return 0;
+}
