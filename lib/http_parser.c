@@ -105,33 +105,37 @@ static bool token_is(const char *p, size_t len, const char *word)
 	return strlen(word) == len && strncasecmp(p, word, len) == 0;
 }
 
+#define FIELD(n, f, hop) { n, sizeof(n) - 1, f, hop }
 static const struct {
 	const char *name;
+	uint32_t len;
 	enum slb_http_field field;
 	bool hop;
 } known_fields[] = {
-	{ "Host", SLB_HTTP_F_HOST, false },
-	{ "Content-Length", SLB_HTTP_F_CONTENT_LENGTH, false },
-	{ "Transfer-Encoding", SLB_HTTP_F_TRANSFER_ENCODING, true },
-	{ "Connection", SLB_HTTP_F_CONNECTION, true },
-	{ "Keep-Alive", SLB_HTTP_F_KEEP_ALIVE, true },
-	{ "Proxy-Connection", SLB_HTTP_F_PROXY_CONNECTION, true },
-	{ "TE", SLB_HTTP_F_TE, true },
-	{ "Upgrade", SLB_HTTP_F_UPGRADE, true },
-	{ "Expect", SLB_HTTP_F_EXPECT, false },
-	{ "X-Forwarded-For", SLB_HTTP_F_X_FORWARDED_FOR, false },
-	{ "X-Forwarded-Proto", SLB_HTTP_F_X_FORWARDED_PROTO, false },
-	{ "X-Forwarded-Port", SLB_HTTP_F_X_FORWARDED_PORT, false },
-	{ "X-Real-IP", SLB_HTTP_F_X_REAL_IP, false },
-	{ "X-SLB-Trace", SLB_HTTP_F_X_SLB_TRACE, false },
+	FIELD("Host", SLB_HTTP_F_HOST, false),
+	FIELD("Content-Length", SLB_HTTP_F_CONTENT_LENGTH, false),
+	FIELD("Transfer-Encoding", SLB_HTTP_F_TRANSFER_ENCODING, true),
+	FIELD("Connection", SLB_HTTP_F_CONNECTION, true),
+	FIELD("Keep-Alive", SLB_HTTP_F_KEEP_ALIVE, true),
+	FIELD("Proxy-Connection", SLB_HTTP_F_PROXY_CONNECTION, true),
+	FIELD("TE", SLB_HTTP_F_TE, true),
+	FIELD("Upgrade", SLB_HTTP_F_UPGRADE, true),
+	FIELD("Expect", SLB_HTTP_F_EXPECT, false),
+	FIELD("X-Forwarded-For", SLB_HTTP_F_X_FORWARDED_FOR, false),
+	FIELD("X-Forwarded-Proto", SLB_HTTP_F_X_FORWARDED_PROTO, false),
+	FIELD("X-Forwarded-Port", SLB_HTTP_F_X_FORWARDED_PORT, false),
+	FIELD("X-Real-IP", SLB_HTTP_F_X_REAL_IP, false),
+	FIELD("X-SLB-Trace", SLB_HTTP_F_X_SLB_TRACE, false),
 };
 
+/* Runs for every field of every head: the length decides before any string compare. */
 static void classify(struct slb_http_header *h)
 {
 	h->field = SLB_HTTP_F_OTHER;
 	h->hop = false;
 	for (size_t i = 0; i < sizeof(known_fields) / sizeof(known_fields[0]); i++) {
-		if (slb_http_name_is(h, known_fields[i].name)) {
+		if (known_fields[i].len == h->name_len &&
+		    strncasecmp(h->name, known_fields[i].name, h->name_len) == 0) {
 			h->field = known_fields[i].field;
 			h->hop = known_fields[i].hop;
 			return;

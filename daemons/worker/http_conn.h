@@ -33,6 +33,8 @@ struct http_server {
 	bool reused; /* came from the idle pool: the server may have closed it meanwhile */
 	bool readable;
 	bool writable;
+	bool rdhup; /* the peer's FIN was reported: a short read no longer means drained */
+	bool watch_out; /* EPOLLOUT is in the epoll set */
 	bool eof;
 	bool closed; /* in the graveyard: later events of this batch are stale */
 	struct http_conn *owner; /* NULL while idle */
@@ -74,6 +76,8 @@ struct http_conn {
 	bool closed; /* in the graveyard */
 	bool readable;
 	bool writable;
+	bool rdhup;
+	bool watch_out;
 	bool eof; /* the client half-closed */
 	bool closing; /* close once <out> is written */
 	bool lingering; /* our FIN is out: reading what the client still sends, then close */

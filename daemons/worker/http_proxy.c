@@ -156,6 +156,36 @@ static int reply_error(struct worker *w, struct http_conn *c, unsigned status)
 	return 1;
 }
 
+/* ---- readiness ---- */
+
+/*
+ * EPOLLOUT is in a socket's epoll set only while a write is waiting for
+ * room: subscribed all the time, edge-triggered epoll would wake the worker
+ * for every ACK that frees send buffer space.
+ */
+static void watch_out(struct worker *w, int fd, enum worker_tag *tag, bool *watching, bool want)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (want ? EPOLLOUT : 0),
+		.data.ptr = tag,
+	};
+
+	if (*watching != want && epoll_ctl(w->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+		*watching = want;
+}
+
+/* After a read of <n> bytes into <b>: was the socket drained? */
+static bool read_drained(const struct http_buf *b, bool rdhup)
+{
+	/*
+	 * A read that left room in the buffer took all there was, and edge-
+	 * triggered epoll reports the next arrival: no recv() that would only
+	 * say EAGAIN. Not once a FIN was reported: it waits behind the data
+	 * and no new event will announce it.
+	 */
+	return !rdhup && b->end < HTTP_BUF_SIZE;
+}
+
 /* ---- the client socket ---- */
 
 static int client_write(struct worker *w, struct http_conn *c)
@@ -167,13 +197,18 @@ static int client_write(struct worker *w, struct http_conn *c)
 	n = http_buf_send(&c->out, c->fd);
 	if (n > 0) {
 		c->bytes_out += (uint64_t)n;
-		if (!http_buf_len(&c->out) && c->req == REQ_HEAD && !http_buf_len(&c->in))
-			http_buf_release(&c->out);
+		if (!http_buf_len(&c->out)) {
+			watch_out(w, c->fd, &c->tag, &c->watch_out, false);
+			if (c->req == REQ_HEAD && !http_buf_len(&c->in))
+				http_buf_release(&c->out);
+		}
 		return 1;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-		if (errno == EAGAIN)
+		if (errno == EAGAIN) {
 			c->writable = false;
+			watch_out(w, c->fd, &c->tag, &c->watch_out, true);
+		}
 		return 0;
 	}
 	conn_close(w, c);
@@ -190,6 +225,8 @@ static int client_read(struct worker *w, struct http_conn *c)
 	n = http_buf_recv(&c->in, c->fd, true);
 	if (n > 0) {
 		c->bytes_in += (uint64_t)n;
+		if (read_drained(&c->in, c->rdhup))
+			c->readable = false;
 		if (c->lingering)
 			http_buf_consume(&c->in, (size_t)n);
 		else if (was_empty && c->req == REQ_HEAD)
@@ -478,17 +515,21 @@ static int server_write(struct worker *w, struct http_conn *c)
 	struct http_server *s = c->srv;
 	ssize_t n;
 
-	(void)w;
-	if (!s || s->connecting || !s->writable || !http_buf_len(&s->out))
+	if (!s || s->connecting)
+		return 0;
+	if (!http_buf_len(&s->out))
+		watch_out(w, s->fd, &s->tag, &s->watch_out, false);
+	if (!s->writable || !http_buf_len(&s->out))
 		return 0;
 	n = http_buf_send(&s->out, s->fd);
 	if (n > 0) {
 		s->bytes_out += (uint64_t)n;
 		return 1;
 	}
-	if (n == -1 && errno == EAGAIN)
+	if (n == -1 && errno == EAGAIN) {
 		s->writable = false;
-	else if (n == -1 && errno != EINTR)
+		watch_out(w, s->fd, &s->tag, &s->watch_out, true);
+	} else if (n == -1 && errno != EINTR)
 		s->eof = true; /* reset: what it answered, if anything, is still read */
 	return 0;
 }
@@ -504,6 +545,8 @@ static int server_read(struct worker *w, struct http_conn *c)
 	n = http_buf_recv(&s->in, s->fd, true);
 	if (n > 0) {
 		s->bytes_in += (uint64_t)n;
+		if (read_drained(&s->in, s->rdhup))
+			s->readable = false;
 		return 1;
 	}
 	if (n == -1 && errno == EAGAIN)
@@ -738,10 +781,17 @@ static int response_body(struct worker *w, struct http_conn *c)
 
 static int response_step(struct worker *w, struct http_conn *c)
 {
+	int r;
+
 	if (!c->srv)
 		return 0;
-	if (c->resp == RESP_HEAD)
-		return response_head(w, c);
+	if (c->resp == RESP_HEAD) {
+		r = response_head(w, c);
+		/* Head and the body bytes behind it leave in one write. */
+		if (r != 1 || c->resp != RESP_BODY)
+			return r;
+		return response_body(w, c) == -1 ? -1 : 1;
+	}
 	if (c->resp == RESP_BODY)
 		return response_body(w, c);
 	return 0;
@@ -789,14 +839,6 @@ static void conn_run(struct worker *w, struct http_conn *c)
 	for (;;) {
 		int progress = 0, r;
 
-		if ((r = client_write(w, c)) == -1)
-			return;
-		progress |= r;
-		if (c->closing && !c->lingering && !http_buf_len(&c->out)) {
-			if (client_linger(w, c) == -1)
-				return;
-			progress = 1;
-		}
 		if ((r = client_read(w, c)) == -1)
 			return;
 		progress |= r;
@@ -819,6 +861,14 @@ static void conn_run(struct worker *w, struct http_conn *c)
 		progress |= r;
 		if (c->srv && c->resp == RESP_DONE) {
 			transaction_end(w, c);
+			progress = 1;
+		}
+		if ((r = client_write(w, c)) == -1)
+			return;
+		progress |= r;
+		if (c->closing && !c->lingering && !http_buf_len(&c->out)) {
+			if (client_linger(w, c) == -1)
+				return;
 			progress = 1;
 		}
 		if (!progress)
@@ -862,7 +912,7 @@ void http_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
 		      const struct sockaddr *client)
 {
 	struct slb_shm_listener *ls = listener_stats(l);
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
 	struct http_conn *c = http_worker_get(w) ? conn_pool_get(sizeof(*c)) : NULL;
 
 	if (!c) {
@@ -923,6 +973,8 @@ static void server_event(struct worker *w, struct http_server *s, uint32_t event
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		s->readable = true;
+	if (events & (EPOLLRDHUP | EPOLLHUP))
+		s->rdhup = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		s->writable = true;
 	conn_run(w, c);
@@ -943,6 +995,8 @@ void http_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events)
 		return;
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->readable = true;
+	if (events & (EPOLLRDHUP | EPOLLHUP))
+		c->rdhup = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->writable = true;
 	conn_run(w, c);

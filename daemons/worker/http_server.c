@@ -116,6 +116,7 @@ static struct http_server *connect_new(struct worker *w, int slot)
 		return NULL;
 	}
 	s->connecting = true;
+	s->watch_out = true;
 	return s;
 }
 

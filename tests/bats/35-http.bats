@@ -297,3 +297,18 @@ setup() {
 	log_wait 'info: http http 198\.18\.0\.2 "www\.example\.com" "GET /logged\?x=1 HTTP/1\.1" 200 [0-9]+ b1 upstream=[0-9]+ms total=[0-9]+ms'
 	[ "$(log_count '"GET /logged')" -eq 1 ]
 }
+
+@test "a client reading slowly gets all of a 2 MB response while others are served" {
+	topo_exec client bash -c 'curl -sS --max-time 20 --limit-rate 500k -o /tmp/slow.$$ "http://$1/big/2000000";
+		stat -c %s /tmp/slow.$$ >"$2"; rm -f /tmp/slow.$$' x "$TOPO_VIP" "$TOPO_DIR/slow.size" &
+	local pid=$! i
+	sleep 1
+	for i in 1 2 3; do
+		run http_curl -o /dev/null -w '%{http_code} %{time_total}' "http://$TOPO_VIP/meanwhile$i"
+		echo "$output"
+		[ "${output%% *}" = 200 ]
+		[ "$(awk -v t="${output#* }" 'BEGIN { print (t < 1) }')" = 1 ]
+	done
+	wait "$pid"
+	[ "$(cat "$TOPO_DIR/slow.size")" = 2000000 ]
+}
