@@ -656,8 +656,13 @@ void udp_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events)
 		if ((unsigned)n < space)
 			break;
 	}
-	if (events & EPOLLERR)
+	if (events & EPOLLERR) {
 		flow_socket_errors(w, f, 0);
+		return;
+	}
+	/* Replies are traffic too: a flow that only receives keeps its session. */
+	if (w->now_ms - f->synced_ms >= sync_interval(f->l))
+		flow_sync(w, f);
 }
 
 /* ---- lifetime ---- */
