@@ -223,3 +223,22 @@ _sessions_match() { [ "$(_sessions_on "$1")" = "$(sort "$2")" ]; }
 	fo_log_lacks lb1 'vrid 51: MASTER -> '
 	vip_holder_is lb1
 }
+
+@test "sessions of a listener the backup does not have are dropped and counted; the others are applied" {
+	_configs
+	# lb1 alone has the listener only1 (its sessions have nowhere to go on lb2).
+	printf '\n[listener only1]\nprotocol = tcp\nbind = %s:8081\ngroup = web\npersistence = source_ip\n' \
+		"$TOPO_VIP" >>"$TOPO_DIR/lb1.ini"
+	fo_log_mark
+	_start lb1
+	wait_until 3 vip_holder_is lb1
+	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" only1 web b1 10.2.0.1 5 300
+	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" web web b2 10.3.0.1 3 300
+	_start lb2
+	fo_log_wait lb2 'sync: bulk copy from master 198\.18\.0\.3 complete: 3 sessions, 5 dropped' 5
+	_sessions_on lb2
+	[ "$(_sessions_on lb2)" = "$(printf '10.3.0.%s b2\n' 1 2 3)" ]
+	# After the bulk copy, a change for it is dropped too, and said.
+	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" only1 web b1 10.2.1.1 1 300
+	fo_log_wait lb2 'sync: session for only1/web/b1 dropped: not configured here' 2
+}
