@@ -15,6 +15,8 @@
 #   5360 single   wrr  group udp      } each used by one test only: a client port
 #   5361 count    wrr  group udp      } reused from an earlier test's live flow
 #                                       would be that flow, not a new one
+#   5362 any6     wrr  group v6       bound to [::] (dual stack), server [::1]:9063
+#                                       in lb1's own namespace
 #
 # Clients are slb-test-udp-client: FLOWS sockets, each its own source port,
 # one datagram per flow and round, one line "FLOW ROUND ANSWER SOURCE" each.
@@ -83,6 +85,15 @@ protocol = udp
 bind = $TOPO_VIP:5361
 group = udp
 
+[listener any6]
+protocol = udp
+bind = [::]:5362
+group = v6
+
+[group v6]
+server.b6 = [::1]:9063
+check = none
+
 [group udp]
 server.b1 = $b1:9053 weight=100
 server.b2 = $b2:9053 weight=50
@@ -102,6 +113,12 @@ setup_file() {
 	# b2 answers every datagram to a closed port with an ICMP error, not
 	# only the first few per second (the kernel's default rate limit).
 	topo_exec b2 sysctl -qw net.ipv4.icmp_ratelimit=0
+	# An IPv6 server on lb1's loopback (the topology is IPv4 only).
+	# fd 3 closed: bats waits for every holder of fd 3 before it ends a test.
+	ip netns exec "$(topo_ns lb1)" "$(backend_bin)" -l "[::1]:9063" -n b6 -m udp \
+		</dev/null >"$TOPO_DIR/backend.b6.log" 2>&1 3>&- &
+	_pid_record "$TOPO_DIR/pids/backend.lb1.9063" $!
+	wait_until 5 _backend_bound lb1 9063 -Huln
 	_config >"$TOPO_DIR/slb.ini"
 	slb_start "$TOPO_DIR/slb.ini"
 }
@@ -251,6 +268,21 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 	[ "$status" -eq 0 ]
 	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
 	[ "$(awk '{ print $4 }' <<<"$output" | sort -u)" = "$(topo_ip lb1):5357" ]
+}
+
+@test "a listener on [::]: IPv6 clients, and IPv4 ones as mapped addresses, answered from the address used" {
+	local bin
+	run udp_client -t "$TOPO_VIP:5362" -f 3
+	[ "$status" -eq 0 ]
+	echo "$output"
+	assert_tally "$(_answers "$output")" b6=3
+	[ "$(awk '{ print $4 }' <<<"$output" | sort -u)" = "$TOPO_VIP:5362" ]
+	bin=$(tool_bin slb-test-udp-client)
+	run topo_exec lb1 timeout 30 "$bin" -t "[::1]:5362" -f 3
+	[ "$status" -eq 0 ]
+	echo "$output"
+	assert_tally "$(_answers "$output")" b6=3
+	[ "$(awk '{ print $4 }' <<<"$output" | sort -u)" = "[::1]:5362" ]
 }
 
 @test "reload: a flow keeps its server through the new generation" {
