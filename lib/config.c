@@ -373,11 +373,6 @@ static const char *rule_key(const struct slb_rule_conf *r, char *buf)
 	return buf;
 }
 
-static bool is_http(enum slb_protocol p)
-{
-	return p == SLB_PROTO_HTTP || p == SLB_PROTO_HTTPS;
-}
-
 /* backup_group names another group; failover_threshold counts servers of group. */
 static void check_backup_group(struct loader *ld, const struct slb_listener_conf *l)
 {
@@ -458,12 +453,12 @@ static void check_listener(struct loader *ld, unsigned idx)
 	if (l->protocol != SLB_PROTO_HTTPS && (l->ntls_certs || l->tls_key[0]))
 		report(ld, l->line, l->ntls_certs ? "tls_cert" : "tls_key",
 		       "only applies to protocol = https, not %s", proto);
-	for (i = 0; i < l->nrules && !is_http(l->protocol); i++)
+	for (i = 0; i < l->nrules && !slb_protocol_is_http(l->protocol); i++)
 		report(ld, l->line, rule_key(&l->rules[i], key),
 		       "rules only apply to http and https, not %s", proto);
 	if (l->persistence == SLB_PERSIST_COOKIE_INSERT ||
 	    l->persistence == SLB_PERSIST_COOKIE_REWRITE) {
-		if (!is_http(l->protocol))
+		if (!slb_protocol_is_http(l->protocol))
 			report(ld, l->line, "persistence",
 			       "'%s' only applies to http and https, not %s",
 			       slb_value_enum_name(slb_persistence_words, (int)l->persistence),
@@ -472,7 +467,9 @@ static void check_listener(struct loader *ld, unsigned idx)
 			report(ld, l->line, "cookie", "missing (persistence = cookie_rewrite needs the "
 			       "name of the server's cookie)");
 	}
-	if (l->gzip && !is_http(l->protocol))
+	if (l->redirect_https && l->protocol != SLB_PROTO_HTTP)
+		report(ld, l->line, "redirect_https", "only applies to protocol = http, not %s", proto);
+	if (l->gzip && !slb_protocol_is_http(l->protocol))
 		report(ld, l->line, "gzip", "only applies to http and https, not %s", proto);
 	if (l->cookie[0] && !slb_cookie_name_valid(l->cookie))
 		report(ld, l->line, "cookie", "'%s' is not a cookie name (letters, digits and "
@@ -564,16 +561,10 @@ static void reject_unbuilt_features(struct loader *ld)
 	for (i = 0; i < c->nlisteners; i++) {
 		const struct slb_listener_conf *l = &c->listeners[i];
 
-		if (l->protocol != SLB_PROTO_TCP && l->protocol != SLB_PROTO_HTTP &&
-		    l->protocol != SLB_PROTO_UDP)
-			report(ld, l->line, "protocol", "'%s' %s",
-			       slb_value_enum_name(slb_protocol_words, (int)l->protocol), later);
 		if (l->proxy_protocol != SLB_PROXY_PROTOCOL_NONE)
 			report(ld, l->line, "proxy_protocol", "'%s' %s",
 			       slb_value_enum_name(slb_proxy_protocol_words,
 						   (int)l->proxy_protocol), later);
-		if (l->ntls_certs || l->tls_key[0])
-			report(ld, l->line, l->ntls_certs ? "tls_cert" : "tls_key", "TLS %s", later);
 	}
 }
 

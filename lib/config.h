@@ -31,6 +31,12 @@
 #define SLB_MAX_WORKERS 64
 
 enum slb_protocol { SLB_PROTO_TCP, SLB_PROTO_UDP, SLB_PROTO_HTTP, SLB_PROTO_HTTPS };
+
+/* http and https listeners share the HTTP proxy; https adds TLS towards the client. */
+static inline bool slb_protocol_is_http(enum slb_protocol p)
+{
+	return p == SLB_PROTO_HTTP || p == SLB_PROTO_HTTPS;
+}
 enum slb_scheduler { SLB_SCHED_RR, SLB_SCHED_WRR, SLB_SCHED_WLC, SLB_SCHED_SH, SLB_SCHED_CH };
 enum slb_persistence {
 	SLB_PERSIST_NONE,
@@ -152,6 +158,7 @@ struct slb_listener_conf {
 	unsigned nrules;
 	struct slb_rule_conf rules[SLB_MAX_RULES];
 	bool x_forwarded_for;
+	bool redirect_https; /* http: answer every request with a 301 to https:// */
 	bool gzip;
 	unsigned ntls_certs;
 	struct slb_tls_cert_conf tls_certs[8];

@@ -214,8 +214,13 @@ static SSL_CTX *server_ctx_new(struct slb_tls_server *ts)
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
-	/* Mozilla intermediate: every suite is strong, so the client's order wins. */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+	/*
+	 * Mozilla intermediate: every suite is strong, so the client's order
+	 * wins. HTTP frames its own messages: a client closing without
+	 * close_notify has simply closed.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+					 SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);

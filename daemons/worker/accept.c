@@ -70,7 +70,7 @@ void worker_accept(struct worker *w, struct worker_listener *l)
 			continue;
 		}
 		/* TCP_NODELAY comes from the listening socket (the master set it). */
-		if (l->conf->protocol == SLB_PROTO_HTTP)
+		if (slb_protocol_is_http(l->conf->protocol))
 			http_proxy_start(w, l, fd, (struct sockaddr *)&client);
 		else
 			tcp_proxy_start(w, l, fd, (struct sockaddr *)&client);

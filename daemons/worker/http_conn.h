@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include <openssl/ssl.h>
+
 #include "addr.h"
 #include "dlist.h"
 #include "gzip.h"
@@ -81,6 +83,8 @@ struct http_conn {
 	bool eof; /* the client half-closed */
 	bool closing; /* close once <out> is written */
 	bool lingering; /* our FIN is out: reading what the client still sends, then close */
+	bool tls_handshake; /* https: the TLS handshake is not done yet */
+	SSL *ssl; /* https: the client's TLS session (http_tls.c), NULL for http */
 	struct worker_listener *l;
 	struct http_server *srv;
 	struct http_buf in; /* from the client */

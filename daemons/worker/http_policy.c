@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,6 +42,23 @@ static int cookie_key(struct slb_cookie_key *key, const struct slb_config *cf)
 	return 0;
 }
 
+/* The listener's certificates; the master checked them, but files can change meanwhile. */
+static int load_tls(struct http_policy *p, struct worker *w, const struct slb_listener_conf *lc)
+{
+	char *errors = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&errors, &len);
+
+	if (!f)
+		return -1;
+	p->tls = slb_tls_server_new(lc, w->config->path, f);
+	fclose(f);
+	if (!p->tls)
+		slb_err("%.*s", len ? (int)len - 1 : 0, errors ? errors : ""); /* without its newline */
+	free(errors);
+	return p->tls ? 0 : -1;
+}
+
 static int group_tokens(struct http_policy *p, struct worker *w, struct http_policy_group *g,
 			struct slb_sched_group *sched)
 {
@@ -74,6 +92,8 @@ int http_policy_init(struct http_policy *p, struct worker *w, struct worker_list
 	p->max_age_ms = lc->persistence_timeout_ms;
 	if (p->cookie && cookie_key(&p->key, w->config) == -1)
 		return -1;
+	if (lc->protocol == SLB_PROTO_HTTPS && load_tls(p, w, lc) == -1)
+		return -1;
 	p->rule_sched = calloc(lc->nrules + 1, sizeof(*p->rule_sched));
 	p->rule_groups = calloc(lc->nrules + 1, sizeof(*p->rule_groups));
 	if (!p->rule_sched || !p->rule_groups)
@@ -106,6 +126,7 @@ void http_policy_free(struct http_policy *p)
 	free(p->rule_groups);
 	free(p->main.tokens);
 	free(p->backup.tokens);
+	slb_tls_server_free(p->tls);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -25,6 +25,7 @@
 #include "http_cookie.h"
 #include "http_parser.h"
 #include "http_rules.h"
+#include "tls.h"
 #include "worker.h"
 
 #define HTTP_POLICY_COOKIE_MAX 8192 /* Cookie fields of one request, joined */
@@ -46,12 +47,14 @@ struct http_policy {
 	const char *cookie_name;
 	bool secure; /* https: Secure on inserted cookies */
 	uint32_t max_age_ms; /* persistence_timeout: Max-Age of inserted cookies */
+	struct slb_tls_server *tls; /* https: certificates, loaded before privileges drop */
 };
 
 /*
  * Sets up <p> for HTTP listener <l> of worker <w> (its sched groups already
  * bound). Returns 0, or -1 (logged) when memory ran out, a rule's group has
- * a server without a slot, or the key file cannot be read.
+ * a server without a slot, or the key file or (https) a certificate cannot
+ * be read.
  */
 int http_policy_init(struct http_policy *p, struct worker *w, struct worker_listener *l);
 

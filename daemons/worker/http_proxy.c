@@ -31,7 +31,9 @@
 #include "http_gzip.h"
 #include "http_head.h"
 #include "http_reply.h"
+#include "http_rules.h"
 #include "http_server.h"
+#include "http_tls.h"
 #include "worker_stats.h"
 
 #define conn_of_tag(tagp) ((struct http_conn *)(void *)(tagp))
@@ -117,6 +119,7 @@ static void conn_close(struct worker *w, struct http_conn *c)
 	http_buf_release(&c->in);
 	http_buf_release(&c->out);
 	slb_gzip_free(&c->gz);
+	http_tls_free(c);
 	dlist_remove(&c->timer_node);
 	w->nconns--;
 	/* Events later in this epoll batch may still name the record. */
@@ -133,11 +136,13 @@ static const char *server_name(struct worker *w, const struct http_conn *c)
 }
 
 /*
- * Answers the current request with error <status> and closes after it.
- * A response already under way cannot be replaced: the client is cut off.
- * Returns 1 (progress) or -1 (closed).
+ * Answers the current request itself, with error <status>, or with a 301 to
+ * <location> when it is not NULL, and closes after it. A response already
+ * under way cannot be replaced: the client is cut off. Returns 1 (progress)
+ * or -1 (closed).
  */
-static int reply_error(struct worker *w, struct http_conn *c, unsigned status)
+static int reply_local(struct worker *w, struct http_conn *c, unsigned status,
+		       const char *location)
 {
 	if (c->srv)
 		http_server_close(w, c->srv, false);
@@ -148,12 +153,36 @@ static int reply_error(struct worker *w, struct http_conn *c, unsigned status)
 	}
 	c->status = status;
 	c->log_slot = -1;
-	http_reply_error(&c->out, status);
+	if (location)
+		http_reply_redirect(&c->out, location);
+	else
+		http_reply_error(&c->out, status);
 	http_log_transaction(c, "-", http_buf_len(&c->out), w->now_ms);
 	c->keep_alive = false;
 	c->closing = true;
 	c->resp_started = true;
 	return 1;
+}
+
+static int reply_error(struct worker *w, struct http_conn *c, unsigned status)
+{
+	return reply_local(w, c, status, NULL);
+}
+
+/* redirect_https: the same host (without its port) and target, over https. */
+static int reply_redirect(struct worker *w, struct http_conn *c, const struct slb_http_msg *m)
+{
+	const struct slb_http_header *host = m->host >= 0 ? &m->headers[m->host] : NULL;
+	char location[HTTP_LOG_REQLINE + 8192];
+	size_t hlen = host ? slb_http_host_name_len(host->value, host->value_len) : 0;
+
+	/* A Location needs a host, and only an origin-form target fits after it. */
+	if (!hlen || m->target[0] != '/' ||
+	    hlen + m->target_len + 9 > sizeof(location))
+		return reply_error(w, c, 400);
+	snprintf(location, sizeof(location), "https://%.*s%.*s", (int)hlen, host->value,
+		 (int)m->target_len, m->target);
+	return reply_local(w, c, 301, location);
 }
 
 /* ---- readiness ---- */
@@ -194,7 +223,7 @@ static int client_write(struct worker *w, struct http_conn *c)
 
 	if (!http_buf_len(&c->out) || !c->writable)
 		return 0;
-	n = http_buf_send(&c->out, c->fd);
+	n = c->ssl ? http_tls_send(c, &c->out) : http_buf_send(&c->out, c->fd);
 	if (n > 0) {
 		c->bytes_out += (uint64_t)n;
 		if (!http_buf_len(&c->out)) {
@@ -222,10 +251,11 @@ static int client_read(struct worker *w, struct http_conn *c)
 
 	if (!c->readable || c->eof)
 		return 0;
-	n = http_buf_recv(&c->in, c->fd, true);
+	n = c->ssl ? http_tls_recv(c, &c->in) : http_buf_recv(&c->in, c->fd, true);
 	if (n > 0) {
 		c->bytes_in += (uint64_t)n;
-		if (read_drained(&c->in, c->rdhup))
+		/* TLS reads a record at a time: only its WANT_READ says the socket is dry. */
+		if (!c->ssl && read_drained(&c->in, c->rdhup))
 			c->readable = false;
 		if (c->lingering)
 			http_buf_consume(&c->in, (size_t)n);
@@ -239,6 +269,8 @@ static int client_read(struct worker *w, struct http_conn *c)
 	}
 	if (errno == EAGAIN)
 		c->readable = false;
+	if (errno == EINTR && !c->writable) /* TLS must write before it can read on */
+		watch_out(w, c->fd, &c->tag, &c->watch_out, true);
 	if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
 		return 0;
 	conn_close(w, c);
@@ -257,6 +289,7 @@ static int client_linger(struct worker *w, struct http_conn *c)
 		conn_close(w, c);
 		return -1;
 	}
+	http_tls_shutdown(c);
 	shutdown(c->fd, SHUT_WR);
 	c->lingering = true;
 	http_buf_consume(&c->in, http_buf_len(&c->in));
@@ -287,7 +320,7 @@ static int forward_head(struct worker *w, struct http_conn *c, const struct slb_
 	struct http_forward fwd = {
 		.x_forwarded = c->l->conf->x_forwarded_for,
 		.client_ip = c->client_ip,
-		.proto = "http",
+		.proto = c->ssl ? "https" : "http",
 		.port = slb_sockaddr_port(&c->l->conf->bind),
 		.node = w->config->node.name,
 	};
@@ -355,6 +388,8 @@ static int request_start(struct worker *w, struct http_conn *c, size_t head_len)
 	http_log_request(c, m);
 	if (http_head_trace_has(m, w->config->node.name))
 		return reply_error(w, c, 463);
+	if (c->l->conf->redirect_https)
+		return reply_redirect(w, c, m);
 	c->replayable = idempotent_without_body(m);
 	if (attach_server(w, c, m) == -1)
 		return reply_error(w, c, 503);
@@ -836,6 +871,16 @@ static void conn_run(struct worker *w, struct http_conn *c)
 {
 	bool any = false;
 
+	if (c->tls_handshake) {
+		int r = http_tls_handshake(c);
+
+		if (r == -1)
+			conn_close(w, c);
+		else if (r == 0)
+			watch_out(w, c->fd, &c->tag, &c->watch_out, !c->writable);
+		if (r != 1)
+			return;
+	}
 	for (;;) {
 		int progress = 0, r;
 
@@ -934,7 +979,9 @@ void http_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
 		inet_ntop(AF_INET, &c->client.u.in4.sin_addr, c->client_ip, sizeof(c->client_ip));
 	}
 	ev.data.ptr = &c->tag;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, cfd, &ev) == -1) {
+	if ((l->http_policy->tls && http_tls_start(c, l->http_policy->tls) == -1) ||
+	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, cfd, &ev) == -1) {
+		http_tls_free(c);
 		if (ls)
 			counter_release(&ls->active);
 		close(cfd);

@@ -45,6 +45,20 @@ void http_reply_error(struct http_buf *out, unsigned status)
 		out->end += (uint32_t)n;
 }
 
+void http_reply_redirect(struct http_buf *out, const char *location)
+{
+	int n;
+
+	if (http_buf_ensure(out) == -1)
+		return;
+	n = snprintf(out->data + out->end, HTTP_BUF_SIZE - out->end,
+		     "HTTP/1.1 301 Moved Permanently\r\nLocation: %s\r\nContent-Length: 0\r\n"
+		     "Connection: close\r\n\r\n",
+		     location);
+	if (n > 0 && (size_t)n < HTTP_BUF_SIZE - out->end)
+		out->end += (uint32_t)n;
+}
+
 /* Copies <n> bytes of <p> into <dst> (<size>), printable ASCII only. */
 static void copy_printable(char *dst, size_t size, const char *p, size_t n)
 {

@@ -14,6 +14,9 @@
  */
 void http_reply_error(struct http_buf *out, unsigned status);
 
+/* Appends a 301 to <location> (Connection: close, no body) to the empty <out>. */
+void http_reply_redirect(struct http_buf *out, const char *location);
+
 /* Copies what the access log needs of request <m> (in <buf>) into <c>. */
 void http_log_request(struct http_conn *c, const struct slb_http_msg *m);
 

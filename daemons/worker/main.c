@@ -68,7 +68,7 @@ static int worker_setup_listeners(struct worker *w)
 		    slb_sched_group_init(&l->backup, lc->scheduler,
 					 &w->config->groups[lc->backup_group], &w->shm) == -1)
 			return -1;
-		if (lc->protocol == SLB_PROTO_HTTP || lc->protocol == SLB_PROTO_HTTPS) {
+		if (slb_protocol_is_http(lc->protocol)) {
 			l->http_policy = malloc(sizeof(*l->http_policy));
 			if (!l->http_policy || http_policy_init(l->http_policy, w, l) == -1)
 				return -1;
@@ -165,7 +165,7 @@ static void worker_loop(struct worker *w)
 		if (w->now_ms - last_tick >= TICK_MS) {
 			last_tick = w->now_ms;
 			for (unsigned i = 0; i < w->nlisteners; i++) {
-				if (w->listeners[i].conf->protocol == SLB_PROTO_HTTP)
+				if (slb_protocol_is_http(w->listeners[i].conf->protocol))
 					http_proxy_expire(w, &w->listeners[i]);
 				else if (w->listeners[i].conf->protocol == SLB_PROTO_UDP)
 					udp_proxy_expire(w, &w->listeners[i]);

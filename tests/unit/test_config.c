@@ -730,8 +730,9 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:5: [listener web80] cookie: 'a,b' is not a cookie name (letters, digits and "
 	  "!#$%&'*+-.^_`|~, at most 63)\n" },
 	{ L "tls_cert = /etc/slb/site.pem\n" G,
-	  "slb.ini:4: [listener web80] tls_cert: only applies to protocol = https, not tcp\n"
-	  "slb.ini:4: [listener web80] tls_cert: TLS is not supported by this version yet\n" },
+	  "slb.ini:4: [listener web80] tls_cert: only applies to protocol = https, not tcp\n" },
+	{ L "redirect_https = yes\n" G,
+	  "slb.ini:4: [listener web80] redirect_https: only applies to protocol = http, not tcp\n" },
 	/* http and https checks: a path and a host that fit in a request line */
 	{ "[group default]\ncheck = http\ncheck_path = /a b\ncheck_host = a/b\n",
 	  "slb.ini:3: [group default] check_path: '/a b' is not a request path (printable ASCII, "

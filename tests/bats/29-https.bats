@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# HTTPS listeners (issue #4): TLS termination with certificates chosen by
+# SNI and verified by curl against our test CA (tests/tools/make-test-ca.sh),
+# TLS 1.2/1.3 only, session resumption across workers, the redirect listener,
+# and certificate errors caught by slb-master -t. One slb runs for the whole
+# file (slb_config_basic, 2 workers, plus):
+#
+#   8443 web443   https; tls_cert = site.pem (www.example.com, *.example.com)
+#                 with tls_key = site.key, tls_cert.api = api.pem
+#                 (api.example.org, key inside); group site = b1:9500 (an
+#                 slb-test-http-backend, which echoes the request head);
+#                 cookie_insert on, to see its cookie over TLS
+#   8090 redir    http, redirect_https = yes
+
+load helpers/topology
+load helpers/client
+load helpers/http
+
+_config() {
+	local tls=$TOPO_DIR/tls
+	slb_config_basic
+	cat <<EOF2
+
+[listener web443]
+protocol = https
+bind = $TOPO_VIP:8443
+group = site
+tls_cert = $tls/site.pem
+tls_key = $tls/site.key
+tls_cert.api = $tls/api.pem
+persistence = cookie_insert
+
+[listener redir]
+protocol = http
+bind = $TOPO_VIP:8090
+group = site
+redirect_https = yes
+
+[group site]
+server.b1 = $(topo_ip b1):9500
+EOF2
+}
+
+setup_file() {
+	topo_up
+	"$TOPO_REPO/tests/tools/make-test-ca.sh" "$TOPO_DIR/tls"
+	backend_start b1 9000
+	backend_start b2 9000
+	http_backend_start b1 9500
+	_config >"$TOPO_DIR/slb.ini"
+	slb_start "$TOPO_DIR/slb.ini"
+}
+
+teardown_file() {
+	topo_down
+}
+
+setup() {
+	slb_running_or_fail
+}
+
+# _curl NAME ARGS...: https://NAME:8443/ from the client, NAME resolving to
+# the VIP, verified against the test CA only.
+_curl() {
+	local name=$1
+	shift
+	http_curl --cacert "$TOPO_DIR/tls/ca.pem" --resolve "$name:8443:$TOPO_VIP" "$@" \
+		"https://$name:8443/"
+}
+
+# _subject SNI [s_client args]: the subject of the certificate slb presents.
+_subject() {
+	local sni=$1
+	shift
+	topo_exec client timeout 5 openssl s_client -connect "$TOPO_VIP:8443" ${sni:+-servername "$sni"} \
+		"$@" </dev/null 2>/dev/null | openssl x509 -noout -subject 2>/dev/null
+}
+
+@test "two SNI names, each verified by curl against the test CA" {
+	local out
+	out=$(_curl www.example.com)
+	echo "$out"
+	[[ "$(head -n1 <<<"$out")" == "b1 conn="* ]]
+	grep -i '^X-Forwarded-Proto: https' <<<"$out"
+	grep -i '^X-Forwarded-Port: 8443' <<<"$out"
+	out=$(_curl api.example.org)
+	[[ "$(head -n1 <<<"$out")" == "b1 conn="* ]]
+	_curl shop.example.com >/dev/null # the wildcard
+	[[ "$(_subject api.example.org)" == *"CN = api"* ]]
+	[[ "$(_subject www.example.com)" == *"CN = site"* ]]
+	# a name no certificate has: the default (tls_cert), which curl refuses
+	[[ "$(_subject unknown.org)" == *"CN = site"* ]]
+	[[ "$(_subject "")" == *"CN = site"* ]]
+	run _curl unknown.org
+	[ "$status" -ne 0 ]
+}
+
+@test "TLS 1.2 and 1.3 are served, older versions are refused" {
+	_curl www.example.com --tlsv1.2 --tls-max 1.2 >/dev/null
+	_curl www.example.com --tlsv1.3 >/dev/null
+	run topo_exec client timeout 5 openssl s_client -connect "$TOPO_VIP:8443" -tls1_1 \
+		-cipher 'DEFAULT@SECLEVEL=0' </dev/null
+	echo "$output"
+	[ "$status" -ne 0 ]
+	! grep -q "^New, TLSv1.1" <<<"$output"
+}
+
+_request() { printf 'GET / HTTP/1.1\r\nHost: www.example.com\r\nConnection: close\r\n\r\n'; }
+
+@test "sessions resume, on any worker (TLS 1.3 tickets and TLS 1.2)" {
+	local sess=$TOPO_DIR/tls.sess v i out reused
+	for v in -tls1_3 -tls1_2; do
+		# a whole exchange, so that a TLS 1.3 ticket (sent after the handshake) is in
+		_request | topo_exec client timeout 5 openssl s_client -connect "$TOPO_VIP:8443" \
+			-servername www.example.com "$v" -sess_out "$sess" -ign_eof >/dev/null 2>&1
+		[ -s "$sess" ]
+		reused=0
+		# 2 workers: over 6 connections both are almost surely met
+		for ((i = 0; i < 6; i++)); do
+			out=$(_request | topo_exec client timeout 5 openssl s_client -connect "$TOPO_VIP:8443" \
+					-servername www.example.com "$v" -sess_in "$sess" -ign_eof 2>/dev/null)
+			grep -q '^Reused, ' <<<"$out" && reused=$((reused + 1))
+			grep -q '^b1 conn=' <<<"$out"
+		done
+		echo "$v: $reused of 6 reused"
+		[ "$reused" -eq 6 ]
+		rm -f "$sess"
+	done
+}
+
+@test "cookies over https are Secure; a 2 MB response comes through TLS whole" {
+	local head
+	head=$(_curl www.example.com -D - -o /dev/null)
+	echo "$head"
+	grep -E '^Set-Cookie: SLBID=[A-Za-z0-9_-]{12}; Path=/; Max-Age=1000; HttpOnly; Secure' <<<"$head"
+	http_curl --cacert "$TOPO_DIR/tls/ca.pem" --resolve "www.example.com:8443:$TOPO_VIP" \
+		-o "$TOPO_DIR/big" "https://www.example.com:8443/big/2000000"
+	[ "$(stat -c %s "$TOPO_DIR/big")" -eq 2000000 ]
+	[ "$(tr -d x <"$TOPO_DIR/big" | wc -c)" -eq 0 ]
+}
+
+@test "redirect_https: 301 to the same host and target over https" {
+	local head
+	head=$(http_curl -D - -o /dev/null -H "Host: www.example.com:8090" "http://$TOPO_VIP:8090/a/b?c=1" |
+		tr -d '\r')
+	echo "$head"
+	grep -E '^HTTP/1.1 301 ' <<<"$head"
+	grep -E '^Location: https://www.example.com/a/b\?c=1$' <<<"$head"
+	# slb answered it: nothing reached the server
+	! grep -q "^GET /a/b" "$(http_requests b1 9500)"
+}
+
+@test "slb-master -t: an unreadable certificate or a key that does not match is file:line: [listener] key" {
+	local bad=$TOPO_DIR/bad.ini
+	sed "s|^tls_key = .*|tls_key = $TOPO_DIR/tls/other.key|" "$TOPO_DIR/slb.ini" >"$bad"
+	run "$(slb_bin slb-master)" -t -c "$bad"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -E "^$bad:[0-9]+: \[listener web443\] tls_key: .*other\.key" <<<"$output"
+	sed "s|^tls_cert.api = .*|tls_cert.api = $TOPO_DIR/tls/missing.pem|" "$TOPO_DIR/slb.ini" >"$bad"
+	run "$(slb_bin slb-master)" -t -c "$bad"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -E "^$bad:[0-9]+: \[listener web443\] tls_cert.api: cannot load the certificate chain .*missing\.pem" <<<"$output"
+	# the running file itself is fine
+	run "$(slb_bin slb-master)" -t -c "$TOPO_DIR/slb.ini"
+	[ "$status" -eq 0 ]
+}
