@@ -133,22 +133,18 @@ static void flow_active(struct worker *w, struct udp_flow *f)
 /* ---- shared counters ---- */
 
 /*
- * Counts <up> bytes sent to the server and <down> bytes sent to the client,
- * once per batch: a flow may live for hours, its bytes should show now.
+ * Counts <bytes> sent to the server (<to_server>) or to the client, once
+ * per batch: a flow may live for hours, its bytes should show now.
  */
-static void flow_count_bytes(struct worker *w, struct udp_flow *f, uint64_t up, uint64_t down)
+static void flow_count_bytes(struct worker *w, struct udp_flow *f, bool to_server, uint64_t bytes)
 {
 	struct slb_shm_listener *ls = listener_stats(f->l);
 	struct slb_shm_server *s = server_stats(w, f->slot, f->serial);
 
-	if (ls) {
-		counter_add(&ls->bytes_in, up);
-		counter_add(&ls->bytes_out, down);
-	}
-	if (s) {
-		counter_add(&s->bytes_out, up);
-		counter_add(&s->bytes_in, down);
-	}
+	if (ls)
+		counter_add(to_server ? &ls->bytes_in : &ls->bytes_out, bytes);
+	if (s)
+		counter_add(to_server ? &s->bytes_out : &s->bytes_in, bytes);
 }
 
 /* The server still has the slot and the checker says it is up. */
@@ -502,7 +498,7 @@ static void forward_run(struct worker *w, struct worker_listener *l, int first, 
 	}
 	for (int k = 0; k < sent; k++)
 		bytes += u->forward_iov[k].iov_len;
-	flow_count_bytes(w, f, bytes, 0);
+	flow_count_bytes(w, f, true, bytes);
 	flow_active(w, f);
 }
 
@@ -593,7 +589,7 @@ void udp_proxy_flush(struct worker *w)
 
 			for (; k < last && u->out_flow[k] == f; k++)
 				bytes += u->out.iov[k].iov_len;
-			flow_count_bytes(w, f, 0, bytes);
+			flow_count_bytes(w, f, false, bytes);
 		}
 		i = end;
 	}
