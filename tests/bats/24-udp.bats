@@ -199,6 +199,16 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 	[ "$(_listener count active)" -ge 10 ]
 }
 
+@test "slbctl sessions lists a listener's flows: client address and port, server, time left" {
+	local j
+	j=$(_ctl --json sessions single)
+	echo "$j"
+	[ "$(jq '.count' <<<"$j")" -eq 1 ]
+	jq -e --arg c "$(topo_ip client)" '.sessions[0] | .protocol == "udp" and
+		(.client | test("^" + $c + ":[0-9]+$")) and .group == "udp" and
+		(.server == "b1" or .server == "b2") and .expires_in_ms > 0' <<<"$j"
+}
+
 @test "a server with no listener: its flows move to the other server, counted as failed" {
 	local failed
 	failed=$(_server refused b2 failed)
