@@ -31,7 +31,6 @@
 #include "config_scan.h"
 #include "config_schema.h"
 #include "config_values.h"
-#include "http_cookie.h"
 
 #define CONFIG_MAX_BYTES (4u << 20)
 
@@ -471,7 +470,7 @@ static void check_listener(struct loader *ld, unsigned idx)
 		report(ld, l->line, "redirect_https", "only applies to protocol = http, not %s", proto);
 	if (l->gzip && !slb_protocol_is_http(l->protocol))
 		report(ld, l->line, "gzip", "only applies to http and https, not %s", proto);
-	if (l->cookie[0] && !slb_cookie_name_valid(l->cookie))
+	if (l->cookie[0] && !slb_value_token(l->cookie, sizeof(l->cookie) - 1))
 		report(ld, l->line, "cookie", "'%s' is not a cookie name (letters, digits and "
 		       "!#$%%&'*+-.^_`|~, at most 63)", l->cookie);
 	if (l->proxy_protocol != SLB_PROXY_PROTOCOL_NONE && l->protocol != SLB_PROTO_TCP)

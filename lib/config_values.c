@@ -408,6 +408,14 @@ static int rule_host(char *host)
 	}
 }
 
+bool slb_value_token(const char *text, size_t max)
+{
+	size_t n = strlen(text);
+
+	return n >= 1 && n <= max && strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						"0123456789!#$%&'*+-.^_`|~") == n;
+}
+
 bool slb_value_visible(const char *text, const char *forbidden)
 {
 	const unsigned char *p;

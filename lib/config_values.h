@@ -92,6 +92,9 @@ int slb_value_server(const char *text, struct slb_server_conf *out, char *err);
 /* True when <text> is printable ASCII without spaces and without any byte of <forbidden>. */
 bool slb_value_visible(const char *text, const char *forbidden);
 
+/* True when <text> is an RFC 9110 token (a header or cookie name) of 1..<max> bytes. */
+bool slb_value_token(const char *text, size_t max);
+
 /*
  * rule.NAME: "host=HOST path=/PREFIX group=GROUP" in any order, group and at
  * least one of host and path required. Sets <out>'s host and path only, and

@@ -69,17 +69,6 @@ static bool is_ows(char c)
 	return c == ' ' || c == '\t';
 }
 
-bool slb_cookie_name_valid(const char *name)
-{
-	const char *p;
-
-	for (p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p)))
-			return false;
-	return p != name && p - name < 64;
-}
-
 /* RFC 6265 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E. */
 static bool is_cookie_octet(unsigned char c)
 {

@@ -54,9 +54,6 @@ void slb_cookie_key_derive(struct slb_cookie_key *key, const void *secret, size_
 void slb_cookie_token(const struct slb_cookie_key *key, const char *group, const char *server,
 		      char out[SLB_COOKIE_TOKEN_LEN + 1]);
 
-/* True when <name> is a valid cookie name (an RFC 9110 token). */
-bool slb_cookie_name_valid(const char *name);
-
 /*
  * Request side. Reads the Cookie header value <hdr> (<len> bytes) and
  * writes what goes to the server into <out> (<cap> bytes), setting

@@ -991,9 +991,25 @@ static void test_values(void **state)
 	assert_null(slb_suggest_result(&sg));
 }
 
+/* Cookie names (and any header-name-like value) are RFC 9110 tokens. */
+static void test_tokens(void **state)
+{
+	(void)state;
+	assert_true(slb_value_token("SLBID", 63));
+	assert_true(slb_value_token("__Host-x", 63));
+	assert_false(slb_value_token("", 63));
+	assert_false(slb_value_token("abc", 2));
+	assert_false(slb_value_token("a=b", 63));
+	assert_false(slb_value_token("a;b", 63));
+	assert_false(slb_value_token("a b", 63));
+	assert_false(slb_value_token("a\"b", 63));
+	assert_false(slb_value_token("\xc3\xa9", 63));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_valid_files),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_groups_file),
