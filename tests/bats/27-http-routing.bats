@@ -254,3 +254,25 @@ _tally_cookie() {
 	[ "$(tally_of r2/cookie=JSESSIONID=plain "$tally")" -ge 1 ]
 	[ "$(($(tally_of r1/cookie=JSESSIONID=plain "$tally") + $(tally_of r2/cookie=JSESSIONID=plain "$tally")))" -eq 10 ]
 }
+
+@test "cookie_insert: a cookie for a server removed by a reload is rescheduled, with a new cookie" {
+	local first other headers tally
+	rm -f "$TOPO_DIR/jar.gone"
+	first=$(_get 8082 x / -c "$TOPO_DIR/jar.gone" | awk '{ print $1 }')
+	[ "$first" = c1 ] && other=c2 || other=c1
+	_config | grep -v "^server\.$first = " >"$TOPO_DIR/slb.ini"
+	log_mark
+	slb_reload
+	slb_wait_reloaded 10
+	headers=$(_get 8082 x / -b "$TOPO_DIR/jar.gone" -c "$TOPO_DIR/jar.gone" -D -)
+	echo "$headers"
+	grep -E '^Set-Cookie: SLBID=' <<<"$headers"
+	tail -n1 <<<"$headers" | grep "^$other "
+	tally=$(_tally_cookie 8082 jar.gone 5)
+	assert_tally "$tally" "$other=5"
+	# put it back for the next run of this file
+	_config >"$TOPO_DIR/slb.ini"
+	log_mark
+	slb_reload
+	slb_wait_reloaded 10
+}
