@@ -74,10 +74,11 @@ void slb_scan_errors_write(struct slb_scan_errors *errors, FILE *out)
 	if (errors->nlist > 1)
 		qsort(errors->list, errors->nlist, sizeof(*errors->list), compare_errors);
 	for (i = 0; i < errors->nlist; i++) {
-		fprintf(out, "%s\n", errors->list[i].text);
+		if (out)
+			fprintf(out, "%s\n", errors->list[i].text);
 		free(errors->list[i].text);
 	}
-	if (errors->nlist < errors->count)
+	if (out && errors->nlist < errors->count)
 		fprintf(out, "%s:0: %u more errors not shown\n", errors->file,
 			errors->count - errors->nlist);
 	free(errors->list);

@@ -67,7 +67,7 @@ void slb_scan_error(struct slb_scan_errors *errors, int line, const char *sectio
 
 /*
  * Writes the recorded errors to <out> ordered by line (stable), then how many
- * were not recorded, if any; frees them.
+ * were not recorded, if any; frees them (<out> NULL: only frees them).
  */
 void slb_scan_errors_write(struct slb_scan_errors *errors, FILE *out);
 

@@ -195,14 +195,14 @@ static bool server_slot_kept(const struct slb_config *config, const struct slb_s
 }
 
 static void server_slot_fill(struct slb_shm *shm, struct slb_shm_server *s, const char *group,
-			     const struct slb_server_conf *sc)
+			     const struct slb_server_conf *sc, uint32_t health)
 {
 	/* Fields first, serial last: a reader that sees the serial sees the rest. */
 	snprintf(s->group, sizeof(s->group), "%s", group);
 	snprintf(s->name, sizeof(s->name), "%s", sc->name);
 	s->addr = sc->addr;
 	atomic_store(&s->weight, sc->weight);
-	atomic_store(&s->health, SLB_HEALTH_UP);
+	atomic_store(&s->health, health);
 	atomic_store(&s->active, 0);
 	atomic_store(&s->total, 0);
 	atomic_store(&s->failed, 0);
@@ -219,6 +219,12 @@ static int apply_servers(struct slb_shm *shm, const struct slb_config *config)
 {
 	static bool just_freed[SLB_MAX_SERVERS];
 	unsigned needed = 0, free_now = 0;
+	/*
+	 * At start every server is taken as up until its checks say otherwise
+	 * (nothing is known yet, and refusing everyone would be worse). One
+	 * that joins a running node is down until its first passing check.
+	 */
+	bool first_layout = atomic_load(&shm->hdr->generation) == 0;
 
 	/* Count first, so a full table changes nothing. */
 	for (int i = 0; i < SLB_MAX_SERVERS; i++)
@@ -265,7 +271,10 @@ static int apply_servers(struct slb_shm *shm, const struct slb_config *config)
 			for (slot = 0; slot < SLB_MAX_SERVERS; slot++)
 				if (!just_freed[slot] && atomic_load(&shm->servers[slot].serial) == 0)
 					break;
-			server_slot_fill(shm, &shm->servers[slot], gc->name, &gc->servers[i]);
+			server_slot_fill(shm, &shm->servers[slot], gc->name, &gc->servers[i],
+					 first_layout || gc->check == SLB_CHECK_NONE
+						 ? SLB_HEALTH_UP
+						 : SLB_HEALTH_DOWN);
 		}
 	}
 	return 0;

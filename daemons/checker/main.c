@@ -98,13 +98,14 @@ static void checker_verdict(struct checker *ck, struct checker_target *t, bool o
 	struct slb_shm_server *s = &ck->shm.servers[t->slot];
 	uint32_t health, streak, needed;
 	char addr[SLB_SOCKADDR_STRLEN];
+	bool first;
 
 	t->next_ms = t->started_ms + t->group->check_interval_ms;
 	if (t->next_ms <= now)
 		t->next_ms = now + 1;
 	if (atomic_load(&s->serial) != t->serial)
 		return; /* the slot now belongs to another server: a newer checker owns it */
-	atomic_store(&s->last_check_ms, slb_realtime_ms());
+	first = atomic_exchange(&s->last_check_ms, slb_realtime_ms()) == 0;
 	atomic_store(&s->check_latency_us, (uint32_t)(slb_now_us() - t->started_us));
 	health = atomic_load(&s->health);
 	if (ok == (health == SLB_HEALTH_UP)) {
@@ -112,7 +113,8 @@ static void checker_verdict(struct checker *ck, struct checker_target *t, bool o
 		return;
 	}
 	streak = atomic_fetch_add(&s->check_streak, 1) + 1;
-	needed = ok ? t->group->healthy_threshold : t->group->unhealthy_threshold;
+	/* A server added while running starts down: its first passing check is enough. */
+	needed = ok ? (first ? 1 : t->group->healthy_threshold) : t->group->unhealthy_threshold;
 	if (streak < needed)
 		return;
 	atomic_store(&s->check_streak, 0);

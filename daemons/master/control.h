@@ -6,6 +6,7 @@
 #define SLB_MASTER_CONTROL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "ctl.h"
@@ -24,5 +25,14 @@ int control_sessions(struct master *m, const struct slb_ctl_request *req, FILE *
 		     size_t errlen);
 int control_sessions_flush(struct master *m, const struct slb_ctl_request *req, FILE *out,
 			   char *err, size_t errlen);
+
+/* "weight=N" (0..100) into <weight>: 0, or -1 with the reason in <err>. */
+int control_parse_weight(const char *arg, uint32_t *weight, char *err, size_t errlen);
+
+/* control_changes.c: the commands that change the configuration (as control_run) */
+int control_server_add(struct master *m, const struct slb_ctl_request *req, FILE *out,
+		       char *err, size_t errlen);
+int control_server_remove(struct master *m, const struct slb_ctl_request *req, FILE *out,
+			  char *err, size_t errlen);
 
 #endif

@@ -551,23 +551,11 @@ static int cmd_server_set(struct master *m, const struct slb_ctl_request *req, F
 	const struct slb_group_conf *gc;
 	const struct slb_server_conf *sc = NULL;
 	struct slb_shm_server *s;
-	const char *value = req->args[2];
-	unsigned long weight;
-	uint32_t old;
-	char *end;
+	uint32_t weight, old;
 	int g;
 
-	if (strncmp(value, "weight=", 7) != 0) {
-		snprintf(err, errlen, "'%s': expected weight=N (0..100)", value);
+	if (control_parse_weight(req->args[2], &weight, err, errlen) == -1)
 		return -1;
-	}
-	value += 7;
-	errno = 0;
-	weight = strtoul(value, &end, 10);
-	if (!*value || *end || errno || value[0] == '-' || weight > 100) {
-		snprintf(err, errlen, "weight '%s': must be an integer from 0 to 100", value);
-		return -1;
-	}
 	g = slb_config_group_index(cf, req->args[0]);
 	if (g < 0) {
 		snprintf(err, errlen, "no group '%s'", req->args[0]);
@@ -585,18 +573,18 @@ static int cmd_server_set(struct master *m, const struct slb_ctl_request *req, F
 			 sc->name);
 		return -1;
 	}
-	old = atomic_exchange(&s->weight, (uint32_t)weight);
-	slb_info("server %s/%s: weight %u -> %lu (slbctl)", gc->name, sc->name, old, weight);
+	old = atomic_exchange(&s->weight, weight);
+	slb_info("server %s/%s: weight %u -> %u (slbctl)", gc->name, sc->name, old, weight);
 	/* Kept for reloads and restarts; a failure to save is logged, the change holds. */
-	master_state_set_weight(&m->state, gc->name, sc->name, (uint32_t)weight, sc->weight);
+	master_state_set_weight(&m->state, gc->name, sc->name, weight, sc->weight);
 	if (req->json) {
 		fputs("{\"group\": ", out);
 		slb_ctl_json_string(out, gc->name);
 		fputs(", \"server\": ", out);
 		slb_ctl_json_string(out, sc->name);
-		fprintf(out, ", \"weight\": %lu, \"previous_weight\": %u}\n", weight, old);
+		fprintf(out, ", \"weight\": %u, \"previous_weight\": %u}\n", weight, old);
 	} else {
-		fprintf(out, "server %s/%s: weight %u -> %lu\n", gc->name, sc->name, old, weight);
+		fprintf(out, "server %s/%s: weight %u -> %u\n", gc->name, sc->name, old, weight);
 	}
 	return 0;
 }
@@ -724,7 +712,9 @@ static control_fn *const handlers[SLB_CTL_COUNT] = {
 	[SLB_CTL_HELP] = cmd_help,
 	[SLB_CTL_DESCRIBE] = cmd_describe,
 	[SLB_CTL_HEALTH] = cmd_health,
+	[SLB_CTL_SERVER_ADD] = control_server_add,
 	[SLB_CTL_SERVER_SET] = cmd_server_set,
+	[SLB_CTL_SERVER_REMOVE] = control_server_remove,
 	[SLB_CTL_GROUP_LIST] = cmd_group_list,
 	[SLB_CTL_SESSIONS] = control_sessions,
 	[SLB_CTL_SESSIONS_FLUSH] = control_sessions_flush,

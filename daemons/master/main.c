@@ -32,42 +32,28 @@
 
 int master_config_snapshot(const char *path, FILE *errors)
 {
-	char buf[65536];
-	size_t total = 0;
+	char *buf = NULL;
+	size_t len = 0;
 	int in, fd;
-	ssize_t n;
 
 	in = open(path, O_RDONLY | O_CLOEXEC);
 	if (in == -1) {
 		fprintf(errors, "%s:0: cannot open: %s\n", path, strerror(errno));
 		return -1;
 	}
-	fd = memfd_create("slb.ini", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd == -1) {
-		fprintf(errors, "%s:0: cannot snapshot: memfd_create: %s\n", path, strerror(errno));
-		close(in);
-		return -1;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		total += (size_t)n;
-		if (total > CONFIG_MAX_BYTES || write(fd, buf, (size_t)n) != n) {
-			n = -1;
-			errno = total > CONFIG_MAX_BYTES ? EFBIG : errno;
-			break;
-		}
-	}
+	buf = master_fd_read(in, &len);
+	if (!buf && errno == 0)
+		errno = EIO;
 	close(in);
-	if (n == -1) {
-		fprintf(errors, "%s:0: cannot read: %s\n", path, strerror(errno));
-		close(fd);
+	if (!buf || len > CONFIG_MAX_BYTES) {
+		fprintf(errors, "%s:0: cannot read: %s\n", path, strerror(buf ? EFBIG : errno));
+		free(buf);
 		return -1;
 	}
-	/* Sealed: no child can see bytes other than the ones validated here. */
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) == -1) {
-		fprintf(errors, "%s:0: cannot seal the snapshot: %s\n", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
+	fd = master_memfd_sealed(buf, len);
+	free(buf);
+	if (fd == -1)
+		fprintf(errors, "%s:0: cannot snapshot: %s\n", path, strerror(errno));
 	return fd;
 }
 
@@ -236,19 +222,25 @@ static int master_run(struct master *m)
 	const struct slb_global_conf *g;
 	int ready_fd = -1;
 
-	m->config_fd = master_config_snapshot(m->config_path, stderr);
-	if (m->config_fd >= 0)
-		m->config = master_config_load(m, m->config_fd, stderr);
+	m->file_fd = master_config_snapshot(m->config_path, stderr);
+	if (m->file_fd >= 0)
+		m->config = master_config_load(m, m->file_fd, stderr);
 	if (!m->config)
 		return 1;
-	g = &m->config->global;
 	if (!m->foreground && master_daemonize(&ready_fd) == -1) {
 		slb_err("cannot go to the background: %m");
 		return 1;
 	}
-	slb_log_configure("slb-master", g);
-	master_state_load(&m->state, g->state_file);
-	master_state_apply(&m->state, m->config);
+	slb_log_configure("slb-master", &m->config->global);
+	master_state_load(&m->state, m->config->global.state_file);
+	slb_config_free(m->config);
+	m->config = NULL;
+	m->config_fd = master_config_effective(m, &m->state, m->file_fd, &m->config, stderr);
+	if (m->config_fd == -1) {
+		slb_err("%s: not valid with the run-time changes of the state file", m->config_path);
+		return 1;
+	}
+	g = &m->config->global;
 	if (master_pidfile_write(g->pid_file) == -1)
 		return 1;
 	m->sigfd = master_signals();
@@ -306,7 +298,7 @@ int main(int argc, char **argv)
 
 	snprintf(default_path, sizeof(default_path), "%s/slb/slb.ini", SLB_SYSCONFDIR);
 	m.config_path = default_path;
-	m.config_fd = -1;
+	m.config_fd = m.file_fd = -1;
 	while ((opt = getopt(argc, argv, "c:tfh")) != -1) {
 		switch (opt) {
 		case 'c': m.config_path = optarg; break;

@@ -46,7 +46,8 @@ struct master {
 	const char *config_path;
 	bool foreground;
 	struct slb_config *config;
-	int config_fd; /* sealed memfd: the exact bytes validated */
+	int config_fd; /* sealed memfd: the exact bytes validated, run-time changes applied */
+	int file_fd; /* sealed memfd: slb.ini as it was read, what run-time changes apply to */
 	int *listen_fds; /* one per config listener */
 	struct slb_shm shm;
 	uint32_t generation;
@@ -83,8 +84,21 @@ int *master_listeners_bind(const struct slb_config *config, const struct slb_con
 			   const int *old_fds);
 void master_listeners_close(const int *fds, unsigned n, const int *keep, unsigned nkeep);
 
-/* reload.c */
+/* reload.c: SIGHUP; the switch to a validated <next> (its sealed <fd>, slb.ini's
+ * <file_fd>): 0, or -1 (logged) with nothing changed and nothing taken over */
 void master_reload(struct master *m);
+int master_switch(struct master *m, struct slb_config *next, int fd, int file_fd);
+
+/* effective.c: sealed memfd of <len> bytes (or -1); all of <fd> (malloc'd, or NULL);
+ * slb.ini's snapshot <file_fd> with <st>'s changes: its sealed fd and *out, or -1
+ * with the errors written (changes that no longer apply are dropped, logged, saved) */
+int master_memfd_sealed(const char *bytes, size_t len);
+char *master_fd_read(int fd, size_t *len);
+int master_config_effective(struct master *m, struct master_state *st, int file_fd,
+			    struct slb_config **out, FILE *errors);
+/* Makes <st> (the running state with changes made) the running one: rendered over
+ * the running slb.ini, validated, saved, switched to. 0, or -1 with <err>. */
+int master_state_commit(struct master *m, struct master_state *st, char *err, size_t errlen);
 
 /* control.c: the slbctl socket (0 or -1 logged), its epoll events, its removal */
 int master_control_open(struct master *m);

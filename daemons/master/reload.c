@@ -82,17 +82,19 @@ static void log_errors(char *text)
 		slb_err("%s", line);
 }
 
-/* Validates the file; NULL (errors logged) when the running config must stay. */
-static struct slb_config *reload_validate(struct master *m, int *fd_out)
+/* Validates the file and the run-time changes over it; NULL (errors logged)
+ * when the running config must stay. */
+static struct slb_config *reload_validate(struct master *m, int *fd_out, int *file_fd_out)
 {
 	struct slb_config *next = NULL;
 	char *errors = NULL;
 	size_t errlen = 0;
 	FILE *errstream = open_memstream(&errors, &errlen);
-	int fd = errstream ? master_config_snapshot(m->config_path, errstream) : -1;
+	int file_fd = errstream ? master_config_snapshot(m->config_path, errstream) : -1;
+	int fd = -1;
 
-	if (fd >= 0)
-		next = master_config_load(m, fd, errstream);
+	if (file_fd >= 0)
+		fd = master_config_effective(m, &m->state, file_fd, &next, errstream);
 	if (errstream)
 		fclose(errstream);
 	if (errors)
@@ -107,35 +109,28 @@ static struct slb_config *reload_validate(struct master *m, int *fd_out)
 	if (!next) {
 		if (fd >= 0)
 			close(fd);
+		if (file_fd >= 0)
+			close(file_fd);
 		return NULL;
 	}
 	*fd_out = fd;
+	*file_fd_out = file_fd;
 	return next;
 }
 
-void master_reload(struct master *m)
+int master_switch(struct master *m, struct slb_config *next, int fd, int file_fd)
 {
-	struct slb_config *next, *old = m->config;
+	struct slb_config *old = m->config;
 	bool restart_failover;
 	int *fds;
-	int fd;
 
-	slb_info("reloading %s", m->config_path);
-	master_sd_notify("RELOADING=1");
-	next = reload_validate(m, &fd);
-	if (!next)
-		goto keep;
-	if (next->global.session_table_size != old->global.session_table_size)
-		slb_warn("%s: [global] session_table_size: the table keeps %u entries until the "
-			 "next restart", m->config_path, slb_sessions_capacity(m->shm.sessions));
-	master_state_apply(&m->state, next);
 	fds = master_listeners_bind(next, old, m->listen_fds);
 	if (!fds)
-		goto keep_next;
+		return -1;
 	if (slb_shm_apply_config(&m->shm, next) == -1) {
 		master_listeners_close(fds, next->nlisteners, m->listen_fds, old->nlisteners);
 		free(fds);
-		goto keep_next;
+		return -1;
 	}
 
 	restart_failover = failover_changed(old, next);
@@ -159,20 +154,41 @@ void master_reload(struct master *m)
 	master_listeners_close(m->listen_fds, old->nlisteners, fds, next->nlisteners);
 	free(m->listen_fds);
 	close(m->config_fd);
+	close(m->file_fd);
 	slb_config_free(old);
 	m->listen_fds = fds;
 	m->config = next;
 	m->config_fd = fd;
+	m->file_fd = file_fd;
 	m->generation++;
 	master_metrics_reload(m);
 	if (master_start_generation(m, restart_failover) == -1)
 		slb_err("reload: could not start every process of generation %u", m->generation);
+	return 0;
+}
+
+void master_reload(struct master *m)
+{
+	struct slb_config *next;
+	int fd, file_fd;
+
+	slb_info("reloading %s", m->config_path);
+	master_sd_notify("RELOADING=1");
+	next = reload_validate(m, &fd, &file_fd);
+	if (!next)
+		goto keep;
+	if (next->global.session_table_size != m->config->global.session_table_size)
+		slb_warn("%s: [global] session_table_size: the table keeps %u entries until the "
+			 "next restart", m->config_path, slb_sessions_capacity(m->shm.sessions));
+	if (master_switch(m, next, fd, file_fd) == -1) {
+		slb_config_free(next);
+		close(fd);
+		close(file_fd);
+		goto keep;
+	}
 	slb_info("reloaded %s (generation %u)", m->config_path, m->generation);
 	master_sd_notify("READY=1");
 	return;
-keep_next:
-	slb_config_free(next);
-	close(fd);
 keep:
 	slb_err("reload failed: keeping the running configuration");
 	master_sd_notify("READY=1");

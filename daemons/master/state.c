@@ -1,8 +1,13 @@
 /*
- * state.c - the state file: one line per override,
+ * state.c - the state file, one line per weight override and per change:
  *   server GROUP NAME weight=W file_weight=F
- * written whole to a temporary file and renamed, so a crash never leaves
- * half a state behind.
+ *   add-server GROUP NAME ADDR weight=W
+ *   remove-server GROUP NAME before=HASH
+ *   add-group GROUP type=TYPE
+ *   delete-group GROUP before=HASH
+ *   set TYPE SECTION KEY VALUE before=HASH
+ * written whole to a temporary file, synced and renamed, so a crash never
+ * leaves half a state behind.
  */
 #include "state.h"
 
@@ -15,6 +20,8 @@
 
 #include "files.h"
 #include "log.h"
+
+#define LINE_MAX_LEN 512
 
 static struct master_override *find(struct master_state *st, const char *group, const char *name)
 {
@@ -29,23 +36,86 @@ static void drop(struct master_state *st, struct master_override *o)
 	*o = st->items[--st->n];
 }
 
+/* One change line (not a weight override) into st->changes. Returns 0 or -1. */
+static int change_parse(const char *line, struct master_state *st)
+{
+	struct master_change c = { .kind = MASTER_CHANGE_SET };
+	unsigned long long before = 0;
+	int end = 0;
+
+	snprintf(c.type, sizeof(c.type), "group");
+	if (sscanf(line, "add-server %31s %31s %127s weight=%u %n", c.section, c.key, c.value,
+		   &c.weight, &end) == 4 && end && c.weight <= 100)
+		c.kind = MASTER_CHANGE_ADD_SERVER;
+	else if (sscanf(line, "remove-server %31s %31s before=%llx %n", c.section, c.key, &before,
+			&end) == 3 && end)
+		c.kind = MASTER_CHANGE_REMOVE_SERVER;
+	else if (sscanf(line, "add-group %31s type=%127s %n", c.section, c.value, &end) == 2 && end)
+		c.kind = MASTER_CHANGE_ADD_GROUP;
+	else if (sscanf(line, "delete-group %31s before=%llx %n", c.section, &before, &end) == 2 &&
+		 end)
+		c.kind = MASTER_CHANGE_DELETE_GROUP;
+	else if (sscanf(line, "set %31s %31s %31s %127s before=%llx %n", c.type, c.section, c.key,
+			c.value, &before, &end) == 5 && end)
+		c.kind = MASTER_CHANGE_SET;
+	else
+		return -1;
+	if (line[end] != '\0')
+		return -1;
+	c.before = before;
+	st->changes[st->nchanges++] = c;
+	return 0;
+}
+
+static void change_write(FILE *f, const struct master_change *c)
+{
+	unsigned long long before = c->before;
+
+	switch (c->kind) {
+	case MASTER_CHANGE_ADD_SERVER:
+		fprintf(f, "add-server %s %s %s weight=%u\n", c->section, c->key, c->value, c->weight);
+		break;
+	case MASTER_CHANGE_REMOVE_SERVER:
+		fprintf(f, "remove-server %s %s before=%llx\n", c->section, c->key, before);
+		break;
+	case MASTER_CHANGE_ADD_GROUP:
+		fprintf(f, "add-group %s type=%s\n", c->section, c->value);
+		break;
+	case MASTER_CHANGE_DELETE_GROUP:
+		fprintf(f, "delete-group %s before=%llx\n", c->section, before);
+		break;
+	case MASTER_CHANGE_SET:
+		fprintf(f, "set %s %s %s %s before=%llx\n", c->type, c->section, c->key, c->value,
+			before);
+		break;
+	}
+}
+
 void master_state_load(struct master_state *st, const char *path)
 {
-	char line[256], group[SLB_NAME_MAX], name[SLB_NAME_MAX];
+	char line[LINE_MAX_LEN], group[SLB_NAME_MAX], name[SLB_NAME_MAX];
 	unsigned lineno = 0, weight, file_weight;
 	FILE *f;
 
 	snprintf(st->path, sizeof(st->path), "%s", path);
-	st->n = 0;
+	st->n = st->nchanges = 0;
 	f = fopen(path, "re");
 	if (!f) {
 		if (errno != ENOENT)
 			slb_warn("state file %s: %m; starting without run-time changes", path);
 		return;
 	}
-	while (fgets(line, sizeof(line), f) && st->n < SLB_MAX_SERVERS) {
+	while (fgets(line, sizeof(line), f)) {
 		lineno++;
-		if (sscanf(line, "server %31s %31s weight=%u file_weight=%u", group, name, &weight,
+		if (line[0] == '#')
+			continue;
+		if (strncmp(line, "server ", 7) != 0) {
+			if (st->nchanges == MASTER_MAX_CHANGES || change_parse(line, st) == -1)
+				slb_warn("state file %s:%u: not understood, ignored", path, lineno);
+			continue;
+		}
+		if (st->n == SLB_MAX_SERVERS ||
+		    sscanf(line, "server %31s %31s weight=%u file_weight=%u", group, name, &weight,
 			   &file_weight) != 4 || weight > 100 || file_weight > 100 ||
 		    find(st, group, name)) {
 			slb_warn("state file %s:%u: not understood, ignored", path, lineno);
@@ -60,7 +130,7 @@ void master_state_load(struct master_state *st, const char *path)
 	fclose(f);
 }
 
-static int save(const struct master_state *st)
+int master_state_save(const struct master_state *st)
 {
 	char tmp[SLB_TEXT_MAX + 8];
 	FILE *f;
@@ -74,6 +144,8 @@ static int save(const struct master_state *st)
 	for (unsigned i = 0; i < st->n; i++)
 		fprintf(f, "server %s %s weight=%u file_weight=%u\n", st->items[i].group,
 			st->items[i].name, st->items[i].weight, st->items[i].file_weight);
+	for (unsigned i = 0; i < st->nchanges; i++)
+		change_write(f, &st->changes[i]);
 	if (fflush(f) == EOF || fsync(fileno(f)) == -1) {
 		fclose(f);
 		goto bad;
@@ -106,7 +178,7 @@ void master_state_apply(struct master_state *st, struct slb_config *config)
 		i++;
 	}
 	if (dropped)
-		save(st);
+		master_state_save(st);
 }
 
 int master_state_set_weight(struct master_state *st, const char *group, const char *name,
@@ -115,11 +187,21 @@ int master_state_set_weight(struct master_state *st, const char *group, const ch
 	struct master_override *o = find(st, group, name);
 	uint32_t file_weight = o ? o->file_weight : config_weight;
 
+	for (unsigned i = 0; i < st->nchanges; i++) {
+		struct master_change *c = &st->changes[i];
+
+		if (c->kind == MASTER_CHANGE_ADD_SERVER && strcmp(c->section, group) == 0 &&
+		    strcmp(c->key, name) == 0) {
+			c->weight = weight;
+			return master_state_save(st);
+		}
+	}
+
 	if (weight == file_weight) {
 		/* Back to the file's value: nothing to override any more. */
 		if (o)
 			drop(st, o);
-		return save(st);
+		return master_state_save(st);
 	}
 	if (!o) {
 		if (st->n == SLB_MAX_SERVERS)
@@ -130,5 +212,5 @@ int master_state_set_weight(struct master_state *st, const char *group, const ch
 		o->file_weight = file_weight;
 	}
 	o->weight = weight;
-	return save(st);
+	return master_state_save(st);
 }
