@@ -176,6 +176,7 @@ struct slb_listener_conf {
 	uint32_t keepalive_timeout_ms;
 	uint32_t server_timeout_ms;
 	unsigned max_connections; /* 0 = unlimited */
+	bool enabled; /* false: configured but stopped (not bound, refuses connections) */
 	int line;
 };
 

@@ -340,6 +340,7 @@ static const struct slb_key_def listener_keys[] = {
 	{ "server_timeout", SLB_KEY_DURATION, LI(server_timeout_ms), .min = 10,
 	  .max = HOUR(24), .def = "60s" },
 	{ "max_connections", SLB_KEY_UINT, LI(max_connections), .max = 10000000, .def = "0" },
+	{ "enabled", SLB_KEY_BOOL, LI(enabled), .def = "yes" },
 	{ .name = NULL },
 };
 

@@ -212,6 +212,7 @@ static void server_slot_fill(struct slb_shm *shm, struct slb_shm_server *s, cons
 	atomic_store(&s->check_latency_us, 0);
 	atomic_store(&s->check_streak, 0);
 	atomic_store(&s->transitions, 0);
+	atomic_store(&s->drain_deadline_ms, 0);
 	atomic_store_explicit(&s->serial, take_serial(shm), memory_order_release);
 }
 

@@ -24,7 +24,7 @@
 #include "sessions.h"
 
 #define SLB_SHM_MAGIC 0x736c62736d656d31ULL /* "slbsmem1" */
-#define SLB_SHM_LAYOUT_VERSION 4
+#define SLB_SHM_LAYOUT_VERSION 5
 
 enum slb_health { SLB_HEALTH_UP = 0, SLB_HEALTH_DOWN = 1 };
 
@@ -45,6 +45,9 @@ struct slb_shm_server {
 	_Atomic uint32_t check_latency_us;
 	_Atomic uint32_t check_streak; /* consecutive results opposite to <health> */
 	_Atomic uint64_t transitions;
+	/* CLOCK_REALTIME ms at which workers close the connections still open to
+	 * this server (slbctl server set ... weight=0 drain=D); 0 = none */
+	_Atomic uint64_t drain_deadline_ms;
 };
 
 struct slb_shm_listener {

@@ -117,9 +117,10 @@ void master_child_spawn(struct master *m, struct master_child *c)
 	fds[nfds++] = sv[1];
 	fds[nfds++] = m->config_fd;
 	fds[nfds++] = m->shm.fd;
+	/* A stopped listener's place is held by the config memfd: the worker closes it. */
 	if (c->kind == MASTER_WORKER)
 		for (unsigned i = 0; i < m->config->nlisteners; i++)
-			fds[nfds++] = m->listen_fds[i];
+			fds[nfds++] = m->listen_fds[i] >= 0 ? m->listen_fds[i] : m->config_fd;
 	pid = fork();
 	if (pid == 0) {
 		char *argv[10];

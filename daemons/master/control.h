@@ -34,5 +34,13 @@ int control_server_add(struct master *m, const struct slb_ctl_request *req, FILE
 		       char *err, size_t errlen);
 int control_server_remove(struct master *m, const struct slb_ctl_request *req, FILE *out,
 			  char *err, size_t errlen);
+int control_group_create(struct master *m, const struct slb_ctl_request *req, FILE *out,
+			 char *err, size_t errlen);
+int control_group_delete(struct master *m, const struct slb_ctl_request *req, FILE *out,
+			 char *err, size_t errlen);
+int control_group_set(struct master *m, const struct slb_ctl_request *req, FILE *out,
+		      char *err, size_t errlen);
+int control_listener_switch(struct master *m, const struct slb_ctl_request *req, FILE *out,
+			    char *err, size_t errlen);
 
 #endif

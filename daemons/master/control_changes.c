@@ -14,9 +14,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config_values.h"
 #include "control.h"
+#include "ini_edit.h"
 #include "log.h"
 
 int control_parse_weight(const char *arg, uint32_t *weight, char *err, size_t errlen)
@@ -180,4 +182,222 @@ int control_server_remove(struct master *m, const struct slb_ctl_request *req, F
 	}
 	snprintf(what, sizeof(what), "server %s/%s", gc->name, sc->name);
 	return commit(m, req, st, out, err, errlen, what, "removed");
+}
+
+/* --- group create | delete | set ----------------------------------------------------- */
+
+int control_group_create(struct master *m, const struct slb_ctl_request *req, FILE *out,
+			 char *err, size_t errlen)
+{
+	const char *name = req->args[0], *type = "normal";
+	struct master_state *st;
+	char what[SLB_CTL_ARG_MAX + 8], done[64];
+
+	if (name_ok("group name", name, err, errlen) == -1)
+		return -1;
+	if (slb_config_group_index(m->config, name) >= 0) {
+		snprintf(err, errlen, "group '%s' exists already", name);
+		return -1;
+	}
+	if (req->nargs > 1) {
+		type = req->args[1] + 5;
+		if (strncmp(req->args[1], "type=", 5) != 0 ||
+		    (strcmp(type, "normal") != 0 && strcmp(type, "primary_secondary") != 0)) {
+			snprintf(err, errlen, "'%s': expected type=normal or type=primary_secondary",
+				 req->args[1]);
+			return -1;
+		}
+	}
+	st = state_copy(m, err, errlen);
+	if (!st)
+		return -1;
+	if (master_state_add_group(st, name, type) == -1) {
+		free(st);
+		snprintf(err, errlen, "too many run-time changes kept (put them in slb.ini)");
+		return -1;
+	}
+	snprintf(what, sizeof(what), "group %s", name);
+	snprintf(done, sizeof(done), "created, type %s", type);
+	return commit(m, req, st, out, err, errlen, what, done);
+}
+
+/* Who still names group <g>: a listener (group, backup_group, rule) or tracking. 0 or -1. */
+static int group_unused(const struct slb_config *cf, int g, char *err, size_t errlen)
+{
+	const char *name = cf->groups[g].name;
+
+	for (unsigned i = 0; i < cf->nlisteners; i++) {
+		const struct slb_listener_conf *l = &cf->listeners[i];
+		const char *how = l->group == g ? "group" : l->backup_group == g ? "backup_group" : NULL;
+
+		for (unsigned r = 0; !how && r < l->nrules; r++)
+			if (l->rules[r].group == g)
+				how = "a rule";
+		if (how) {
+			snprintf(err, errlen, "group '%s' is used by listener '%s' (%s); change that first",
+				 name, l->name, how);
+			return -1;
+		}
+	}
+	if (cf->failover.enabled && cf->failover.track_group == g) {
+		snprintf(err, errlen, "group '%s' is [failover] track_group; change that first", name);
+		return -1;
+	}
+	return 0;
+}
+
+int control_group_delete(struct master *m, const struct slb_ctl_request *req, FILE *out,
+			 char *err, size_t errlen)
+{
+	const struct slb_group_conf *gc = group_of(m, req->args[0], err, errlen);
+	struct master_state *st;
+	char what[SLB_NAME_MAX + 8], *file;
+	size_t len;
+	int rc;
+
+	if (!gc || group_unused(m->config, (int)(gc - m->config->groups), err, errlen) == -1)
+		return -1;
+	file = master_fd_read(m->file_fd, &len);
+	st = file ? state_copy(m, err, errlen) : NULL;
+	if (!st) {
+		if (!file)
+			snprintf(err, errlen, "cannot read the running configuration back");
+		free(file);
+		return -1;
+	}
+	rc = master_state_delete_group(st, file, len, gc->name);
+	free(file);
+	if (rc == -1) {
+		free(st);
+		snprintf(err, errlen, "too many run-time changes kept (put them in slb.ini)");
+		return -1;
+	}
+	snprintf(what, sizeof(what), "group %s", gc->name);
+	return commit(m, req, st, out, err, errlen, what, "deleted");
+}
+
+/* The group keys `group set` changes: its checks. Servers have their own commands. */
+static const char *const group_set_keys[] = {
+	"check", "check_port", "check_path", "check_host", "check_codes", "check_interval",
+	"check_timeout", "healthy_threshold", "unhealthy_threshold", NULL,
+};
+
+/* Changes <key> of section TYPE <section> to <value> (the loader judges the value). */
+static int set_key(struct master *m, const struct slb_ctl_request *req, FILE *out, char *err,
+		   size_t errlen, const char *type, const char *section, const char *key,
+		   const char *value)
+{
+	struct master_state *st;
+	char what[2 * SLB_CTL_ARG_MAX], done[SLB_CTL_ARG_MAX + 8], *text;
+	size_t len;
+	int rc;
+
+	text = running_text(m, &len, err, errlen);
+	st = text ? state_copy(m, err, errlen) : NULL;
+	if (!st) {
+		free(text);
+		return -1;
+	}
+	rc = master_state_set(st, text, len, type, section, key, value);
+	free(text);
+	if (rc == -1) {
+		free(st);
+		snprintf(err, errlen, "too many run-time changes kept (put them in slb.ini)");
+		return -1;
+	}
+	snprintf(what, sizeof(what), "%s %s %s", type, section, key);
+	snprintf(done, sizeof(done), "%s", value);
+	return commit(m, req, st, out, err, errlen, what, done);
+}
+
+int control_group_set(struct master *m, const struct slb_ctl_request *req, FILE *out,
+		      char *err, size_t errlen)
+{
+	const struct slb_group_conf *gc = group_of(m, req->args[0], err, errlen);
+	char key[SLB_CTL_ARG_MAX];
+	const char *eq = strchr(req->args[1], '=');
+	unsigned i;
+
+	if (!gc)
+		return -1;
+	if (!eq || eq == req->args[1] || !eq[1]) {
+		snprintf(err, errlen, "'%s': expected KEY=VALUE", req->args[1]);
+		return -1;
+	}
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - req->args[1]), req->args[1]);
+	for (i = 0; group_set_keys[i] && strcmp(group_set_keys[i], key) != 0; i++)
+		;
+	if (!group_set_keys[i]) {
+		snprintf(err, errlen,
+			 "'%s': group set changes check, check_port, check_path, check_host, "
+			 "check_codes, check_interval, check_timeout, healthy_threshold, "
+			 "unhealthy_threshold",
+			 key);
+		return -1;
+	}
+	return set_key(m, req, out, err, errlen, "group", gc->name, key, eq + 1);
+}
+
+/* --- listener start | stop ---------------------------------------------------------- */
+
+/*
+ * listener start | stop NAME: `enabled` of [listener NAME]. A change back to
+ * what slb.ini says forgets the earlier one instead of recording another.
+ */
+int control_listener_switch(struct master *m, const struct slb_ctl_request *req, FILE *out,
+			    char *err, size_t errlen)
+{
+	bool start = req->cmd->id == SLB_CTL_LISTENER_START, file_enabled = true;
+	const struct slb_listener_conf *lc = NULL;
+	char section[SLB_NAME_MAX + 16], value[64], why[SLB_VALUE_ERRLEN], *file;
+	struct master_state *st;
+	size_t len;
+	int rc = 0;
+
+	for (unsigned i = 0; i < m->config->nlisteners && !lc; i++)
+		if (strcasecmp(m->config->listeners[i].name, req->args[0]) == 0)
+			lc = &m->config->listeners[i];
+	if (!lc) {
+		snprintf(err, errlen, "no listener '%s'", req->args[0]);
+		return -1;
+	}
+	if (lc->enabled == start) {
+		if (req->json)
+			fprintf(out, "{\"listener\": \"%s\", \"state\": \"%s\", \"changed\": false}\n",
+				lc->name, start ? "started" : "stopped");
+		else
+			fprintf(out, "listener %s: already %s\n", lc->name, start ? "started" : "stopped");
+		return 0;
+	}
+	file = master_fd_read(m->file_fd, &len);
+	st = file ? state_copy(m, err, errlen) : NULL;
+	if (!st) {
+		if (!file)
+			snprintf(err, errlen, "cannot read the running configuration back");
+		free(file);
+		return -1;
+	}
+	for (unsigned i = 0; i < st->nchanges; i++) {
+		const struct master_change *c = &st->changes[i];
+
+		if (c->kind == MASTER_CHANGE_SET && strcmp(c->type, "listener") == 0 &&
+		    strcmp(c->section, lc->name) == 0 && strcmp(c->key, "enabled") == 0) {
+			master_state_forget(st, i);
+			break;
+		}
+	}
+	snprintf(section, sizeof(section), "listener %s", lc->name);
+	if (slb_ini_value(file, len, section, "enabled", value, sizeof(value)) == 1)
+		slb_value_bool(value, &file_enabled, why);
+	if (file_enabled != start)
+		rc = master_state_set(st, file, len, "listener", lc->name, "enabled",
+				      start ? "yes" : "no");
+	free(file);
+	if (rc == -1) {
+		free(st);
+		snprintf(err, errlen, "too many run-time changes kept (put them in slb.ini)");
+		return -1;
+	}
+	snprintf(section, sizeof(section), "listener %s", lc->name);
+	return commit(m, req, st, out, err, errlen, section, start ? "started" : "stopped");
 }

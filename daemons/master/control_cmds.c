@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "clock.h"
+#include "config_values.h"
 #include "control.h"
 #include "ipc.h"
 #include "log.h"
@@ -244,8 +246,9 @@ static void describe_listeners_json(struct master *m, FILE *out)
 
 		fputs(i ? ", {\"name\": " : "{\"name\": ", out);
 		slb_ctl_json_string(out, l->name);
-		fprintf(out, ", \"protocol\": \"%s\", \"bind\": \"%s\", \"group\": ",
-			protocol_name(l->protocol), slb_sockaddr_format(&l->bind, addr));
+		fprintf(out, ", \"state\": \"%s\", \"protocol\": \"%s\", \"bind\": \"%s\", \"group\": ",
+			l->enabled ? "started" : "stopped", protocol_name(l->protocol),
+			slb_sockaddr_format(&l->bind, addr));
 		slb_ctl_json_string(out, cf->groups[l->group].name);
 		fputs(", \"backup_group\": ", out);
 		if (l->backup_group >= 0)
@@ -269,10 +272,10 @@ static void describe_listeners_json(struct master *m, FILE *out)
 static int describe_listeners_text(struct master *m, FILE *out)
 {
 	const struct slb_config *cf = m->config;
-	struct table t = { .ncols = 11 };
+	struct table t = { .ncols = 12 };
 
 	table_row(&t, "LISTENER", "PROTOCOL", "BIND", "GROUP", "SCHEDULER", "ACTIVE", "TOTAL",
-		  "NO_SERVER", "DENIED", "BYTES_IN", "BYTES_OUT");
+		  "NO_SERVER", "DENIED", "BYTES_IN", "BYTES_OUT", "STATE");
 	for (unsigned i = 0; i < cf->nlisteners; i++) {
 		const struct slb_listener_conf *l = &cf->listeners[i];
 		int slot = slb_shm_listener_find(&m->shm, l->name);
@@ -285,7 +288,7 @@ static int describe_listeners_text(struct master *m, FILE *out)
 			  scheduler_name(l->scheduler), num(b[0], atomic_load(&s->active)),
 			  num(b[1], atomic_load(&s->total)), num(b[2], atomic_load(&s->no_server)),
 			  num(b[3], atomic_load(&s->denied)), num(b[4], atomic_load(&s->bytes_in)),
-			  num(b[5], atomic_load(&s->bytes_out)));
+			  num(b[5], atomic_load(&s->bytes_out)), l->enabled ? "started" : "stopped");
 	}
 	return table_print(&t, out);
 }
@@ -303,12 +306,14 @@ static void server_json(FILE *out, const struct slb_server_conf *sc, struct slb_
 	}
 	fprintf(out,
 		", \"weight\": %u, \"health\": \"%s\", \"active\": %u, \"total\": %llu, "
-		"\"failed\": %llu, \"bytes_in\": %llu, \"bytes_out\": %llu}",
+		"\"failed\": %llu, \"bytes_in\": %llu, \"bytes_out\": %llu, \"drain_deadline\": ",
 		atomic_load(&s->weight), health_name(atomic_load(&s->health)),
 		atomic_load(&s->active), (unsigned long long)atomic_load(&s->total),
 		(unsigned long long)atomic_load(&s->failed),
 		(unsigned long long)atomic_load(&s->bytes_in),
 		(unsigned long long)atomic_load(&s->bytes_out));
+	json_time(out, atomic_load(&s->drain_deadline_ms));
+	fputc('}', out);
 }
 
 static void describe_groups_json(struct master *m, FILE *out)
@@ -321,9 +326,11 @@ static void describe_groups_json(struct master *m, FILE *out)
 
 		fputs(g ? ", {\"name\": " : "{\"name\": ", out);
 		slb_ctl_json_string(out, gc->name);
-		fprintf(out, ", \"type\": \"%s\", \"check\": \"%s\", \"servers\": [",
+		fprintf(out,
+			", \"type\": \"%s\", \"check\": \"%s\", \"check_interval_ms\": %u, "
+			"\"check_timeout_ms\": %u, \"servers\": [",
 			gc->type == SLB_GROUP_NORMAL ? "normal" : "primary_secondary",
-			check_name(gc->check));
+			check_name(gc->check), gc->check_interval_ms, gc->check_timeout_ms);
 		for (unsigned i = 0; i < gc->nservers; i++) {
 			if (i)
 				fputs(", ", out);
@@ -455,14 +462,14 @@ static int cmd_health(struct master *m, const struct slb_ctl_request *req, FILE 
 		      size_t errlen)
 {
 	const struct slb_config *cf = m->config;
-	struct table t = { .ncols = 8 };
+	struct table t = { .ncols = 10 };
 	bool first = true;
 
 	if (req->json)
 		fputs("{\"servers\": [", out);
 	else
 		table_row(&t, "GROUP", "SERVER", "ADDRESS", "CHECK", "STATE", "LAST_CHECK",
-			  "LATENCY_MS", "TRANSITIONS");
+			  "LATENCY_MS", "TRANSITIONS", "ACTIVE", "DRAIN_UNTIL");
 	for (unsigned g = 0; g < cf->ngroups; g++) {
 		const struct slb_group_conf *gc = &cf->groups[g];
 
@@ -470,6 +477,7 @@ static int cmd_health(struct master *m, const struct slb_ctl_request *req, FILE 
 			const struct slb_server_conf *sc = &gc->servers[i];
 			struct slb_shm_server *s = server_slot(m, gc->name, sc->name);
 			char addr[SLB_SOCKADDR_STRLEN], when[32], lat[CELL_MAX], tr[CELL_MAX];
+			char active[CELL_MAX], drain[32];
 			uint64_t last = s ? atomic_load(&s->last_check_ms) : 0;
 			uint32_t us = s ? atomic_load(&s->check_latency_us) : 0;
 
@@ -481,7 +489,10 @@ static int cmd_health(struct master *m, const struct slb_ctl_request *req, FILE 
 				table_row(&t, gc->name, sc->name, addr, check_name(gc->check),
 					  health_name(atomic_load(&s->health)),
 					  time_text(when, sizeof(when), last), last ? lat : NULL,
-					  num(tr, atomic_load(&s->transitions)));
+					  num(tr, atomic_load(&s->transitions)),
+					  num(active, atomic_load(&s->active)),
+					  time_text(drain, sizeof(drain),
+						    atomic_load(&s->drain_deadline_ms)));
 				continue;
 			}
 			fputs(first ? "{\"group\": " : ", {\"group\": ", out);
@@ -499,8 +510,11 @@ static int cmd_health(struct master *m, const struct slb_ctl_request *req, FILE 
 				fprintf(out, "%u", us);
 			else
 				fputs("null", out);
-			fprintf(out, ", \"transitions\": %llu}",
-				(unsigned long long)atomic_load(&s->transitions));
+			fprintf(out, ", \"transitions\": %llu, \"active\": %u, \"drain_deadline\": ",
+				(unsigned long long)atomic_load(&s->transitions),
+				atomic_load(&s->active));
+			json_time(out, atomic_load(&s->drain_deadline_ms));
+			fputc('}', out);
 		}
 	}
 	return listing_end(req, &t, out, err, errlen);
@@ -551,11 +565,29 @@ static int cmd_server_set(struct master *m, const struct slb_ctl_request *req, F
 	const struct slb_group_conf *gc;
 	const struct slb_server_conf *sc = NULL;
 	struct slb_shm_server *s;
-	uint32_t weight, old;
+	uint32_t weight, old, drain_ms = 0;
+	uint64_t deadline = 0;
+	char why[SLB_VALUE_ERRLEN], when[32];
 	int g;
 
 	if (control_parse_weight(req->args[2], &weight, err, errlen) == -1)
 		return -1;
+	if (req->nargs > 3) {
+		if (strncmp(req->args[3], "drain=", 6) != 0) {
+			snprintf(err, errlen, "'%s': expected drain=DURATION (30s, 5m)", req->args[3]);
+			return -1;
+		}
+		if (weight != 0) {
+			snprintf(err, errlen, "drain= needs weight=0 (a server with a weight takes "
+					      "new connections)");
+			return -1;
+		}
+		if (slb_value_duration(req->args[3] + 6, 0, 24 * 3600 * 1000, &drain_ms, why) == -1) {
+			snprintf(err, errlen, "drain: %s", why);
+			return -1;
+		}
+		deadline = slb_realtime_ms() + drain_ms;
+	}
 	g = slb_config_group_index(cf, req->args[0]);
 	if (g < 0) {
 		snprintf(err, errlen, "no group '%s'", req->args[0]);
@@ -574,7 +606,11 @@ static int cmd_server_set(struct master *m, const struct slb_ctl_request *req, F
 		return -1;
 	}
 	old = atomic_exchange(&s->weight, weight);
-	slb_info("server %s/%s: weight %u -> %u (slbctl)", gc->name, sc->name, old, weight);
+	/* Any new weight ends a drain in progress; drain= starts one. */
+	atomic_store(&s->drain_deadline_ms, deadline);
+	slb_info("server %s/%s: weight %u -> %u%s%s (slbctl)", gc->name, sc->name, old, weight,
+		 deadline ? ", connections left closed at " : "",
+		 deadline ? time_text(when, sizeof(when), deadline) : "");
 	/* Kept for reloads and restarts; a failure to save is logged, the change holds. */
 	master_state_set_weight(&m->state, gc->name, sc->name, weight, sc->weight);
 	if (req->json) {
@@ -582,7 +618,13 @@ static int cmd_server_set(struct master *m, const struct slb_ctl_request *req, F
 		slb_ctl_json_string(out, gc->name);
 		fputs(", \"server\": ", out);
 		slb_ctl_json_string(out, sc->name);
-		fprintf(out, ", \"weight\": %u, \"previous_weight\": %u}\n", weight, old);
+		fprintf(out, ", \"weight\": %u, \"previous_weight\": %u, \"active\": %u, "
+			     "\"drain_deadline\": ", weight, old, atomic_load(&s->active));
+		json_time(out, deadline);
+		fputs("}\n", out);
+	} else if (deadline) {
+		fprintf(out, "server %s/%s: weight %u -> %u, %u connections open, closed at %s\n",
+			gc->name, sc->name, old, weight, atomic_load(&s->active), when);
 	} else {
 		fprintf(out, "server %s/%s: weight %u -> %u\n", gc->name, sc->name, old, weight);
 	}
@@ -715,9 +757,14 @@ static control_fn *const handlers[SLB_CTL_COUNT] = {
 	[SLB_CTL_SERVER_ADD] = control_server_add,
 	[SLB_CTL_SERVER_SET] = cmd_server_set,
 	[SLB_CTL_SERVER_REMOVE] = control_server_remove,
+	[SLB_CTL_GROUP_CREATE] = control_group_create,
+	[SLB_CTL_GROUP_DELETE] = control_group_delete,
+	[SLB_CTL_GROUP_SET] = control_group_set,
 	[SLB_CTL_GROUP_LIST] = cmd_group_list,
 	[SLB_CTL_SESSIONS] = control_sessions,
 	[SLB_CTL_SESSIONS_FLUSH] = control_sessions_flush,
+	[SLB_CTL_LISTENER_START] = control_listener_switch,
+	[SLB_CTL_LISTENER_STOP] = control_listener_switch,
 	[SLB_CTL_FAILOVER_STATUS] = cmd_failover_status,
 	[SLB_CTL_FAILOVER_TAKEOVER] = cmd_failover_manual,
 	[SLB_CTL_FAILOVER_RELEASE] = cmd_failover_manual,

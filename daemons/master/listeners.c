@@ -108,12 +108,16 @@ int *master_listeners_bind(const struct slb_config *config, const struct slb_con
 	for (unsigned i = 0; i < config->nlisteners; i++) {
 		int fd = reusable_fd(&config->listeners[i], old, old_fds);
 
+		if (!config->listeners[i].enabled) {
+			fds[i] = -1; /* stopped: nothing listens, connections are refused */
+			continue;
+		}
 		if (fd == -1)
 			fd = listener_bind(&config->listeners[i]);
 		if (fd == -1) {
 			/* Close only what this call opened: the old ones still serve. */
 			for (unsigned j = 0; j < i; j++)
-				if (reusable_fd(&config->listeners[j], old, old_fds) == -1)
+				if (fds[j] >= 0 && reusable_fd(&config->listeners[j], old, old_fds) == -1)
 					close(fds[j]);
 			free(fds);
 			return NULL;
@@ -130,7 +134,7 @@ void master_listeners_close(const int *fds, unsigned n, const int *keep, unsigne
 
 		for (unsigned j = 0; j < nkeep && !kept; j++)
 			kept = keep[j] == fds[i];
-		if (!kept)
+		if (!kept && fds[i] >= 0)
 			close(fds[i]);
 	}
 }

@@ -1097,6 +1097,33 @@ void http_proxy_expire(struct worker *w, struct worker_listener *l)
 	http_server_expire(w, false);
 }
 
+unsigned http_proxy_drain_servers(struct worker *w, struct worker_listener *l,
+				  uint64_t now_real_ms)
+{
+	unsigned closed = 0;
+
+	for (int t = 0; t < HTTP_T_COUNT; t++) {
+		struct dlist_node *n = l->http_waiting[t].head;
+
+		while (n) {
+			struct dlist_node *next = n->next; /* conn_close() unlinks n */
+			struct http_conn *c = dlist_entry(n, struct http_conn, timer_node);
+			struct slb_shm_server *s = c->srv ? &w->shm.servers[c->srv->slot] : NULL;
+			uint64_t deadline = 0;
+
+			if (s && atomic_load_explicit(&s->serial, memory_order_relaxed) == c->srv->serial)
+				deadline = atomic_load_explicit(&s->drain_deadline_ms,
+								memory_order_relaxed);
+			if (deadline && deadline <= now_real_ms) {
+				conn_close(w, c);
+				closed++;
+			}
+			n = next;
+		}
+	}
+	return closed;
+}
+
 void http_proxy_reap(struct worker *w)
 {
 	while (w->http && w->http->dead_conns) {

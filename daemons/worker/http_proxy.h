@@ -23,6 +23,11 @@ void http_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events);
 /* Acts on the timeouts of <l>'s clients, and on idle pooled servers. */
 void http_proxy_expire(struct worker *w, struct worker_listener *l);
 
+/* Closes <l>'s clients whose server's drain deadline is before <now_real_ms>;
+ * returns how many. */
+unsigned http_proxy_drain_servers(struct worker *w, struct worker_listener *l,
+				  uint64_t now_real_ms);
+
 /* Recycles the records of connections closed since the last call. */
 void http_proxy_reap(struct worker *w);
 

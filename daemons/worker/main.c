@@ -61,6 +61,10 @@ static int worker_setup_listeners(struct worker *w)
 			l->stats = &w->shm.listeners[slot];
 			l->stats_serial = atomic_load(&l->stats->serial);
 		}
+		if (!lc->enabled) { /* stopped: fd 6 + i only holds its place */
+			close(l->fd);
+			l->fd = -1;
+		}
 		if (slb_sched_group_init(&l->sched, lc->scheduler, &w->config->groups[lc->group],
 					 &w->shm) == -1)
 			return -1;
@@ -73,7 +77,7 @@ static int worker_setup_listeners(struct worker *w)
 			if (!l->http_policy || http_policy_init(l->http_policy, w, l) == -1)
 				return -1;
 		}
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, l->fd, &ev) == -1) {
+		if (l->fd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, l->fd, &ev) == -1) {
 			slb_err("listener %s: fd %d: %m", lc->name, l->fd);
 			return -1;
 		}
@@ -91,6 +95,8 @@ static void worker_drain(struct worker *w, uint32_t timeout_ms)
 	for (unsigned i = 0; i < w->nlisteners; i++) {
 		struct worker_listener *l = &w->listeners[i];
 
+		if (l->fd < 0)
+			continue;
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->fd, NULL);
 		/* A udp listener stays open: the replies of the flows still served leave through it. */
 		if (l->tag == WORKER_TAG_UDP_LISTENER)
@@ -120,6 +126,24 @@ static bool worker_channel(struct worker *w)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * A server whose drain deadline has passed while it still has connections
+ * (node-wide): only then are the connections walked, once per tick.
+ */
+static bool worker_drain_due(const struct worker *w, uint64_t now_real_ms)
+{
+	for (unsigned i = 0; i < SLB_MAX_SERVERS; i++) {
+		const struct slb_shm_server *s = &w->shm.servers[i];
+		uint64_t deadline = atomic_load_explicit(&s->drain_deadline_ms, memory_order_relaxed);
+
+		if (deadline && deadline <= now_real_ms &&
+		    atomic_load_explicit(&s->serial, memory_order_relaxed) &&
+		    atomic_load_explicit(&s->active, memory_order_relaxed))
+			return true;
+	}
+	return false;
 }
 
 static void worker_loop(struct worker *w)
@@ -163,15 +187,28 @@ static void worker_loop(struct worker *w)
 			}
 		}
 		if (w->now_ms - last_tick >= TICK_MS) {
+			uint64_t now_real = slb_realtime_ms();
+			bool drain = w->nconns && worker_drain_due(w, now_real);
+			unsigned closed = 0;
+
 			last_tick = w->now_ms;
 			for (unsigned i = 0; i < w->nlisteners; i++) {
-				if (slb_protocol_is_http(w->listeners[i].conf->protocol))
-					http_proxy_expire(w, &w->listeners[i]);
-				else if (w->listeners[i].conf->protocol == SLB_PROTO_UDP)
-					udp_proxy_expire(w, &w->listeners[i]);
+				struct worker_listener *l = &w->listeners[i];
+				bool http = slb_protocol_is_http(l->conf->protocol);
+
+				if (http)
+					http_proxy_expire(w, l);
+				else if (l->conf->protocol == SLB_PROTO_UDP)
+					udp_proxy_expire(w, l);
 				else
-					tcp_proxy_expire(w, &w->listeners[i]);
+					tcp_proxy_expire(w, l);
+				if (drain)
+					closed += http ? http_proxy_drain_servers(w, l, now_real)
+						       : tcp_proxy_drain_servers(w, l, now_real);
 			}
+			if (closed)
+				slb_info("worker %u: closed %u connections to drained servers",
+					 w->index, closed);
 		}
 		udp_proxy_flush(w);
 		tcp_proxy_reap(w);

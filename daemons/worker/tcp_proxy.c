@@ -514,6 +514,32 @@ void tcp_proxy_expire(struct worker *w, struct worker_listener *l)
 		conn_close(w, l->open.head);
 }
 
+unsigned tcp_proxy_drain_servers(struct worker *w, struct worker_listener *l,
+				 uint64_t now_real_ms)
+{
+	struct conn_list *lists[2] = { &l->connecting, &l->open };
+	unsigned closed = 0;
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct tcp_conn *c = lists[i]->head;
+
+		while (c) {
+			struct tcp_conn *next = c->next; /* conn_close() reuses c->next */
+			struct slb_shm_server *s = conn_server(w, c);
+			uint64_t deadline = s ? atomic_load_explicit(&s->drain_deadline_ms,
+								    memory_order_relaxed)
+					      : 0;
+
+			if (deadline && deadline <= now_real_ms) {
+				conn_close(w, c);
+				closed++;
+			}
+			c = next;
+		}
+	}
+	return closed;
+}
+
 void tcp_proxy_close_all(struct worker *w, struct worker_listener *l)
 {
 	while (l->connecting.head)

@@ -21,6 +21,11 @@ void tcp_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events);
 /* Fails connects and closes idle connections whose time is up. */
 void tcp_proxy_expire(struct worker *w, struct worker_listener *l);
 
+/* Closes <l>'s connections to servers whose drain deadline is before <now_real_ms>;
+ * returns how many. */
+unsigned tcp_proxy_drain_servers(struct worker *w, struct worker_listener *l,
+				 uint64_t now_real_ms);
+
 /* Recycles the records of connections closed since the last call. */
 void tcp_proxy_reap(struct worker *w);
 

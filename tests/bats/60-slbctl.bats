@@ -2,7 +2,7 @@
 # slbctl and the control socket (issue #6, first part): describe, health,
 # server set (weight at run time), failover status and reload, in text and
 # in JSON (parsed with jq); errors are clear, exit non-zero and change
-# nothing; commands of the contract that this version does not do yet say so.
+# nothing (the run-time changes: 62-runtime.bats).
 #
 # The running file is $TOPO_DIR/slb.ini: slb_config_basic (listener web on
 # the VIP :8080, wrr, group web = b1 weight 100 and b2 weight 50, tcp checks).
@@ -181,25 +181,6 @@ _both_up() {
 	[[ $output == *"usage: server set GROUP NAME weight=N"* ]]
 
 	[ "$(_ctl --json describe | jq -c '[.groups[].servers[] | {name, weight}]')" = "$before" ]
-}
-
-@test "commands of the contract not done yet say so and fail" {
-	local before cmd
-	before=$(_ctl --json describe | jq -c '[.groups[] | {name, servers: [.servers[] | {name, weight}]}]')
-	for cmd in "group create api" "group delete web" "listener stop web" "listener start web"; do
-		# shellcheck disable=SC2086  # the command's words
-		run _ctl $cmd
-		echo "$cmd: $status $output"
-		[ "$status" -eq 1 ]
-		[[ $output == *"not supported by this version yet"* ]]
-		# shellcheck disable=SC2086
-		run _ctl --json $cmd
-		[ "$status" -eq 1 ]
-		jq -e '.error | test("not supported")' <<<"$output"
-	done
-	[ "$(_ctl --json describe | jq -c '[.groups[] | {name, servers: [.servers[] | {name, weight}]}]')" = "$before" ]
-	run client_count 3 "$TOPO_VIP" 8080
-	[ "$(tally_of fail "$output")" -eq 0 ]
 }
 
 @test "failover takeover/release on a standalone node: a clear error, nothing changes" {

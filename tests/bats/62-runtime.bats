@@ -222,3 +222,247 @@ _state_of() { _ctl --json health | jq -r --arg s "$1" '.servers[] | select(.name
 	_ctl reload
 	wait_until 5 eval '[ "$(_state_of b2)" = UP ]'
 }
+
+# _groups: "name type check nservers" of every group, sorted, one line.
+_groups() {
+	_ctl --json describe | jq -r '[.groups[] | "\(.name) \(.type) \(.check) \(.servers | length)"] | sort | join(",")'
+}
+
+_gwhat() { _ctl --json describe | jq -r --arg g "$1" --arg f "$2" '.groups[] | select(.name == $g) | .[$f]'; }
+
+@test "group create, a server added to it, group set; kept across reload and restart; group delete forgets it all" {
+	run _ctl --json group create api
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '"\(.changed) \(.result)"' <<<"$output")" = "group api created, type normal" ]
+	_ctl server add api a1 "$(topo_ip b1)":9000 weight=10
+	run _ctl group set api check=tcp
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == "group api check: tcp (generation "* ]]
+	[[ $(_groups) == *"api normal tcp 1"* ]]
+	grep -x 'add-group api type=normal' "$STATE"
+	grep -E '^set group api check tcp before=[0-9a-f]+$' "$STATE"
+	_ctl reload
+	slb_stop
+	slb_start "$TOPO_DIR/slb.ini"
+	[[ $(_groups) == *"api normal tcp 1"* ]]
+	[ "$(_srv api a1 weight)" = 10 ]
+	run _ctl group delete api
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $(_groups) != *api* ]]
+	! grep -q api "$STATE"
+}
+
+@test "group set on a file's group: at once, kept, the file's later edit wins, the file's value forgets it" {
+	run _ctl group set web check=none
+	[ "$status" -eq 0 ]
+	[ "$(_ctl --json describe | jq -r '.groups[] | select(.name == "web") | .check')" = none ]
+	_ctl reload
+	[ "$(_ctl --json health | jq -r '[.servers[] | select(.group == "web") | .check] | unique | join(",")')" = none ]
+	# Back to the file's own value: nothing left to keep.
+	_ctl group set web check=tcp
+	! grep -q 'set group web check' "$STATE"
+	_ctl group set web check=tcp
+	_ctl group set web check_interval=1s
+	[ "$(_gwhat web check_interval_ms)" = 1000 ]
+	_ctl reload
+	[ "$(_gwhat web check_interval_ms)" = 1000 ]
+	log_mark
+	slb_config_basic | sed 's/^check_interval = 200ms$/check_interval = 300ms/' >"$TOPO_DIR/slb.ini"
+	_ctl reload
+	[ "$(_gwhat web check_interval_ms)" = 300 ]
+	log_has "run-time change 'group set web check_interval=1s' dropped"
+	! grep -q 'set group web check_interval' "$STATE"
+	slb_config_basic >"$TOPO_DIR/slb.ini"
+	_ctl reload
+}
+
+@test "group delete of a file's group survives reload and restart; editing that group in the file brings it back" {
+	_spare() {
+		slb_config_basic
+		printf '\n[group spare]\nserver.s1 = %s:9000 weight=%s\n' "$(topo_ip b2)" "$1"
+	}
+	_spare 10 >"$TOPO_DIR/slb.ini"
+	_ctl reload
+	[[ $(_groups) == *"spare normal tcp 1"* ]]
+	run _ctl group delete spare
+	[ "$status" -eq 0 ]
+	[[ $(_groups) != *spare* ]]
+	grep -E '^delete-group spare before=[0-9a-f]+$' "$STATE"
+	slb_stop
+	slb_start "$TOPO_DIR/slb.ini"
+	[[ $(_groups) != *spare* ]]
+	log_mark
+	_spare 20 >"$TOPO_DIR/slb.ini"
+	_ctl reload
+	[[ $(_groups) == *"spare normal tcp 1"* ]]
+	log_has "run-time change 'group delete spare' dropped"
+	slb_config_basic >"$TOPO_DIR/slb.ini"
+	_ctl reload
+}
+
+@test "group errors: clear, exit 1, nothing changed" {
+	local before state_before
+	before="$(_groups) $(_servers)"
+	state_before=$(cat "$STATE" 2>/dev/null || true)
+	_err() {
+		run _ctl "$@"
+		echo "$*: $status $output"
+		[ "$status" -eq 1 ]
+	}
+	_err group delete web
+	[[ $output == *"group 'web' is used by listener 'web' (group); change that first"* ]]
+	_err group delete nogroup
+	[[ $output == *"no group 'nogroup'"* ]]
+	_err group create web
+	[[ $output == *"group 'web' exists already"* ]]
+	_err group create Api
+	[[ $output == *"group name: 'Api' is not a valid name"* ]]
+	_err group create api type=fancy
+	[[ $output == *"expected type=normal or type=primary_secondary"* ]]
+	# A primary_secondary group needs its two servers: the loader's rule, in its words.
+	_err group create pair type=primary_secondary
+	[[ $output == *"primary_secondary needs exactly two servers"* ]]
+	_err group set web weight=5
+	[[ $output == *"'weight': group set changes check, check_port"* ]]
+	_err group set web check_interval
+	[[ $output == *"expected KEY=VALUE"* ]]
+	_err group set web check_interval=soon
+	[[ $output == *"[group web] check_interval: "* ]]
+	_err group set web check_timeout=1s
+	[[ $output == *"check_timeout: longer than check_interval"* ]]
+	_err group set nogroup check=tcp
+	[[ $output == *"no group 'nogroup'"* ]]
+	run _ctl --json group delete web
+	[ "$status" -eq 1 ]
+	jq -e '.error | test("used by listener")' <<<"$output"
+	[ "$(_groups) $(_servers)" = "$before" ]
+	[ "$(cat "$STATE" 2>/dev/null || true)" = "$state_before" ]
+}
+
+# _long: the base file plus listener long on :8082 for group hold (b3, the
+# drain backend): a connection through it stays open while the client wants.
+_long() {
+	slb_config_basic
+	printf '\n[listener long]\nprotocol = tcp\nbind = %s:8082\ngroup = hold\n' "$TOPO_VIP"
+	printf '\n[group hold]\nserver.b3 = %s:9001 weight=100\n' "$(topo_ip b1)"
+}
+
+_lstate() { _ctl --json describe | jq -r --arg l "$1" '.listeners[] | select(.name == $l) | .state'; }
+
+@test "listener stop: new connections refused, an open one goes on; kept across reload and restart; start serves again" {
+	_long >"$TOPO_DIR/slb.ini"
+	_ctl reload
+	[ "$(_lstate long)" = started ]
+	client_hold 8082 3 "$TOPO_DIR/held.out"
+	wait_until 5 eval '[ "$(established_count b1 9001)" -ge 1 ]'
+	run _ctl --json listener stop long
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '"\(.changed) \(.result)"' <<<"$output")" = "listener long stopped" ]
+	[ "$(_lstate long)" = stopped ]
+	_ctl describe | grep -E "^long +tcp +$TOPO_VIP:8082 .* stopped\$"
+	wait_until 5 eval '[[ "$(client_probe 8082 1)" == refused* ]]'
+	# The other listener is not disturbed.
+	out=$(client_count 10 "$TOPO_VIP" 8080)
+	[ "$(tally_of fail "$out")" -eq 0 ]
+	# The connection open before the stop went on to its end.
+	wait "$HOLD_PID"
+	[ "$(cat "$TOPO_DIR/held.out")" = "b3 0" ]
+	grep -E '^set listener long enabled no before=[0-9a-f]+$' "$STATE"
+	run _ctl listener stop long
+	[ "$status" -eq 0 ]
+	[ "$output" = "listener long: already stopped" ]
+
+	_ctl reload
+	[ "$(_lstate long)" = stopped ]
+	[[ "$(client_probe 8082 1)" == refused* ]]
+	slb_stop
+	SLB_START_SKIP_PORT=8082 slb_start "$TOPO_DIR/slb.ini"
+	[ "$(_lstate long)" = stopped ]
+	[[ "$(client_probe 8082 1)" == refused* ]]
+
+	run _ctl listener start long
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == "listener long: started (generation "* ]]
+	[ "$(_lstate long)" = started ]
+	# Back to what slb.ini says: nothing left to keep.
+	! grep -q 'listener long' "$STATE"
+	wait_until 5 eval '[ "$(client_drain_count 1 8082)" = "b3 1" ]'
+	slb_config_basic >"$TOPO_DIR/slb.ini"
+	_ctl reload
+}
+
+@test "listener errors: clear, exit 1, nothing changed" {
+	local before
+	before=$(_ctl --json describe | jq -c '[.listeners[] | {name, state}]')
+	run _ctl listener stop nolistener
+	[ "$status" -eq 1 ]
+	[[ $output == *"no listener 'nolistener'"* ]]
+	run _ctl --json listener start nolistener
+	[ "$status" -eq 1 ]
+	jq -e '.error | test("no listener")' <<<"$output"
+	[ "$(_ctl --json describe | jq -c '[.listeners[] | {name, state}]')" = "$before" ]
+}
+
+@test "drain: weight=0 drain=3s closes the connections left after 3 s, across a reload; their count is visible" {
+	local t0 t1 out
+	_ctl server add web b3 "$(topo_ip b1)":9001 weight=100
+	wait_until 5 eval '[ "$(_state_of b3)" = UP ]'
+	_ctl server set web b1 weight=0
+	_ctl server set web b2 weight=0
+	client_hold 8080 10 "$TOPO_DIR/held.out"
+	wait_until 5 eval '[ "$(established_count b1 9001)" -ge 1 ]'
+	_ctl server set web b1 weight=100
+	_ctl server set web b2 weight=50
+	t0=$(date +%s%3N)
+	run _ctl --json server set web b3 weight=0 drain=3s
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '"\(.weight) \(.active)"' <<<"$output")" = "0 1" ]
+	jq -e '.drain_deadline | test("^[0-9-]+T[0-9:]+Z$")' <<<"$output"
+	# The connections left, in describe and health, JSON and text.
+	[ "$(_srv web b3 active)" = 1 ]
+	_srv web b3 drain_deadline | grep -E '^[0-9-]+T[0-9:]+Z$'
+	[ "$(_ctl --json health | jq -r '.servers[] | select(.name == "b3") | "\(.active) \(.drain_deadline != null)"')" = "1 true" ]
+	_ctl health | grep -E "^web +b3 .* 1 +[0-9-]+T[0-9:]+Z\$"
+	# A reload keeps the drain: the old worker that holds the connection closes it.
+	_ctl reload
+	_srv web b3 drain_deadline | grep -E '^[0-9-]+T[0-9:]+Z$'
+	sleep 1
+	[ "$(established_count b1 9001)" -eq 1 ]
+	wait_until 6 eval '[ "$(established_count b1 9001)" -eq 0 ]'
+	t1=$(date +%s%3N)
+	echo "closed after $((t1 - t0)) ms"
+	[ "$((t1 - t0))" -ge 2900 ] && [ "$((t1 - t0))" -lt 6000 ]
+	[ "$(_srv web b3 active)" = 0 ]
+	log_has 'worker [0-9]+: closed 1 connections to drained servers'
+	# Closed by slb, long before the client's own end: no answer came.
+	wait "$HOLD_PID" || true
+	[ "$(cat "$TOPO_DIR/held.out")" != "b3 0" ]
+	out=$(client_count 10 "$TOPO_VIP" 8080)
+	[ "$(tally_of fail "$out")" -eq 0 ]
+	# Any new weight ends the drain.
+	_ctl server set web b3 weight=0 drain=1h
+	_ctl server set web b3 weight=10
+	[ "$(_srv web b3 drain_deadline)" = null ]
+	_ctl server remove web b3
+}
+
+@test "drain errors: clear, exit 1, nothing changed" {
+	local before
+	before=$(_ctl --json describe | jq -c '[.groups[].servers[] | {name, weight, drain_deadline}]')
+	run _ctl server set web b2 weight=10 drain=5s
+	[ "$status" -eq 1 ]
+	[[ $output == *"drain= needs weight=0"* ]]
+	run _ctl server set web b2 weight=0 drain=soon
+	[ "$status" -eq 1 ]
+	[[ $output == *"drain: "* ]]
+	run _ctl server set web b2 weight=0 until=5s
+	[ "$status" -eq 1 ]
+	[[ $output == *"expected drain=DURATION"* ]]
+	[ "$(_ctl --json describe | jq -c '[.groups[].servers[] | {name, weight, drain_deadline}]')" = "$before" ]
+}

@@ -65,7 +65,7 @@ static void test_errors(void **state)
 	assert_int_equal(parse("failover", &req, err), -1);
 	assert_string_equal(err, "'failover' needs one of: status, takeover, release");
 	assert_int_equal(parse("server set web b2", &req, err), -1);
-	assert_string_equal(err, "usage: server set GROUP NAME weight=N");
+	assert_string_equal(err, "usage: server set GROUP NAME weight=N [drain=D]");
 	assert_int_equal(parse("describe now", &req, err), -1);
 	assert_string_equal(err, "usage: describe");
 	assert_int_equal(parse("describe\001", &req, err), -1);

@@ -383,8 +383,9 @@ _slb_ini() {
 }
 
 # _slb_ready ROLE CONFIG WAITVIP: the master's pid file names a live process,
-# every listener is bound in ROLE's namespace, and (when WAITVIP=1) every VIP
-# is configured there.
+# every listener is bound in ROLE's namespace (but the one on port
+# SLB_START_SKIP_PORT, when set: stopped at run time), and (when WAITVIP=1)
+# every VIP is configured there.
 _slb_ready() {
 	local role=$1 config=$2 waitvip=$3 kind a b pidfile pid=''
 	pidfile=$(_slb_ini "$config" | awk '$1 == "global" && $2 == "pid_file" { print $3 }')
@@ -396,6 +397,7 @@ _slb_ready() {
 		case $kind in
 		listener)
 			local flags=-Hltn
+			[ "${b##*:}" = "${SLB_START_SKIP_PORT:-}" ] && continue
 			[ "$a" = udp ] && flags=-Huln
 			[ -n "$(topo_exec "$role" ss $flags "sport = :${b##*:}")" ] || return 1 ;;
 		vip)
