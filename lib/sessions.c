@@ -452,21 +452,16 @@ uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms)
 	return live;
 }
 
-uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
-			   slb_sessions_visit_fn visit, void *arg)
+uint64_t slb_sessions_walk_range(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
+				 uint32_t first, uint32_t count, slb_sessions_visit_fn visit, void *arg)
 {
 	uint64_t began = atomic_load_explicit(&t->change, memory_order_acquire);
+	uint32_t end = first < t->capacity && count < t->capacity - first ? first + count
+									 : t->capacity;
 	struct slb_session session;
 	struct snapshot s;
 
-	/*
-	 * Nothing ever stamped (no entry was ever written), or nothing stamped
-	 * since <since>: the scan would visit nothing. Replication polls an
-	 * idle table every 100 ms; this keeps that free.
-	 */
-	if (began == 0 || (since != 0 && began == since))
-		return began;
-	for (uint32_t i = 0; i < t->capacity; i++) {
+	for (uint32_t i = first; i < end; i++) {
 		if (!entry_read(&t->entries[i], &s) || s.expires_ms <= now_ms)
 			continue;
 		/* Compared as a difference, so the counter may wrap. */
@@ -477,4 +472,10 @@ uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_
 			break;
 	}
 	return began;
+}
+
+uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
+			   slb_sessions_visit_fn visit, void *arg)
+{
+	return slb_sessions_walk_range(t, since, now_ms, 0, t->capacity, visit, arg);
 }

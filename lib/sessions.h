@@ -105,4 +105,16 @@ typedef int (*slb_sessions_visit_fn)(const struct slb_session *s, void *arg);
 uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
 			   slb_sessions_visit_fn visit, void *arg);
 
+/*
+ * slb_sessions_walk() over the entries [<first>, <first> + <count>) only
+ * (clipped to the capacity), for a caller that spreads one walk over many
+ * calls (slb-failover: a 1M-entry walk is ~20 ms, too long to hold its
+ * election loop): keep the change number the first call returns and walk
+ * every range from the same <since>. A <count> of 0 visits nothing and only
+ * returns the change number.
+ */
+uint64_t slb_sessions_walk_range(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
+				 uint32_t first, uint32_t count, slb_sessions_visit_fn visit,
+				 void *arg);
+
 #endif

@@ -6,15 +6,17 @@
  * the key against this connection's fresh nonce before anything is sent).
  * The backup then gets a bulk copy, every live session, then BULK_END, then
  * the changes: every SYNC_POLL_MS the table is walked for what changed
- * since the last walk (slb_sessions_walk), so the workers' hot path does
- * nothing for replication. Sessions travel by listener, group and server
- * names and time left, never by slots or absolute times.
+ * since an earlier walk (slb_sessions_walk_range), so the workers' hot
+ * path does nothing for replication. Sessions travel by listener, group
+ * and server names and time left, never by slots or absolute times.
  *
- * Nothing here blocks the election: sockets are non-blocking, the send
- * buffer is bounded, sessions waiting for it are a bounded queue of
- * copies. A peer that cannot keep up (no progress for SYNC_STALL_MS, or a
- * queue over the table's capacity) is dropped; it reconnects and starts
- * over with a fresh bulk copy.
+ * Nothing here blocks the election: a walk goes SYNC_WALK_CHUNK entries
+ * per turn of the loop (a 1M-entry table is ~20 ms to walk, spread so over
+ * 16 turns), sockets are non-blocking, the send buffer is bounded, and
+ * sessions waiting for it are a bounded queue of copies. A peer that
+ * cannot keep up (no progress for SYNC_STALL_MS, or a queue over twice the
+ * table's capacity) is dropped; it reconnects and starts over with a fresh
+ * bulk copy.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,15 +31,24 @@
 #include "log.h"
 #include "sessions.h"
 
+#define SYNC_WALK_CHUNK 65536 /* entries per turn of the loop: about 1 ms */
+
+enum peer_state {
+	PEER_HELLO, /* waiting for its HELLO */
+	PEER_BULK, /* the bulk copy: walked, then sent, then BULK_END */
+	PEER_STREAM, /* the changes */
+};
+
 struct sync_peer {
 	struct sync_conn *conn;
-	bool streaming; /* its HELLO was accepted */
-	bool overflow; /* the last walk found more than the queue may hold */
+	enum peer_state state;
+	bool overflow; /* a walk found more than the queue may hold */
 	struct slb_session *queue; /* copies waiting for room in the send buffer */
 	size_t queued, queue_cap, queue_next, queue_max;
-	size_t bulk_left; /* sessions of the bulk copy still to encode */
-	bool bulk_end_due;
-	uint32_t bulk_count;
+	uint32_t bulk_count; /* sessions of the bulk copy sent */
+	bool walking; /* a walk is under way, at <cursor> */
+	uint32_t cursor;
+	uint64_t walk_since, walk_began;
 	uint64_t since; /* the next walk sends what changed after this */
 	uint64_t last_began; /* the change number the last walk began at */
 };
@@ -48,7 +59,7 @@ static void peer_drop(struct failover *f, unsigned i, const char *why)
 	struct sync_peer *p = f->sync_peers[i];
 
 	if (why)
-		slb_log(p->streaming ? LOG_INFO : LOG_DEBUG, "sync: backup %s dropped: %s",
+		slb_log(p->state != PEER_HELLO ? LOG_INFO : LOG_DEBUG, "sync: backup %s dropped: %s",
 			p->conn->name, why);
 	sync_conn_free(f, p->conn);
 	free(p->queue);
@@ -141,24 +152,50 @@ static int enqueue(const struct slb_session *s, void *arg)
 	return 0;
 }
 
-/*
- * Appends to the peer's queue what changed since its walk before last; false
- * when the queue overflowed. A writer takes its change number before its
- * entry is readable: a walk that passes the entry in between misses it, and
- * a walk from the number that one began at would skip it. Starting one walk
- * further back gives every write a whole SYNC_POLL_MS to complete, at the
- * price of sending each change twice (a put is idempotent).
- */
-static bool collect(struct failover *f, struct sync_peer *p)
+/* Starts a walk for what was stamped after <since>; <began> is the change number now. */
+static void walk_start(struct sync_peer *p, uint64_t since, uint64_t began)
 {
-	uint64_t began;
+	p->walking = true;
+	p->cursor = 0;
+	p->walk_since = since;
+	p->walk_began = began;
+}
+
+/*
+ * Every SYNC_POLL_MS, a walk from the peer's walk before last, when there
+ * can be something to send. A writer takes its change number before its
+ * entry is readable: a walk that passes the entry in between misses it,
+ * and a walk from the number that one began at would skip it. Starting one
+ * walk further back gives every write a whole SYNC_POLL_MS to complete, at
+ * the price of sending each change twice (a put is idempotent).
+ */
+static void poll_changes(struct failover *f, struct sync_peer *p)
+{
+	uint64_t now_change = slb_sessions_walk_range(f->shm->sessions, 0, f->now_ms, 0, 0, NULL, NULL);
+
+	if (now_change == p->last_began && p->since == p->last_began)
+		return; /* nothing stamped since, and the last changes went twice */
+	walk_start(p, p->since, now_change);
+}
+
+/* One chunk of the peer's walk; at its end the next walk's start moves on. False if the queue overflowed. */
+static bool walk_step(struct failover *f, struct sync_peer *p)
+{
+	uint32_t capacity = slb_sessions_capacity(f->shm->sessions);
 
 	if (p->queue_next == p->queued)
 		p->queued = p->queue_next = 0;
-	began = slb_sessions_walk(f->shm->sessions, p->since, f->now_ms, enqueue, p);
-	p->since = p->last_began ? p->last_began : began;
-	p->last_began = began;
-	return !p->overflow;
+	slb_sessions_walk_range(f->shm->sessions, p->walk_since, f->now_ms, p->cursor, SYNC_WALK_CHUNK,
+				enqueue, p);
+	if (p->overflow)
+		return false;
+	p->cursor = capacity - p->cursor > SYNC_WALK_CHUNK ? p->cursor + SYNC_WALK_CHUNK : capacity;
+	if (p->cursor < capacity)
+		return true;
+	p->walking = false;
+	p->since = p->state == PEER_BULK ? p->walk_began : p->last_began;
+	p->last_began = p->walk_began;
+	return true;
 }
 
 /* The wire form of <s>: by names and time left. False when its slots are gone or it expired. */
@@ -191,30 +228,24 @@ static bool session_frame(const struct failover *f, const struct slb_session *s,
 	return true;
 }
 
-/* Encodes what the send buffer has room for: queued sessions, BULK_END in its place, a heartbeat. */
+/* Encodes what the send buffer has room for: queued sessions, BULK_END after the bulk copy, a heartbeat. */
 static void fill(struct failover *f, struct sync_peer *p)
 {
 	struct sync_conn *c = p->conn;
 	struct slb_sync_frame frame;
 
-	while (sync_conn_room(c) >= SLB_SYNC_MAX_FRAME) {
-		bool bulk = p->bulk_left > 0;
-
-		if (p->bulk_end_due && !bulk) {
-			memset(&frame, 0, sizeof(frame));
-			frame.type = SLB_SYNC_BULK_END;
-			frame.u.bulk_count = p->bulk_count;
-			sync_conn_queue(f, c, &frame);
-			p->bulk_end_due = false;
-			slb_info("sync: bulk copy to %s sent: %u sessions", c->name, p->bulk_count);
-			continue;
-		}
-		if (p->queue_next == p->queued)
-			break;
-		p->bulk_left -= bulk;
+	while (sync_conn_room(c) >= SLB_SYNC_MAX_FRAME && p->queue_next < p->queued)
 		if (session_frame(f, &p->queue[p->queue_next++], &frame) &&
-		    sync_conn_queue(f, c, &frame) == 0 && bulk)
+		    sync_conn_queue(f, c, &frame) == 0 && p->state == PEER_BULK)
 			p->bulk_count++;
+	if (p->state == PEER_BULK && !p->walking && p->queue_next == p->queued &&
+	    sync_conn_room(c) >= SLB_SYNC_MAX_FRAME) {
+		memset(&frame, 0, sizeof(frame));
+		frame.type = SLB_SYNC_BULK_END;
+		frame.u.bulk_count = p->bulk_count;
+		sync_conn_queue(f, c, &frame);
+		p->state = PEER_STREAM;
+		slb_info("sync: bulk copy to %s sent: %u sessions", c->name, p->bulk_count);
 	}
 	if (f->now_ms >= c->last_tx_ms + SYNC_HEARTBEAT_MS && sync_conn_room(c) >= SLB_SYNC_MAX_FRAME) {
 		memset(&frame, 0, sizeof(frame));
@@ -228,7 +259,7 @@ static bool pump(struct failover *f, unsigned i)
 {
 	struct sync_peer *p = f->sync_peers[i];
 
-	if (p->streaming)
+	if (p->state != PEER_HELLO)
 		fill(f, p);
 	if (sync_conn_flush(f, p->conn) == -1) {
 		peer_drop(f, i, strerror(errno));
@@ -253,15 +284,10 @@ static bool start_streaming(struct failover *f, unsigned i, const struct slb_syn
 	memcpy(p->conn->tx.nonce, h->nonce, SLB_SYNC_NONCE_LEN);
 	if (f->sync_refused.s_addr == p->conn->addr.s_addr)
 		f->sync_refused.s_addr = 0;
-	p->streaming = true;
-	p->bulk_end_due = true;
-	if (!collect(f, p)) {
-		peer_drop(f, i, "out of memory for its bulk copy");
-		return false;
-	}
-	p->bulk_left = p->queued;
-	slb_info("sync: backup %s (node %s) connected, sending %zu sessions", p->conn->name,
-		 h->node, p->queued);
+	p->state = PEER_BULK;
+	walk_start(p, 0, slb_sessions_walk_range(f->shm->sessions, 0, f->now_ms, 0, 0, NULL, NULL));
+	slb_info("sync: backup %s (node %s) connected, sending its bulk copy", p->conn->name,
+		 h->node);
 	return true;
 }
 
@@ -292,10 +318,10 @@ static void on_readable(struct failover *f, unsigned i)
 		return;
 	}
 	while ((v = sync_conn_next(p->conn, &frame)) == SLB_SYNC_OK) {
-		if (!p->streaming && frame.type == SLB_SYNC_HELLO) {
+		if (p->state == PEER_HELLO && frame.type == SLB_SYNC_HELLO) {
 			if (!start_streaming(f, i, &frame.u.hello))
 				return;
-		} else if (!p->streaming || frame.type != SLB_SYNC_HEARTBEAT) {
+		} else if (p->state == PEER_HELLO || frame.type != SLB_SYNC_HEARTBEAT) {
 			peer_drop(f, i, "unexpected frame");
 			return;
 		}
@@ -339,11 +365,13 @@ void sync_master_tick(struct failover *f)
 			peer_drop(f, i, "this node is no longer master");
 			continue;
 		}
-		if (!p->streaming && f->now_ms >= p->conn->last_rx_ms + SYNC_SILENCE_MS) {
+		if (p->state == PEER_HELLO && f->now_ms >= p->conn->last_rx_ms + SYNC_SILENCE_MS) {
 			peer_drop(f, i, "no HELLO");
 			continue;
 		}
-		if (poll && p->streaming && !collect(f, p)) {
+		if (poll && p->state == PEER_STREAM && !p->walking)
+			poll_changes(f, p);
+		if (p->walking && !walk_step(f, p)) {
 			peer_drop(f, i, "too slow, its copy starts over when it reconnects");
 			continue;
 		}
@@ -365,8 +393,13 @@ void sync_master_close(struct failover *f)
 
 uint64_t sync_master_next_due(const struct failover *f)
 {
-	for (unsigned i = 0; i < SYNC_MAX_PEERS; i++)
+	uint64_t due = UINT64_MAX;
+
+	for (unsigned i = 0; i < SYNC_MAX_PEERS; i++) {
+		if (f->sync_peers[i] && f->sync_peers[i]->walking)
+			return f->now_ms; /* the next chunk, after a look at the sockets */
 		if (f->sync_peers[i])
-			return f->sync_poll_ms;
-	return UINT64_MAX;
+			due = f->sync_poll_ms;
+	}
+	return due;
 }

@@ -275,6 +275,38 @@ static void test_walk_since(void **state)
 	free(t);
 }
 
+/* A walk in ranges visits what one walk does; a range of 0 entries only reads the change number. */
+static void test_walk_range(void **state)
+{
+	struct slb_sessions *t = table_new(1024);
+	uint32_t cap = slb_sessions_capacity(t);
+	struct seen whole = { 0 }, parts = { 0 }, none = { 0 };
+	uint64_t mark, began;
+
+	(void)state;
+	for (uint32_t i = 0; i < 300; i++) {
+		struct slb_session_key k = key_v4(1, i);
+
+		put(t, &k, i, base_ms + 5000);
+	}
+	mark = slb_sessions_walk(t, 0, base_ms, collect, &whole);
+	assert_true(whole.n > 250); /* a full bucket may have evicted a few */
+	for (uint32_t first = 0; first < cap; first += 100) {
+		began = slb_sessions_walk_range(t, 0, base_ms, first, 100, collect, &parts);
+		assert_int_equal(began, mark);
+	}
+	assert_int_equal(parts.n, whole.n);
+	/* Past the end, and a count that would overflow: clipped. */
+	assert_int_equal(slb_sessions_walk_range(t, 0, base_ms, cap, 10, collect, &none), mark);
+	assert_int_equal(slb_sessions_walk_range(t, 0, base_ms, cap - 1, UINT32_MAX, collect, &none),
+			 mark);
+	assert_true(none.n <= 1);
+	none.n = 0;
+	assert_int_equal(slb_sessions_walk_range(t, 0, base_ms, 0, 0, collect, &none), mark);
+	assert_int_equal(none.n, 0);
+	free(t);
+}
+
 /* Write counters and change numbers that wrap keep every operation right. */
 static void test_counters_wrap(void **state)
 {
@@ -361,7 +393,7 @@ int main(void)
 		cmocka_unit_test(test_expiry_is_lazy),
 		cmocka_unit_test(test_touch_and_remove),
 		cmocka_unit_test(test_flush_by_listener),
-		cmocka_unit_test(test_walk_since),
+		cmocka_unit_test(test_walk_since), cmocka_unit_test(test_walk_range),
 		cmocka_unit_test(test_counters_wrap),
 		cmocka_unit_test(test_dead_writer_entry_taken_over),
 	};
