@@ -51,6 +51,7 @@ enum slb_check_type {
 	SLB_CHECK_HTTPS,
 	SLB_CHECK_UDP,
 };
+enum slb_check_method { SLB_CHECK_GET, SLB_CHECK_HEAD };
 enum slb_log_target { SLB_LOG_SYSLOG, SLB_LOG_STDERR, SLB_LOG_FILE };
 enum slb_zone { SLB_ZONE_PRIMARY, SLB_ZONE_BACKUP };
 enum slb_proxy_protocol { SLB_PROXY_PROTOCOL_NONE, SLB_PROXY_PROTOCOL_V1, SLB_PROXY_PROTOCOL_V2 };
@@ -120,6 +121,7 @@ struct slb_group_conf {
 	struct slb_server_conf *servers;
 	enum slb_check_type check;
 	unsigned check_port; /* 0 = the server's port */
+	enum slb_check_method check_method; /* http/https checks */
 	char check_path[SLB_TEXT_MAX];
 	char check_host[SLB_TEXT_MAX];
 	uint32_t check_codes; /* bit N set = status class Nxx accepted (1..5) */

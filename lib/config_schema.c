@@ -43,6 +43,9 @@ const struct slb_value_word slb_check_words[] = {
 	{ "none", SLB_CHECK_NONE }, { "tcp", SLB_CHECK_TCP }, { "http", SLB_CHECK_HTTP },
 	{ "https", SLB_CHECK_HTTPS }, { "udp", SLB_CHECK_UDP }, { NULL, 0 },
 };
+const struct slb_value_word slb_check_method_words[] = {
+	{ "GET", SLB_CHECK_GET }, { "HEAD", SLB_CHECK_HEAD }, { NULL, 0 },
+};
 const struct slb_value_word slb_proxy_protocol_words[] = {
 	{ "none", SLB_PROXY_PROTOCOL_NONE }, { "v1", SLB_PROXY_PROTOCOL_V1 },
 	{ "v2", SLB_PROXY_PROTOCOL_V2 }, { NULL, 0 },
@@ -355,6 +358,8 @@ static const struct slb_key_def group_keys[] = {
 	{ "type", SLB_KEY_ENUM, GR(type), .words = slb_group_type_words, .def = "normal" },
 	{ "check", SLB_KEY_ENUM, GR(check), .words = slb_check_words, .def = "tcp" },
 	{ "check_port", SLB_KEY_UINT, GR(check_port), .max = 65535, .def = "0" },
+	{ "check_method", SLB_KEY_ENUM, GR(check_method), .words = slb_check_method_words,
+	  .def = "GET" },
 	{ "check_path", SLB_KEY_TEXT, GR(check_path), .def = "/", .path = true },
 	{ "check_host", SLB_KEY_TEXT, GR(check_host), .def = "", .empty_ok = true },
 	{ "check_codes", SLB_KEY_SPECIAL, GR(check_codes), .parse = parse_check_codes,

@@ -84,6 +84,7 @@ extern const struct slb_value_word slb_protocol_words[];
 extern const struct slb_value_word slb_scheduler_words[];
 extern const struct slb_value_word slb_persistence_words[];
 extern const struct slb_value_word slb_check_words[];
+extern const struct slb_value_word slb_check_method_words[];
 extern const struct slb_value_word slb_proxy_protocol_words[];
 extern const struct slb_value_word slb_group_type_words[];
 

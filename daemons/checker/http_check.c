@@ -1,11 +1,12 @@
 /*
  * http_check.c - the `http` and `https` health checks: a server is fine when
- * it answers "GET check_path" (Host: check_host, or its address) within
- * check_timeout with a status whose class is in check_codes. For https the
- * request goes over TLS (SNI check_host; the certificate is not verified, see
- * lib/tls.h). Only the response head is read, with lib/http_parser.c: a
- * server that does not speak HTTP/1.x fails the check. The connection is
- * closed with a reset after the head, like every probe.
+ * it answers "GET check_path" (HEAD with check_method = HEAD; Host:
+ * check_host, or its address) within check_timeout with a status whose
+ * class is in check_codes. For https the request goes over TLS (SNI
+ * check_host; the certificate is not verified, see lib/tls.h). Only the
+ * response head is read, with lib/http_parser.c: a server that does not
+ * speak HTTP/1.x fails the check. The connection is closed with a reset
+ * after the head, like every probe.
  */
 #include "checker.h"
 
@@ -49,9 +50,10 @@ int http_check_setup(struct checker_target *t, SSL_CTX *tls)
 	if (!g->check_host[0])
 		slb_sockaddr_format(&t->addr, host);
 	n = snprintf(p->request, sizeof(p->request),
-		     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: slb-checker\r\nAccept: */*\r\n"
+		     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: slb-checker\r\nAccept: */*\r\n"
 		     "Connection: close\r\n\r\n",
-		     g->check_path, g->check_host[0] ? g->check_host : host);
+		     g->check_method == SLB_CHECK_HEAD ? "HEAD" : "GET", g->check_path,
+		     g->check_host[0] ? g->check_host : host);
 	p->request_len = (size_t)n;
 	t->http = p;
 	return 0;
@@ -83,7 +85,9 @@ static enum check_result judge(struct checker_target *t, size_t head_len)
 	struct http_probe *p = t->http;
 
 	if (slb_http_parse_response(p->response, head_len, &slb_http_default_limits,
-				    SLB_HTTP_M_GET, &parsed) != 0)
+				    t->group->check_method == SLB_CHECK_HEAD ? SLB_HTTP_M_HEAD
+									     : SLB_HTTP_M_GET,
+				    &parsed) != 0)
 		return fail(t, "not an HTTP response");
 	if (!(t->group->check_codes & (1u << (parsed.status / 100)))) {
 		snprintf(t->why, sizeof(t->why), "HTTP status %u", parsed.status);

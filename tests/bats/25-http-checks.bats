@@ -14,6 +14,8 @@
 #   codes2  b1:9103 answers 404, check_codes = 2xx        check = http
 #   route   b2:9104 answers 200 only to GET /healthz with Host www.example.com,
 #           404 otherwise: route1 asks that, route2 asks /other
+#   headchk b2:9105 answers 200 to HEAD, 405 to GET      check_method = HEAD
+#   getchk  the same server with the default GET
 #   tls     b1:9102 TLS (test CA's backend.pem) answering 200,
 #           b2:9000 (answers "b2\n" in clear text) as "b"  check = https
 #
@@ -46,6 +48,8 @@ check_host = www.example.com" "server.a = $b2:9104"
 	_group route2 http "check_path = /other
 check_host = www.example.com" "server.a = $b2:9104"
 	_group tls https "check_host = b1.test" "server.a = $b1:9102" "server.b = $b2:9000"
+	_group headchk http "check_method = HEAD" "server.a = $b2:9105"
+	_group getchk http "" "server.a = $b2:9105"
 }
 
 # _http_script: a per-connection program for socat: reads the request head,
@@ -63,6 +67,10 @@ for ((i = 0; i < 100; i++)); do
 	[ -z "$line" ] && break
 	case ${line,,} in host:*) host=${line#*:}; host=${host# } ;; esac
 done
+if [ "$status" = headonly ]; then
+	status=405
+	[ "${first%% *}" = HEAD ] && status=200
+fi
 if [ "$status" = route ]; then
 	status=404
 	[ "$first" = "GET /healthz HTTP/1.1" ] && [ "$host" = www.example.com ] && status=200
@@ -97,6 +105,7 @@ setup_file() {
 	_http_backend b1 9103 404
 	_http_backend b2 9104 route
 	_http_backend b1 9102 200 tls
+	_http_backend b2 9105 headonly
 	_config >"$TOPO_DIR/slb.ini"
 	slb_start "$TOPO_DIR/slb.ini"
 	# Every verdict below needs 2 probes: 1 s is 5 intervals.
@@ -148,6 +157,11 @@ _stays_up() {
 @test "check_path and check_host are what the server is asked" {
 	_stays_up route1/a
 	_down_because route2/a "HTTP status 404"
+}
+
+@test "check_method = HEAD sends HEAD (the default is GET)" {
+	_stays_up headchk/a
+	_down_because getchk/a "HTTP status 405"
 }
 
 @test "https checks: a TLS server answering 200 is up, a clear-text one goes down" {

@@ -177,6 +177,7 @@ static void check_listener_defaults(const struct slb_config *c)
 	assert_int_equal(g->nservers, 0);
 	assert_int_equal(g->check, SLB_CHECK_TCP);
 	assert_int_equal(g->check_port, 0);
+	assert_int_equal(g->check_method, SLB_CHECK_GET);
 	assert_string_equal(g->check_path, "/");
 	assert_string_equal(g->check_host, "");
 	assert_int_equal(g->check_codes, (1u << 2) | (1u << 3));
