@@ -54,7 +54,7 @@ _complete() {
 
 @test "completion: subcommands" {
 	[ "$(_complete server '')" = "add remove set" ]
-	[ "$(_complete group '')" = "create delete list" ]
+	[ "$(_complete group '')" = "create delete list set" ]
 	[ "$(_complete listener '')" = "start stop" ]
 	[ "$(_complete failover '')" = "release status takeover" ]
 	[ "$(_complete failover t)" = "takeover" ]
@@ -76,6 +76,7 @@ _complete() {
 	[ "$(_complete -s "$SOCK" server set web '')" = "b1 b2" ]
 	[ "$(_complete -s "$SOCK" server remove web b)" = "b1 b2" ]
 	[ "$(_complete -s "$SOCK" server set web b2 '')" = "weight=" ]
+	[ "$(_complete -s "$SOCK" server set web b2 weight = 0 '')" = "drain=" ]
 	[ "$(_complete --socket "$SOCK" group delete '')" = "web" ]
 	[ "$(_complete -s "$SOCK" listener stop '')" = "web" ]
 	[ "$(_complete -s "$SOCK" listener start w)" = "web" ]
@@ -93,6 +94,11 @@ _complete() {
 	[ "$(_complete group create g2 type = pr)" = "primary_secondary" ]
 	[ "$(_complete group create g2 type =)" = "normal primary_secondary" ]
 	[ "$(_complete -s "$SOCK" server add web b3 198.18.0.13 : 80 '')" = "weight=" ]
+	# group set: the keys its description lists, in parentheses.
+	[ "$(_complete -s "$SOCK" group set '')" = "web" ]
+	[ "$(_complete -s "$SOCK" group set web check_i)" = "check_interval=" ]
+	[ "$(_complete -s "$SOCK" group set web '' | wc -w)" -eq \
+		"$("$SLBCTL" help | sed -n 's/^  group set .*(\(.*\))$/\1/p' | tr ',' '\n' | wc -l)" ]
 }
 
 @test "completion: no master to ask: names complete to nothing, quietly" {
