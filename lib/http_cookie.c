@@ -112,7 +112,7 @@ static bool next_pair(const char **p, const char *end, const char *name, struct 
 	for (;;) {
 		while (s < end && (is_ows(*s) || *s == ';'))
 			s++;
-		if (s == end)
+		if (s >= end)
 			return false;
 		e = memchr(s, ';', (size_t)(end - s));
 		*p = e ? e : end;

@@ -85,6 +85,7 @@ struct http_conn {
 	bool lingering; /* our FIN is out: reading what the client still sends, then close */
 	bool tls_handshake; /* https: the TLS handshake is not done yet */
 	SSL *ssl; /* https: the client's TLS session (http_tls.c), NULL for http */
+	bool may_send_more; /* closing with the request maybe not read to its end */
 	struct worker_listener *l;
 	struct http_server *srv;
 	struct http_buf in; /* from the client */

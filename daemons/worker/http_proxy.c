@@ -157,6 +157,7 @@ static int reply_local(struct worker *w, struct http_conn *c, unsigned status,
 		http_reply_redirect(&c->out, location);
 	else
 		http_reply_error(&c->out, status);
+	c->may_send_more = true;
 	http_log_transaction(c, "-", http_buf_len(&c->out), w->now_ms);
 	c->keep_alive = false;
 	c->closing = true;
@@ -278,18 +279,20 @@ static int client_read(struct worker *w, struct http_conn *c)
 }
 
 /*
- * Our response is written and we close: FIN first, then read until the
- * client's FIN (or the keep-alive timeout), so that request bytes still in
- * flight do not make the kernel answer with a reset that could destroy the
- * response before the client read it.
+ * Our response is written and we close. When the client may still be
+ * sending (an error cut its request short, or it sent more after asking to
+ * close), FIN first, then read until the client's FIN (or the keep-alive
+ * timeout): request bytes unread at close() would make the kernel answer
+ * with a reset that could destroy the response before the client read it.
+ * A client that finished its request and asked to close is closed at once.
  */
 static int client_linger(struct worker *w, struct http_conn *c)
 {
-	if (c->eof) {
+	http_tls_shutdown(c);
+	if (c->eof || (!c->may_send_more && !http_buf_len(&c->in))) {
 		conn_close(w, c);
 		return -1;
 	}
-	http_tls_shutdown(c);
 	shutdown(c->fd, SHUT_WR);
 	c->lingering = true;
 	http_buf_consume(&c->in, http_buf_len(&c->in));
@@ -846,8 +849,10 @@ static void transaction_end(struct worker *w, struct http_conn *c)
 		http_server_park(w, s);
 	else
 		http_server_close(w, s, false);
-	if (c->req != REQ_SENT)
+	if (c->req != REQ_SENT) {
 		c->keep_alive = false; /* the rest of the request body is still coming */
+		c->may_send_more = true;
+	}
 	c->requests++;
 	c->req = REQ_HEAD;
 	c->resp = RESP_HEAD;

@@ -8,13 +8,14 @@
 #                    header/body timeouts 1s, server 2s, keep-alive 2s
 #   :81  dead    rr  group hdead: an address nobody serves, tcp checks
 #   :82  retry   rr  group hretry: b1:8000 and b2:8000 (nothing listens), no checks
+# /metrics on lb1:9180.
 
 load helpers/topology
 load helpers/client
 load helpers/http
 
 _config() {
-	slb_config_basic
+	slb_config_basic | sed "s/^metrics =.*/metrics = $(topo_ip lb1):9180/"
 	cat <<EOF
 
 [listener http]
@@ -311,4 +312,34 @@ setup() {
 	done
 	wait "$pid"
 	[ "$(cat "$TOPO_DIR/slow.size")" = 2000000 ]
+}
+
+@test "an idle pooled server connection that the server closed is not used again" {
+	local a b kids
+	a=$(http_curl "http://$TOPO_VIP/first" | head -n1)
+	# the backend's per-connection children: kill them, as a server's idle timeout would
+	kids=$(ps -o pid= --ppid "$(backend_pid b1 8000)")
+	[ -n "$kids" ]
+	# shellcheck disable=SC2086  # a list of pids
+	kill $kids
+	sleep 0.3
+	run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP/second"
+	[ "$output" = 200 ]
+	b=$(http_curl "http://$TOPO_VIP/third" | head -n1)
+	echo "$a / $b"
+	[ "${a%% req=*}" != "${b%% req=*}" ]
+}
+
+@test "/metrics counts HTTP requests per listener and per server" {
+	local before after
+	_requests() {
+		topo_exec client curl -sf --max-time 5 "http://$(topo_ip lb1):9180/metrics" |
+			awk -v k="$1" 'index($0, k) == 1 { print $2 }'
+	}
+	before=$(_requests 'slb_listener_http_requests_total{listener="http"}')
+	for i in 1 2 3 4 5; do http_curl -o /dev/null "http://$TOPO_VIP/m$i"; done
+	after=$(_requests 'slb_listener_http_requests_total{listener="http"}')
+	echo "listener: $before -> $after"
+	[ $((after - before)) -eq 5 ]
+	[ "$(_requests 'slb_server_http_requests_total{group="hweb",server="b1"')" -ge 5 ]
 }
