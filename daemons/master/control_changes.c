@@ -99,14 +99,27 @@ static int name_ok(const char *what, const char *name, char *err, size_t errlen)
 	return -1;
 }
 
-/* The effective configuration text the daemons run now, or NULL (err set). */
-static char *running_text(struct master *m, size_t *len, char *err, size_t errlen)
+/*
+ * A copy of the running state and the text of <fd> (the running effective
+ * configuration, or slb.ini's snapshot) in <*text>, <*len> bytes; NULL (err
+ * set, nothing to free) when either cannot be had.
+ */
+static struct master_state *state_and_text(struct master *m, int fd, char **text, size_t *len,
+					   char *err, size_t errlen)
 {
-	char *text = master_fd_read(m->config_fd, len);
+	struct master_state *st;
 
-	if (!text)
+	*text = master_fd_read(fd, len);
+	if (!*text) {
 		snprintf(err, errlen, "cannot read the running configuration back");
-	return text;
+		return NULL;
+	}
+	st = state_copy(m, err, errlen);
+	if (!st) {
+		free(*text);
+		*text = NULL;
+	}
+	return st;
 }
 
 /* --- server add | remove --------------------------------------------------------- */
@@ -167,12 +180,9 @@ int control_server_remove(struct master *m, const struct slb_ctl_request *req, F
 		snprintf(err, errlen, "group '%s' has no server '%s'", gc->name, req->args[1]);
 		return -1;
 	}
-	text = running_text(m, &len, err, errlen);
-	st = text ? state_copy(m, err, errlen) : NULL;
-	if (!st) {
-		free(text);
+	st = state_and_text(m, m->config_fd, &text, &len, err, errlen);
+	if (!st)
 		return -1;
-	}
 	rc = master_state_remove_server(st, text, len, gc->name, sc->name);
 	free(text);
 	if (rc == -1) {
@@ -257,14 +267,9 @@ int control_group_delete(struct master *m, const struct slb_ctl_request *req, FI
 
 	if (!gc || group_unused(m->config, (int)(gc - m->config->groups), err, errlen) == -1)
 		return -1;
-	file = master_fd_read(m->file_fd, &len);
-	st = file ? state_copy(m, err, errlen) : NULL;
-	if (!st) {
-		if (!file)
-			snprintf(err, errlen, "cannot read the running configuration back");
-		free(file);
+	st = state_and_text(m, m->file_fd, &file, &len, err, errlen);
+	if (!st)
 		return -1;
-	}
 	rc = master_state_delete_group(st, file, len, gc->name);
 	free(file);
 	if (rc == -1) {
@@ -292,12 +297,9 @@ static int set_key(struct master *m, const struct slb_ctl_request *req, FILE *ou
 	size_t len;
 	int rc;
 
-	text = running_text(m, &len, err, errlen);
-	st = text ? state_copy(m, err, errlen) : NULL;
-	if (!st) {
-		free(text);
+	st = state_and_text(m, m->config_fd, &text, &len, err, errlen);
+	if (!st)
 		return -1;
-	}
 	rc = master_state_set(st, text, len, type, section, key, value);
 	free(text);
 	if (rc == -1) {
@@ -369,14 +371,9 @@ int control_listener_switch(struct master *m, const struct slb_ctl_request *req,
 			fprintf(out, "listener %s: already %s\n", lc->name, start ? "started" : "stopped");
 		return 0;
 	}
-	file = master_fd_read(m->file_fd, &len);
-	st = file ? state_copy(m, err, errlen) : NULL;
-	if (!st) {
-		if (!file)
-			snprintf(err, errlen, "cannot read the running configuration back");
-		free(file);
+	st = state_and_text(m, m->file_fd, &file, &len, err, errlen);
+	if (!st)
 		return -1;
-	}
 	for (unsigned i = 0; i < st->nchanges; i++) {
 		const struct master_change *c = &st->changes[i];
 
