@@ -3,6 +3,7 @@
 # while slb reloads twenty times, ten on SIGHUP and ten through `slbctl
 # reload`: not one request fails, not one connection is reset, and the old
 # workers exit as soon as their connections are gone, within drain_timeout.
+# Also the drain deadline (slbctl server set ... drain=D) on the HTTP listener.
 #
 #   :80    http  group hb: b1:8000, b2:8000 (slb-test-http-backend, keep-alive)
 #   :8083  tcp   the same group, HTTP carried as bytes: wrk's keep-alive
@@ -100,4 +101,31 @@ _workers() { ps --ppid "$(slb_pid)" -o comm= | grep -c '^slb-worker$'; }
 	wait_until 10 eval '[ "$(_workers)" -eq 2 ]'
 	log_clear_mark
 	log_lacks 'did not drain in time'
+}
+
+@test "drain on the HTTP listener: a request still waiting on a drained server is closed at the deadline" {
+	local sock=$TOPO_DIR/lb1/slb.sock out t0 t1
+	_c() { "$(slb_bin slbctl)" -s "$sock" "$@"; }
+	_active() { _c --json health | jq -r '.servers[] | select(.group == "hb" and .name == "b1") | .active'; }
+	_c server set hb b2 weight=0
+	log_mark
+	t0=$(date +%s%3N)
+	# /slow answers after 3 s; the drain ends it after 1 s.
+	http_curl -o /dev/null -w '%{http_code}\n' "http://$TOPO_VIP/slow" >"$TOPO_DIR/slow.out" 2>&1 &
+	wait_until 2 eval '[ "$(_active)" = 1 ]'
+	run _c server set hb b1 weight=0 drain=1s
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"1 connections open, closed at "* ]]
+	wait $! || true
+	t1=$(date +%s%3N)
+	cat "$TOPO_DIR/slow.out"
+	echo "ended after $((t1 - t0)) ms"
+	[ "$((t1 - t0))" -lt 2800 ]
+	! grep -qx 200 "$TOPO_DIR/slow.out"
+	log_wait 'worker [0-9]+: closed 1 connections to drained servers' 3
+	[ "$(_active)" = 0 ]
+	_c server set hb b1 weight=100
+	_c server set hb b2 weight=100
+	[ "$(http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP/")" = 200 ]
 }
