@@ -61,8 +61,13 @@ static bool has_no_transform(const struct slb_http_msg *m)
 
 bool http_gzip_wanted(const struct http_conn *c, const struct slb_http_msg *m)
 {
-	const struct slb_http_header *ct = field(m, "content-type");
-	struct slb_gzip_facts f = {
+	const struct slb_http_header *ct;
+	struct slb_gzip_facts f;
+
+	if (!c->accept_gzip) /* gzip off, or a client that does not take it: look no further */
+		return false;
+	ct = field(m, "content-type");
+	f = (struct slb_gzip_facts){
 		.head = false, /* HEAD requests never get here: see http_gzip_request_accepts */
 		.status = m->status,
 		.accept_encoding = "gzip",
@@ -77,7 +82,7 @@ bool http_gzip_wanted(const struct http_conn *c, const struct slb_http_msg *m)
 								      : -1,
 	};
 
-	return c->l->conf->gzip && c->accept_gzip && slb_gzip_eligible(&f);
+	return slb_gzip_eligible(&f);
 }
 
 /*

@@ -17,10 +17,10 @@
 
 struct http_conn;
 
-/* At request start: the client takes gzip (Accept-Encoding) and the method is not HEAD. */
+/* At request start on a gzip listener: the client takes gzip (Accept-Encoding), not HEAD. */
 bool http_gzip_request_accepts(const struct slb_http_msg *req);
 
-/* At the final response <m>: compress it? (the listener's gzip, the request, the response) */
+/* At the final response <m>: compress it? (c->accept_gzip, then the response) */
 bool http_gzip_wanted(const struct http_conn *c, const struct slb_http_msg *m);
 
 /*

@@ -387,7 +387,7 @@ static int request_start(struct worker *w, struct http_conn *c, size_t head_len)
 	c->keep_alive = m->keep_alive;
 	c->req_framing = m->framing;
 	c->req_left = m->content_length;
-	c->accept_gzip = http_gzip_request_accepts(m);
+	c->accept_gzip = c->l->conf->gzip && http_gzip_request_accepts(m);
 	http_log_request(c, m);
 	if (http_head_trace_has(m, w->config->node.name))
 		return reply_error(w, c, 463);
