@@ -839,8 +839,12 @@ static int response_step(struct worker *w, struct http_conn *c)
 static void transaction_end(struct worker *w, struct http_conn *c)
 {
 	struct http_server *s = c->srv;
+	/*
+	 * Not a connection whose FIN was already reported: parked, it would get
+	 * no further event (edge-triggered) and look alive to the next request.
+	 */
 	bool reuse = c->req == REQ_SENT && c->server_keep_alive &&
-		     c->resp_framing != SLB_HTTP_BODY_CLOSE;
+		     c->resp_framing != SLB_HTTP_BODY_CLOSE && !s->rdhup && !s->eof;
 
 	http_log_transaction(c, server_name(w, c), http_buf_len(&c->out), w->now_ms);
 	account(c);

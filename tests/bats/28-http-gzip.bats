@@ -162,3 +162,16 @@ _sum() { sha256sum "$1" | awk '{ print $1 }'; }
 	echo "$head"
 	! grep -i '^Content-Encoding' <<<"$head"
 }
+
+# This backend closes after each answer without saying Connection: close.
+# Its FIN can be reported while slb still owns the connection; such a
+# connection must not go to the idle pool, where the next request would
+# wait on it for server_timeout.
+@test "a server that closes after each answer without saying so: every request is answered" {
+	local i fails=0
+	for ((i = 0; i < 40; i++)); do
+		topo_exec client curl -sS --max-time 3 -o /dev/null "http://$TOPO_VIP:8084/small" || fails=$((fails + 1))
+	done
+	echo "failed: $fails of 40"
+	[ "$fails" -eq 0 ]
+}
