@@ -468,6 +468,8 @@ static void check_listener(struct loader *ld, unsigned idx)
 	}
 	if (l->redirect_https && l->protocol != SLB_PROTO_HTTP)
 		report(ld, l->line, "redirect_https", "only applies to protocol = http, not %s", proto);
+	if (l->websocket && !slb_protocol_is_http(l->protocol))
+		report(ld, l->line, "websocket", "only applies to http and https, not %s", proto);
 	if (l->gzip && !slb_protocol_is_http(l->protocol))
 		report(ld, l->line, "gzip", "only applies to http and https, not %s", proto);
 	if (l->cookie[0] && !slb_value_token(l->cookie, sizeof(l->cookie) - 1))

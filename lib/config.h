@@ -161,6 +161,7 @@ struct slb_listener_conf {
 	struct slb_rule_conf rules[SLB_MAX_RULES];
 	bool x_forwarded_for;
 	bool redirect_https; /* http: answer every request with a 301 to https:// */
+	bool websocket; /* http/https: forward WebSocket upgrades, then tunnel */
 	bool gzip;
 	unsigned ntls_certs;
 	struct slb_tls_cert_conf tls_certs[8];

@@ -322,6 +322,7 @@ static const struct slb_key_def listener_keys[] = {
 	  .max = SLB_MAX_SERVERS_PER_GROUP, .def = "1" },
 	{ "x_forwarded_for", SLB_KEY_BOOL, LI(x_forwarded_for), .def = "yes" },
 	{ "redirect_https", SLB_KEY_BOOL, LI(redirect_https), .def = "no" },
+	{ "websocket", SLB_KEY_BOOL, LI(websocket), .def = "no" },
 	{ "gzip", SLB_KEY_BOOL, LI(gzip), .def = "no" },
 	{ "tls_cert", SLB_KEY_SPECIAL, LI(tls_certs), .parse = parse_tls_cert },
 	{ "tls_key", SLB_KEY_TEXT, LI(tls_key), .path = true },

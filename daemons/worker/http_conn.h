@@ -60,6 +60,7 @@ enum http_resp_state {
 	RESP_HEAD, /* waiting for a (1xx or final) response head */
 	RESP_BODY,
 	RESP_DONE,
+	RESP_TUNNEL, /* after a 101 to a WebSocket upgrade: bytes both ways until both close */
 };
 
 /* How a response body reaches the client. */
@@ -86,6 +87,9 @@ struct http_conn {
 	bool tls_handshake; /* https: the TLS handshake is not done yet */
 	SSL *ssl; /* https: the client's TLS session (http_tls.c), NULL for http */
 	bool may_send_more; /* closing with the request maybe not read to its end */
+	bool upgrade; /* this request's WebSocket upgrade goes to the server */
+	bool tunnel_up_shut; /* tunnel: the client's FIN was passed to the server */
+	bool tunnel_down_shut; /* tunnel: the server's FIN was passed to the client */
 	struct worker_listener *l;
 	struct http_server *srv;
 	struct http_buf in; /* from the client */

@@ -69,6 +69,9 @@ static int finish(struct http_buf *out, struct writer *wr, char *start)
 	return 0;
 }
 
+/* Hop-by-hop, so dropped with the rest and written again where an upgrade goes on. */
+#define UPGRADE_FIELDS "Connection: upgrade\r\nUpgrade: websocket\r\n"
+
 /* Fields slb writes itself towards the server (when x_forwarded is on). */
 static bool replaced_field(enum slb_http_field f, bool x_forwarded)
 {
@@ -132,6 +135,8 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 		put(&wr, "\r\n", 2);
 	}
 	put_list(&wr, "X-SLB-Trace", m, SLB_HTTP_F_X_SLB_TRACE, fwd->node);
+	if (fwd->upgrade)
+		puts_(&wr, UPGRADE_FIELDS);
 	put(&wr, "\r\n", 2);
 	return finish(out, &wr, start);
 }
@@ -195,9 +200,29 @@ int http_head_response(struct http_buf *out, size_t room, const struct slb_http_
 			puts_(&wr, "Connection: close\r\n");
 		else if (client_minor == 0)
 			puts_(&wr, "Connection: keep-alive\r\n");
+	} else if (m->status == 101) {
+		puts_(&wr, UPGRADE_FIELDS); /* the proxy lets only a WebSocket upgrade through */
 	}
 	put(&wr, "\r\n", 2);
 	return finish(out, &wr, start);
+}
+
+bool http_head_is_websocket(const struct slb_http_msg *m)
+{
+	unsigned upgrades = 0;
+	bool websocket = false;
+
+	if (!m->upgrade || m->method_id != SLB_HTTP_M_GET || m->minor < 1)
+		return false;
+	for (unsigned i = 0; i < m->nheaders; i++) {
+		const struct slb_http_header *h = &m->headers[i];
+
+		if (h->field != SLB_HTTP_F_UPGRADE)
+			continue;
+		upgrades++;
+		websocket = h->value_len == 9 && strncasecmp(h->value, "websocket", 9) == 0;
+	}
+	return upgrades == 1 && websocket;
 }
 
 bool http_head_trace_has(const struct slb_http_msg *m, const char *node)

@@ -24,6 +24,7 @@ struct http_forward {
 	const char *proto; /* "http" or "https" */
 	unsigned port; /* the listener's */
 	const char *node; /* [node] name */
+	bool upgrade; /* ask the server for the WebSocket upgrade the client asked for */
 	const char *cookie; /* the Cookie field towards the server, replacing the client's */
 	long cookie_len; /* -1: the client's Cookie fields as they are; 0: none */
 };
@@ -57,6 +58,12 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 int http_head_response(struct http_buf *out, size_t room, const struct slb_http_msg *m,
 		       bool chunked, bool keep_alive, unsigned client_minor,
 		       const struct http_response_edit *edit);
+
+/*
+ * True when request <m> asks for a WebSocket upgrade (RFC 6455 4.1): an
+ * HTTP/1.1 GET with Connection: upgrade and Upgrade: websocket, nothing else.
+ */
+bool http_head_is_websocket(const struct slb_http_msg *m);
 
 /* True when <node> is an element of one of <m>'s X-SLB-Trace fields. */
 bool http_head_trace_has(const struct slb_http_msg *m, const char *node);

@@ -53,6 +53,7 @@ static uint32_t timer_ms(const struct slb_listener_conf *lc, enum http_timer t)
 	case HTTP_T_BODY: return lc->body_timeout_ms;
 	case HTTP_T_CONNECT: return lc->connect_timeout_ms;
 	case HTTP_T_SERVER: return lc->server_timeout_ms;
+	case HTTP_T_TUNNEL: return lc->idle_timeout_ms;
 	default: return lc->keepalive_timeout_ms;
 	}
 }
@@ -75,6 +76,8 @@ static void timer_update(struct worker *w, struct http_conn *c)
 
 	if (c->closing || c->lingering)
 		t = HTTP_T_KEEPALIVE;
+	else if (c->resp == RESP_TUNNEL)
+		t = HTTP_T_TUNNEL;
 	else if (c->srv && c->srv->connecting)
 		t = HTTP_T_CONNECT;
 	else if (c->req == REQ_HEAD)
@@ -326,6 +329,7 @@ static int forward_head(struct worker *w, struct http_conn *c, const struct slb_
 		.proto = c->ssl ? "https" : "http",
 		.port = slb_sockaddr_port(&c->l->conf->bind),
 		.node = w->config->node.name,
+		.upgrade = c->upgrade,
 	};
 	struct http_buf *out = &c->srv->out;
 	char cookie[HTTP_POLICY_COOKIE_MAX];
@@ -393,7 +397,9 @@ static int request_start(struct worker *w, struct http_conn *c, size_t head_len)
 		return reply_error(w, c, 463);
 	if (c->l->conf->redirect_https)
 		return reply_redirect(w, c, m);
-	c->replayable = idempotent_without_body(m);
+	/* A WebSocket upgrade takes a connection of its own: never a pooled one. */
+	c->upgrade = c->l->conf->websocket && http_head_is_websocket(m);
+	c->replayable = idempotent_without_body(m) && !c->upgrade;
 	if (attach_server(w, c, m) == -1)
 		return reply_error(w, c, 503);
 	if (forward_head(w, c, m) == -1)
@@ -711,6 +717,58 @@ static int response_final(struct worker *w, struct http_conn *c, const struct sl
 	return 1;
 }
 
+/*
+ * The server switched to WebSocket: its 101 goes to the client, and from
+ * now on bytes go both ways unparsed (tunnel_step()). Returns as
+ * reply_error().
+ */
+static int tunnel_start(struct worker *w, struct http_conn *c, const struct slb_http_msg *m,
+			size_t head_len)
+{
+	struct slb_shm_server *st = server_stats(w, c->srv->slot, c->srv->serial);
+
+	if (http_head_response(&c->out, http_buf_room(&c->out, true), m, false, true, c->minor,
+			       NULL) == -1)
+		return http_buf_len(&c->out) ? 0 : reply_error(w, c, 502);
+	if (st)
+		counter_add(&st->requests, 1);
+	http_buf_consume(&c->srv->in, head_len);
+	http_buf_consume(&c->in, c->pinned_head);
+	c->pinned_head = 0;
+	c->status = m->status;
+	c->t_response_ms = w->now_ms;
+	c->resp_started = true;
+	c->keep_alive = false;
+	c->resp = RESP_TUNNEL;
+	http_log_transaction(c, server_name(w, c), http_buf_len(&c->out), w->now_ms);
+	return 1;
+}
+
+/* Relays a tunnel's bytes; each side's FIN goes on once its bytes are through. */
+static int tunnel_step(struct worker *w, struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	int progress = move_bytes(&c->in, &s->out, UINT64_MAX) > 0;
+
+	progress |= move_bytes(&s->in, &c->out, UINT64_MAX) > 0;
+	if (c->eof && !c->tunnel_up_shut && !http_buf_len(&c->in) && !http_buf_len(&s->out)) {
+		shutdown(s->fd, SHUT_WR);
+		c->tunnel_up_shut = true;
+		progress = 1;
+	}
+	if (s->eof && !c->tunnel_down_shut && !http_buf_len(&s->in) && !http_buf_len(&c->out)) {
+		http_tls_shutdown(c);
+		shutdown(c->fd, SHUT_WR);
+		c->tunnel_down_shut = true;
+		progress = 1;
+	}
+	if (c->tunnel_up_shut && c->tunnel_down_shut) {
+		conn_close(w, c);
+		return -1;
+	}
+	return progress;
+}
+
 static int response_head(struct worker *w, struct http_conn *c)
 {
 	struct http_server *s = c->srv;
@@ -729,7 +787,7 @@ static int response_head(struct worker *w, struct http_conn *c)
 	if (http_buf_ensure(&c->out) == -1)
 		return 0;
 	if (m->status == 101)
-		return reply_error(w, c, 502); /* no upgrade was asked for: Upgrade is not forwarded */
+		return c->upgrade ? tunnel_start(w, c, m, (size_t)r) : reply_error(w, c, 502);
 	if (m->status < 200) {
 		/* 100 and 103 go to the client (not to HTTP/1.0 ones); the final response follows. */
 		if (c->minor >= 1) {
@@ -832,6 +890,8 @@ static int response_step(struct worker *w, struct http_conn *c)
 	}
 	if (c->resp == RESP_BODY)
 		return response_body(w, c);
+	if (c->resp == RESP_TUNNEL)
+		return tunnel_step(w, c);
 	return 0;
 }
 

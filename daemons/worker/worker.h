@@ -34,6 +34,7 @@ enum http_timer {
 	HTTP_T_CONNECT, /* connect_timeout: a server connect is under way */
 	HTTP_T_SERVER, /* server_timeout: the server's response is due */
 	HTTP_T_KEEPALIVE, /* keepalive_timeout: idle between requests, or closing */
+	HTTP_T_TUNNEL, /* idle_timeout: a WebSocket tunnel with no traffic */
 	HTTP_T_COUNT,
 };
 

@@ -8,6 +8,7 @@
 #                    header/body timeouts 1s, server 2s, keep-alive 2s
 #   :81  dead    rr  group hdead: an address nobody serves, tcp checks
 #   :82  retry   rr  group hretry: b1:8000 and b2:8000 (nothing listens), no checks
+#   :83  ws      rr  group hweb, websocket = yes, idle_timeout 2s
 # /metrics on lb1:9180.
 
 load helpers/topology
@@ -51,6 +52,13 @@ protocol = http
 bind = $TOPO_VIP:82
 group = hretry
 scheduler = rr
+
+[listener ws]
+protocol = http
+bind = $TOPO_VIP:83
+group = hweb
+websocket = yes
+idle_timeout = 2s
 
 [group hretry]
 server.b1 = $(topo_ip b1):8000
@@ -342,4 +350,37 @@ setup() {
 	echo "listener: $before -> $after"
 	[ $((after - before)) -eq 5 ]
 	[ "$(_requests 'slb_server_http_requests_total{group="hweb",server="b1"')" -ge 5 ]
+}
+
+WS_REQ='GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+
+@test "websocket = yes: the upgrade reaches the server, its 101 the client, then bytes go both ways" {
+	run http_raw 83 "${WS_REQ}ping-1" 1
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 101 Switching Protocols\r' ]]
+	grep -qi $'^Upgrade: websocket\r' <<<"$output"
+	grep -qi $'^Connection: upgrade\r' <<<"$output"
+	# the echo of what the client sent after its head, through the tunnel
+	[[ "$output" == *ping-1 ]]
+	grep -qx $'Upgrade: websocket\r' "$REQUESTS"
+	grep -qx $'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r' "$REQUESTS"
+}
+
+@test "websocket: an idle tunnel is closed after idle_timeout" {
+	run http_raw_timed 83 "$WS_REQ" 8 0.2
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 101 Switching Protocols\r' ]]
+	local ms=${lines[-1]#elapsed=}
+	[ "$ms" -ge 1900 ] && [ "$ms" -lt 4500 ]
+}
+
+@test "upgrades are not forwarded without websocket = yes, and h2c never" {
+	run http_raw 80 "$WS_REQ"
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 200 OK\r' ]]
+	run http_raw 83 'GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n'
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 200 OK\r' ]]
+	! grep -qi '^Upgrade:' "$REQUESTS"
+	! grep -qi '^HTTP2-Settings:' "$REQUESTS"
 }

@@ -20,6 +20,9 @@
  *   /big/N      N bytes of 'x' with Content-Length
  *   /broken     two different Content-Lengths
  *   /garbage    not HTTP at all
+ *   /ws         with Connection: upgrade and Upgrade: websocket, 101, then
+ *               every byte received is sent back until the client's FIN;
+ *               without them, as (any)
  * C counts connections since the start, R requests on this connection: a
  * test sees keep-alive reuse as one C with growing R. A request with
  * Expect: 100-continue gets "100 Continue" before its body is read.
@@ -202,6 +205,18 @@ static int respond(int fd, const char *path, unsigned req, const char *head, siz
 	return write_all(fd, content, len);
 }
 
+/* A WebSocket stand-in: 101, then an echo of the raw bytes. */
+static void echo(int fd)
+{
+	if (write_str(fd, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			  "Connection: Upgrade\r\n\r\n") == -1 ||
+	    write_all(fd, in, in_len) == -1)
+		return;
+	while ((in_len = 0, fill(fd)))
+		if (write_all(fd, in, in_len) == -1)
+			return;
+}
+
 static void serve(int fd)
 {
 	struct slb_http_scan scan = { 0 };
@@ -234,6 +249,10 @@ static void serve(int fd)
 			return;
 		if (!read_body(fd))
 			return;
+		if (strncmp(path, "/ws", 3) == 0 && msg.upgrade) {
+			echo(fd);
+			return;
+		}
 		rc = respond(fd, path, req, head, head_len);
 		if (rc != 0 || !msg.keep_alive)
 			return;

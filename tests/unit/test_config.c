@@ -732,6 +732,8 @@ static const struct bad_case bad_cases[] = {
 	  "!#$%&'*+-.^_`|~, at most 63)\n" },
 	{ L "tls_cert = /etc/slb/site.pem\n" G,
 	  "slb.ini:4: [listener web80] tls_cert: only applies to protocol = https, not tcp\n" },
+	{ L "websocket = yes\n" G,
+	  "slb.ini:4: [listener web80] websocket: only applies to http and https, not tcp\n" },
 	{ L "redirect_https = yes\n" G,
 	  "slb.ini:4: [listener web80] redirect_https: only applies to protocol = http, not tcp\n" },
 	/* http and https checks: a path and a host that fit in a request line */
