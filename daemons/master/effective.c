@@ -76,8 +76,9 @@ static void first_error(const char *errors, char *out, size_t len)
 {
 	const char *p = errors ? errors : "";
 	const char *colon = strstr(p, ": ");
+	size_t line = strcspn(p, "\n");
 
-	if (colon && strchr(p, ':') < colon && colon < strchr(p, '\n'))
+	if (colon && (size_t)(colon - p) < line)
 		p = colon + 2;
 	snprintf(out, len, "%.*s", (int)strcspn(p, "\n"), p);
 }

@@ -323,3 +323,25 @@ _both_up() {
 	_ctl reload
 	[ "$(_weight b2)" = 50 ]
 }
+
+@test "a weight set with slbctl moves the traffic, and still does after a reload and a restart" {
+	local out
+	wait_until 5 _both_up
+	_ctl server set web b2 weight=0
+	out=$(client_count 20 "$TOPO_VIP" 8080)
+	assert_tally "$out" b1=20
+	slb_reload
+	sleep 1
+	out=$(client_count 20 "$TOPO_VIP" 8080)
+	assert_tally "$out" b1=20
+	slb_stop
+	slb_start "$TOPO_DIR/slb.ini"
+	wait_until 5 _both_up
+	[ "$(_weight b2)" = 0 ]
+	out=$(client_count 20 "$TOPO_VIP" 8080)
+	assert_tally "$out" b1=20
+	_ctl server set web b2 weight=100
+	out=$(client_count 40 "$TOPO_VIP" 8080)
+	[ "$(tally_of b2 "$out")" -ge 10 ]
+	_ctl server set web b2 weight=50
+}
