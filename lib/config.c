@@ -466,6 +466,11 @@ static void check_listener(struct loader *ld, unsigned idx)
 			report(ld, l->line, "cookie", "missing (persistence = cookie_rewrite needs the "
 			       "name of the server's cookie)");
 	}
+	if (!slb_protocol_is_http(l->protocol) &&
+	    ((l->group >= 0 && ld->config->groups[l->group].server_tls) ||
+	     (l->backup_group >= 0 && ld->config->groups[l->backup_group].server_tls)))
+		report(ld, l->line, "group", "a group with server_tls = yes serves http and https "
+		       "listeners only, not %s", proto);
 	if (l->redirect_https && l->protocol != SLB_PROTO_HTTP)
 		report(ld, l->line, "redirect_https", "only applies to protocol = http, not %s", proto);
 	if (l->websocket && !slb_protocol_is_http(l->protocol))

@@ -121,6 +121,7 @@ struct slb_group_conf {
 	struct slb_server_conf *servers;
 	enum slb_check_type check;
 	unsigned check_port; /* 0 = the server's port */
+	bool server_tls; /* http/https listeners reach these servers over TLS */
 	enum slb_check_method check_method; /* http/https checks */
 	char check_path[SLB_TEXT_MAX];
 	char check_host[SLB_TEXT_MAX];

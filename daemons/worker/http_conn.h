@@ -14,14 +14,13 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#include <openssl/ssl.h>
-
 #include "addr.h"
 #include "dlist.h"
 #include "gzip.h"
 #include "http_buf.h"
 #include "http_parser.h"
 #include "http_policy.h"
+#include "http_tls.h"
 #include "worker.h"
 
 struct http_conn;
@@ -39,6 +38,7 @@ struct http_server {
 	bool watch_out; /* EPOLLOUT is in the epoll set */
 	bool eof;
 	bool closed; /* in the graveyard: later events of this batch are stale */
+	struct http_tls tls; /* server_tls groups: TLS towards the server */
 	struct http_conn *owner; /* NULL while idle */
 	struct http_buf in; /* from the server */
 	struct http_buf out; /* to the server */
@@ -84,8 +84,7 @@ struct http_conn {
 	bool eof; /* the client half-closed */
 	bool closing; /* close once <out> is written */
 	bool lingering; /* our FIN is out: reading what the client still sends, then close */
-	bool tls_handshake; /* https: the TLS handshake is not done yet */
-	SSL *ssl; /* https: the client's TLS session (http_tls.c), NULL for http */
+	struct http_tls tls; /* https: the client's TLS (http_tls.c) */
 	bool may_send_more; /* closing with the request maybe not read to its end */
 	bool upgrade; /* this request's WebSocket upgrade goes to the server */
 	bool tunnel_up_shut; /* tunnel: the client's FIN was passed to the server */

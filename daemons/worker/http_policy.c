@@ -76,6 +76,29 @@ static int group_tokens(struct http_policy *p, struct worker *w, struct http_pol
 	return 0;
 }
 
+/* Marks the slots of <sched>'s members when its group <gc> reaches its servers over TLS. */
+static int mark_tls(struct http_policy *p, const struct slb_sched_group *sched,
+		    const struct slb_group_conf *gc)
+{
+	if (!gc->server_tls)
+		return 0;
+	if (!p->server_tls && !(p->server_tls = slb_tls_client_new(false, NULL)))
+		return -1;
+	if (!p->tls_group && !(p->tls_group = calloc(SLB_MAX_SERVERS, sizeof(*p->tls_group))))
+		return -1;
+	for (unsigned i = 0; i < sched->nmembers; i++)
+		p->tls_group[sched->members[i].slot] = gc;
+	return 0;
+}
+
+SSL *http_policy_server_ssl(const struct http_policy *p, int slot, int fd, bool *wanted)
+{
+	const struct slb_group_conf *gc = p->tls_group ? p->tls_group[slot] : NULL;
+
+	*wanted = gc != NULL;
+	return gc ? slb_tls_client_ssl(p->server_tls, fd, gc->check_host) : NULL;
+}
+
 int http_policy_init(struct http_policy *p, struct worker *w, struct worker_listener *l)
 {
 	const struct slb_listener_conf *lc = l->conf;
@@ -102,11 +125,15 @@ int http_policy_init(struct http_policy *p, struct worker *w, struct worker_list
 		if (slb_sched_group_init(&p->rule_sched[i], lc->scheduler,
 					 &w->config->groups[lc->rules[i].group], &w->shm) == -1)
 			return -1;
-		if (group_tokens(p, w, &p->rule_groups[i], &p->rule_sched[i]) == -1)
+		if (group_tokens(p, w, &p->rule_groups[i], &p->rule_sched[i]) == -1 ||
+		    mark_tls(p, &p->rule_sched[i], &w->config->groups[lc->rules[i].group]) == -1)
 			goto oom;
 	}
 	if (group_tokens(p, w, &p->main, &l->sched) == -1 ||
-	    group_tokens(p, w, &p->backup, &l->backup) == -1)
+	    group_tokens(p, w, &p->backup, &l->backup) == -1 ||
+	    mark_tls(p, &l->sched, &w->config->groups[lc->group]) == -1 ||
+	    (lc->backup_group >= 0 &&
+	     mark_tls(p, &l->backup, &w->config->groups[lc->backup_group]) == -1))
 		goto oom;
 	return 0;
 oom:
@@ -127,6 +154,8 @@ void http_policy_free(struct http_policy *p)
 	free(p->main.tokens);
 	free(p->backup.tokens);
 	slb_tls_server_free(p->tls);
+	SSL_CTX_free(p->server_tls);
+	free(p->tls_group);
 	memset(p, 0, sizeof(*p));
 }
 

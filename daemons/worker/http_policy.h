@@ -48,6 +48,8 @@ struct http_policy {
 	bool secure; /* https: Secure on inserted cookies */
 	uint32_t max_age_ms; /* persistence_timeout: Max-Age of inserted cookies */
 	struct slb_tls_server *tls; /* https: certificates, loaded before privileges drop */
+	SSL_CTX *server_tls; /* when a group it reaches has server_tls = yes */
+	const struct slb_group_conf **tls_group; /* per server slot: its server_tls group, or NULL */
 };
 
 /*
@@ -102,5 +104,12 @@ int http_policy_insert_cookie(const struct http_policy *p, struct worker *w,
  */
 long http_policy_rewrite_set_cookie(const struct http_policy *p, struct worker *w, int slot,
 				    const struct slb_http_header *h, char *out, size_t cap);
+
+/*
+ * A TLS session for a new connection <fd> to the server in <slot>, when its
+ * group has server_tls = yes (SNI: the group's check_host, if set); NULL
+ * otherwise, with <*wanted> saying whether TLS was due (then NULL is a failure).
+ */
+SSL *http_policy_server_ssl(const struct http_policy *p, int slot, int fd, bool *wanted);
 
 #endif

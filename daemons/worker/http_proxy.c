@@ -122,7 +122,7 @@ static void conn_close(struct worker *w, struct http_conn *c)
 	http_buf_release(&c->in);
 	http_buf_release(&c->out);
 	slb_gzip_free(&c->gz);
-	http_tls_free(c);
+	http_tls_free(&c->tls);
 	dlist_remove(&c->timer_node);
 	w->nconns--;
 	/* Events later in this epoll batch may still name the record. */
@@ -221,13 +221,19 @@ static bool read_drained(const struct http_buf *b, bool rdhup)
 
 /* ---- the client socket ---- */
 
+static struct http_ready client_ready(struct http_conn *c)
+{
+	return (struct http_ready){ &c->readable, &c->writable };
+}
+
 static int client_write(struct worker *w, struct http_conn *c)
 {
 	ssize_t n;
 
 	if (!http_buf_len(&c->out) || !c->writable)
 		return 0;
-	n = c->ssl ? http_tls_send(c, &c->out) : http_buf_send(&c->out, c->fd);
+	n = c->tls.ssl ? http_tls_send(&c->tls, &c->out, client_ready(c))
+		       : http_buf_send(&c->out, c->fd);
 	if (n > 0) {
 		c->bytes_out += (uint64_t)n;
 		if (!http_buf_len(&c->out)) {
@@ -255,11 +261,12 @@ static int client_read(struct worker *w, struct http_conn *c)
 
 	if (!c->readable || c->eof)
 		return 0;
-	n = c->ssl ? http_tls_recv(c, &c->in) : http_buf_recv(&c->in, c->fd, true);
+	n = c->tls.ssl ? http_tls_recv(&c->tls, &c->in, client_ready(c))
+		       : http_buf_recv(&c->in, c->fd, true);
 	if (n > 0) {
 		c->bytes_in += (uint64_t)n;
 		/* TLS reads a record at a time: only its WANT_READ says the socket is dry. */
-		if (!c->ssl && read_drained(&c->in, c->rdhup))
+		if (!c->tls.ssl && read_drained(&c->in, c->rdhup))
 			c->readable = false;
 		if (c->lingering)
 			http_buf_consume(&c->in, (size_t)n);
@@ -291,7 +298,7 @@ static int client_read(struct worker *w, struct http_conn *c)
  */
 static int client_linger(struct worker *w, struct http_conn *c)
 {
-	http_tls_shutdown(c);
+	http_tls_shutdown(&c->tls);
 	if (c->eof || (!c->may_send_more && !http_buf_len(&c->in))) {
 		conn_close(w, c);
 		return -1;
@@ -326,7 +333,7 @@ static int forward_head(struct worker *w, struct http_conn *c, const struct slb_
 	struct http_forward fwd = {
 		.x_forwarded = c->l->conf->x_forwarded_for,
 		.client_ip = c->client_ip,
-		.proto = c->ssl ? "https" : "http",
+		.proto = c->tls.ssl ? "https" : "http",
 		.port = slb_sockaddr_port(&c->l->conf->bind),
 		.node = w->config->node.name,
 		.upgrade = c->upgrade,
@@ -554,18 +561,44 @@ static int request_step(struct worker *w, struct http_conn *c)
 
 /* ---- the server socket ---- */
 
+static struct http_ready server_ready(struct http_server *s)
+{
+	return (struct http_ready){ &s->readable, &s->writable };
+}
+
+/*
+ * server_tls: the handshake before anything is written or read; 1 when it
+ * is done, 0 while it waits (EPOLLOUT watched when it waits to write). A
+ * failed handshake is a server that broke off: eof, and the response side
+ * answers 502 (or replays) as for any server closing early.
+ */
+static int server_tls_ready(struct worker *w, struct http_server *s)
+{
+	int r;
+
+	if (!s->tls.handshake)
+		return 1;
+	r = http_tls_handshake(&s->tls, server_ready(s));
+	if (r == -1)
+		s->eof = true;
+	else if (r == 0)
+		watch_out(w, s->fd, &s->tag, &s->watch_out, !s->writable);
+	return r == 1;
+}
+
 static int server_write(struct worker *w, struct http_conn *c)
 {
 	struct http_server *s = c->srv;
 	ssize_t n;
 
-	if (!s || s->connecting)
+	if (!s || s->connecting || (s->tls.ssl && (s->eof || !server_tls_ready(w, s))))
 		return 0;
 	if (!http_buf_len(&s->out))
 		watch_out(w, s->fd, &s->tag, &s->watch_out, false);
 	if (!s->writable || !http_buf_len(&s->out))
 		return 0;
-	n = http_buf_send(&s->out, s->fd);
+	n = s->tls.ssl ? http_tls_send(&s->tls, &s->out, server_ready(s))
+		       : http_buf_send(&s->out, s->fd);
 	if (n > 0) {
 		s->bytes_out += (uint64_t)n;
 		return 1;
@@ -583,18 +616,22 @@ static int server_read(struct worker *w, struct http_conn *c)
 	struct http_server *s = c->srv;
 	ssize_t n;
 
-	(void)w;
-	if (!s || s->connecting || !s->readable || s->eof)
+	if (!s || s->connecting || !s->readable || s->eof ||
+	    (s->tls.ssl && !server_tls_ready(w, s)))
 		return 0;
-	n = http_buf_recv(&s->in, s->fd, true);
+	n = s->tls.ssl ? http_tls_recv(&s->tls, &s->in, server_ready(s))
+		       : http_buf_recv(&s->in, s->fd, true);
 	if (n > 0) {
 		s->bytes_in += (uint64_t)n;
-		if (read_drained(&s->in, s->rdhup))
+		/* TLS reads a record at a time: only its WANT_READ says the socket is dry. */
+		if (!s->tls.ssl && read_drained(&s->in, s->rdhup))
 			s->readable = false;
 		return 1;
 	}
 	if (n == -1 && errno == EAGAIN)
 		s->readable = false;
+	if (n == -1 && errno == EINTR && !s->writable) /* TLS must write before it reads on */
+		watch_out(w, s->fd, &s->tag, &s->watch_out, true);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR || errno == ENOBUFS))
 		return 0;
 	s->eof = true; /* EOF or reset */
@@ -752,12 +789,13 @@ static int tunnel_step(struct worker *w, struct http_conn *c)
 
 	progress |= move_bytes(&s->in, &c->out, UINT64_MAX) > 0;
 	if (c->eof && !c->tunnel_up_shut && !http_buf_len(&c->in) && !http_buf_len(&s->out)) {
+		http_tls_shutdown(&s->tls);
 		shutdown(s->fd, SHUT_WR);
 		c->tunnel_up_shut = true;
 		progress = 1;
 	}
 	if (s->eof && !c->tunnel_down_shut && !http_buf_len(&s->in) && !http_buf_len(&c->out)) {
-		http_tls_shutdown(c);
+		http_tls_shutdown(&c->tls);
 		shutdown(c->fd, SHUT_WR);
 		c->tunnel_down_shut = true;
 		progress = 1;
@@ -940,8 +978,8 @@ static void conn_run(struct worker *w, struct http_conn *c)
 {
 	bool any = false;
 
-	if (c->tls_handshake) {
-		int r = http_tls_handshake(c);
+	if (c->tls.handshake) {
+		int r = http_tls_handshake(&c->tls, client_ready(c));
 
 		if (r == -1)
 			conn_close(w, c);
@@ -1048,9 +1086,10 @@ void http_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
 		inet_ntop(AF_INET, &c->client.u.in4.sin_addr, c->client_ip, sizeof(c->client_ip));
 	}
 	ev.data.ptr = &c->tag;
-	if ((l->http_policy->tls && http_tls_start(c, l->http_policy->tls) == -1) ||
+	if ((l->http_policy->tls &&
+	     http_tls_start(&c->tls, slb_tls_server_ssl(l->http_policy->tls, cfd)) == -1) ||
 	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, cfd, &ev) == -1) {
-		http_tls_free(c);
+		http_tls_free(&c->tls);
 		if (ls)
 			counter_release(&ls->active);
 		close(cfd);

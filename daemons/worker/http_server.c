@@ -52,6 +52,7 @@ void http_server_close(struct worker *w, struct http_server *s, bool failed)
 	}
 	pool_remove(s);
 	close(s->fd);
+	http_tls_free(&s->tls);
 	http_buf_release(&s->in);
 	http_buf_release(&s->out);
 	s->closed = true;
@@ -129,8 +130,15 @@ struct http_server *http_server_get(struct worker *w, int slot, bool may_reuse,
 		s->reused = true;
 		s->readable = false; /* anything that came while idle closed it */
 		s->writable = true;
-	} else
-		s = connect_new(w, slot);
+	} else if ((s = connect_new(w, slot)) != NULL) {
+		bool tls;
+		SSL *ssl = http_policy_server_ssl(owner->l->http_policy, slot, s->fd, &tls);
+
+		if (tls && http_tls_start(&s->tls, ssl) == -1) {
+			http_server_close(w, s, true);
+			return NULL;
+		}
+	}
 	if (!s)
 		return NULL;
 	s->owner = owner;

@@ -1,5 +1,5 @@
 /*
- * http_tls.c - TLS for https clients (see http_tls.h).
+ * http_tls.c - TLS for the HTTP proxy's connections (see http_tls.h).
  */
 #include "http_tls.h"
 
@@ -7,11 +7,13 @@
 
 #include <openssl/err.h>
 
-int http_tls_start(struct http_conn *c, struct slb_tls_server *ts)
+#include "tls.h"
+
+int http_tls_start(struct http_tls *t, SSL *ssl)
 {
-	c->ssl = slb_tls_server_ssl(ts, c->fd);
-	c->tls_handshake = c->ssl != NULL;
-	return c->ssl ? 0 : -1;
+	t->ssl = ssl;
+	t->handshake = ssl != NULL;
+	return ssl ? 0 : -1;
 }
 
 /*
@@ -19,7 +21,7 @@ int http_tls_start(struct http_conn *c, struct slb_tls_server *ts)
  * is the direction asked (the caller clears its own flag), else EINTR with
  * the other direction's flag cleared here.
  */
-static ssize_t wait_for(struct http_conn *c, enum slb_tls_io io, bool reading)
+static ssize_t wait_for(enum slb_tls_io io, bool reading, struct http_ready r)
 {
 	bool wants_read = io == SLB_TLS_WANT_READ;
 
@@ -27,35 +29,30 @@ static ssize_t wait_for(struct http_conn *c, enum slb_tls_io io, bool reading)
 		errno = EAGAIN;
 		return -1;
 	}
-	if (wants_read)
-		c->readable = false;
-	else
-		c->writable = false;
+	*(wants_read ? r.readable : r.writable) = false;
 	errno = EINTR;
 	return -1;
 }
 
-int http_tls_handshake(struct http_conn *c)
+int http_tls_handshake(struct http_tls *t, struct http_ready r)
 {
-	enum slb_tls_io io = slb_tls_handshake(c->ssl);
-
-	switch (io) {
+	switch (slb_tls_handshake(t->ssl)) {
 	case SLB_TLS_OK:
-		c->tls_handshake = false;
+		t->handshake = false;
 		return 1;
 	case SLB_TLS_WANT_READ:
-		c->readable = false;
+		*r.readable = false;
 		return 0;
 	case SLB_TLS_WANT_WRITE:
-		c->writable = false;
+		*r.writable = false;
 		return 0;
 	default:
-		ERR_clear_error(); /* a client that went away or spoke garbage: nothing to log */
+		ERR_clear_error(); /* a peer that went away or spoke garbage: nothing to log */
 		return -1;
 	}
 }
 
-ssize_t http_tls_recv(struct http_conn *c, struct http_buf *b)
+ssize_t http_tls_recv(struct http_tls *t, struct http_buf *b, struct http_ready r)
 {
 	size_t room, n = 0;
 	enum slb_tls_io io;
@@ -64,7 +61,7 @@ ssize_t http_tls_recv(struct http_conn *c, struct http_buf *b)
 		errno = ENOBUFS;
 		return -1;
 	}
-	io = slb_tls_read(c->ssl, b->data + b->end, room, &n);
+	io = slb_tls_read(t->ssl, b->data + b->end, room, &n);
 	switch (io) {
 	case SLB_TLS_OK:
 		b->end += (uint32_t)n;
@@ -73,7 +70,7 @@ ssize_t http_tls_recv(struct http_conn *c, struct http_buf *b)
 		return 0;
 	case SLB_TLS_WANT_READ:
 	case SLB_TLS_WANT_WRITE:
-		return wait_for(c, io, true);
+		return wait_for(io, true, r);
 	default:
 		ERR_clear_error();
 		errno = ECONNRESET;
@@ -81,10 +78,10 @@ ssize_t http_tls_recv(struct http_conn *c, struct http_buf *b)
 	}
 }
 
-ssize_t http_tls_send(struct http_conn *c, struct http_buf *b)
+ssize_t http_tls_send(struct http_tls *t, struct http_buf *b, struct http_ready r)
 {
 	size_t n = 0;
-	enum slb_tls_io io = slb_tls_write(c->ssl, b->data + b->start, b->end - b->start, &n);
+	enum slb_tls_io io = slb_tls_write(t->ssl, b->data + b->start, b->end - b->start, &n);
 
 	switch (io) {
 	case SLB_TLS_OK:
@@ -92,7 +89,7 @@ ssize_t http_tls_send(struct http_conn *c, struct http_buf *b)
 		return (ssize_t)n;
 	case SLB_TLS_WANT_READ:
 	case SLB_TLS_WANT_WRITE:
-		return wait_for(c, io, false);
+		return wait_for(io, false, r);
 	default:
 		ERR_clear_error();
 		errno = EPIPE;
@@ -100,14 +97,14 @@ ssize_t http_tls_send(struct http_conn *c, struct http_buf *b)
 	}
 }
 
-void http_tls_shutdown(struct http_conn *c)
+void http_tls_shutdown(struct http_tls *t)
 {
-	if (c->ssl && !c->tls_handshake && SSL_shutdown(c->ssl) < 0)
+	if (t->ssl && !t->handshake && SSL_shutdown(t->ssl) < 0)
 		ERR_clear_error();
 }
 
-void http_tls_free(struct http_conn *c)
+void http_tls_free(struct http_tls *t)
 {
-	SSL_free(c->ssl);
-	c->ssl = NULL;
+	SSL_free(t->ssl);
+	t->ssl = NULL;
 }

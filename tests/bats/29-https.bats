@@ -11,6 +11,10 @@
 #                 slb-test-http-backend, which echoes the request head);
 #                 cookie_insert on, to see its cookie over TLS
 #   8090 redir    http, redirect_https = yes
+#   8091 totls    http to group tlsback (server_tls = yes): a TLS server
+#                 (socat with the test CA's backend.pem) on b1:9501
+#   8092 toplain  http to group plainback (server_tls = yes) whose server
+#                 b1:9500 speaks plain HTTP
 
 load helpers/topology
 load helpers/client
@@ -38,7 +42,46 @@ redirect_https = yes
 
 [group site]
 server.b1 = $(topo_ip b1):9500
+
+[listener totls]
+protocol = http
+bind = $TOPO_VIP:8091
+group = tlsback
+
+[group tlsback]
+server_tls = yes
+check_host = b1.test
+server.b1 = $(topo_ip b1):9501
+
+[listener toplain]
+protocol = http
+bind = $TOPO_VIP:8092
+group = plainback
+
+[group plainback]
+server_tls = yes
+server.b1 = $(topo_ip b1):9500
 EOF2
+}
+
+# _tls_answer: per-connection program behind the TLS server: reads the head
+# (keeping X-Forwarded-Proto), answers "tls-b1 proto=<it>", and closes.
+_tls_answer() {
+	local f=$TOPO_DIR/tls-answer.sh
+	cat >"$f" <<'EOS'
+#!/bin/bash
+proto=''
+for ((i = 0; i < 100; i++)); do
+	IFS= read -r -t 2 line || break
+	line=${line%$'\r'}
+	[ -z "$line" ] && break
+	case ${line,,} in x-forwarded-proto:*) proto=${line#*: } ;; esac
+done
+body="tls-b1 proto=$proto"$'\n'
+printf 'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' "${#body}" "$body"
+EOS
+	chmod 0755 "$f"
+	echo "$f"
 }
 
 setup_file() {
@@ -47,6 +90,12 @@ setup_file() {
 	backend_start b1 9000
 	backend_start b2 9000
 	http_backend_start b1 9500
+	# a TLS server (the test CA's backend.pem): socat in front of a one-line answer
+	ip netns exec "$(topo_ns b1)" socat -T 5 \
+		"OPENSSL-LISTEN:9501,bind=$(topo_ip b1),fork,reuseaddr,cert=$TOPO_DIR/tls/backend.pem,verify=0" \
+		SYSTEM:"$(_tls_answer)" </dev/null >"$TOPO_DIR/backend.b1.9501.log" 2>&1 3>&- &
+	_pid_record "$TOPO_DIR/pids/backend.b1.9501" $!
+	wait_until 5 _backend_bound b1 9501 -Hltn
 	_config >"$TOPO_DIR/slb.ini"
 	slb_start "$TOPO_DIR/slb.ini"
 }
@@ -165,4 +214,21 @@ _request() { printf 'GET / HTTP/1.1\r\nHost: www.example.com\r\nConnection: clos
 	# the running file itself is fine
 	run "$(slb_bin slb-master)" -t -c "$TOPO_DIR/slb.ini"
 	[ "$status" -eq 0 ]
+}
+
+@test "server_tls: an http listener reaches a TLS server; a server that does not speak TLS is a 502" {
+	local out i
+	for ((i = 0; i < 5; i++)); do
+		out=$(http_curl "http://$TOPO_VIP:8091/")
+		echo "$out"
+		[ "$out" = "tls-b1 proto=http" ]
+	done
+	run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP:8092/"
+	echo "$output"
+	[ "$output" = 502 ]
+	# and a tcp listener cannot use such a group
+	sed 's/^protocol = http$/protocol = tcp/' "$TOPO_DIR/slb.ini" | sed '/^redirect_https/d' >"$TOPO_DIR/tcp.ini"
+	run "$(slb_bin slb-master)" -t -c "$TOPO_DIR/tcp.ini"
+	echo "$output"
+	grep -E "\[listener totls\] group: a group with server_tls = yes serves http and https listeners only, not tcp" <<<"$output"
 }

@@ -178,6 +178,7 @@ static void check_listener_defaults(const struct slb_config *c)
 	assert_int_equal(g->check, SLB_CHECK_TCP);
 	assert_int_equal(g->check_port, 0);
 	assert_int_equal(g->check_method, SLB_CHECK_GET);
+	assert_false(g->server_tls);
 	assert_string_equal(g->check_path, "/");
 	assert_string_equal(g->check_host, "");
 	assert_int_equal(g->check_codes, (1u << 2) | (1u << 3));
@@ -734,6 +735,9 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:4: [listener web80] tls_cert: only applies to protocol = https, not tcp\n" },
 	{ L "websocket = yes\n" G,
 	  "slb.ini:4: [listener web80] websocket: only applies to http and https, not tcp\n" },
+	{ L G "server_tls = yes\n",
+	  "slb.ini:1: [listener web80] group: a group with server_tls = yes serves http and https "
+	  "listeners only, not tcp\n" },
 	{ L "redirect_https = yes\n" G,
 	  "slb.ini:4: [listener web80] redirect_https: only applies to protocol = http, not tcp\n" },
 	/* http and https checks: a path and a host that fit in a request line */
