@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conn_pool.h"
+#include "http_body.h"
 #include "http_conn.h"
 #include "http_gzip.h"
 #include "http_head.h"
@@ -38,9 +39,6 @@
 
 #define conn_of_tag(tagp) ((struct http_conn *)(void *)(tagp))
 #define server_of_tag(tagp) ((struct http_server *)(void *)(tagp))
-
-/* Framing bytes a chunk adds around its data: hex size, two CRLFs. */
-#define CHUNK_OVERHEAD 32
 
 static const struct slb_http_limits *const limits = &slb_http_default_limits;
 
@@ -452,74 +450,6 @@ static int request_head(struct worker *w, struct http_conn *c)
 	return 0;
 }
 
-/* Copies up to <limit> bytes from <in> to <out>; returns how many. */
-static size_t move_bytes(struct http_buf *in, struct http_buf *out, uint64_t limit)
-{
-	size_t n = http_buf_len(in), room;
-
-	if (http_buf_ensure(out) == -1)
-		return 0;
-	room = http_buf_room(out, true);
-	if (n > room)
-		n = room;
-	if (n > limit)
-		n = (size_t)limit;
-	http_buf_put(out, http_buf_head(in), n);
-	http_buf_consume(in, n);
-	return n;
-}
-
-static void put_chunk_header(struct http_buf *out, size_t n)
-{
-	char hex[24];
-	int len = snprintf(hex, sizeof(hex), "%zx\r\n", n);
-
-	http_buf_put(out, hex, (size_t)len);
-}
-
-/*
- * Moves chunked data from <in> to <out>, chunked anew when <rechunk>,
- * plain otherwise; sets *done after the last chunk. Returns 1 on progress,
- * 0 without, -1 when the chunked framing is broken.
- */
-static int chunks_move(struct slb_http_chunked *ch, struct http_buf *in, struct http_buf *out,
-		       bool rechunk, bool *done)
-{
-	int progress = 0;
-
-	if (http_buf_ensure(out) == -1)
-		return 0;
-	while (http_buf_len(in)) {
-		size_t room = http_buf_room(out, true), len = http_buf_len(in), used, off, n;
-		enum slb_http_chunk_result r;
-
-		if (room < 2 * CHUNK_OVERHEAD)
-			break;
-		if (len > room - CHUNK_OVERHEAD)
-			len = room - CHUNK_OVERHEAD;
-		r = slb_http_chunked_decode(ch, http_buf_head(in), len, &used, &off, &n);
-		if (r == SLB_HTTP_CHUNK_ERROR)
-			return -1;
-		if (r == SLB_HTTP_CHUNK_DATA) {
-			if (rechunk)
-				put_chunk_header(out, n);
-			http_buf_put(out, http_buf_head(in) + off, n);
-			if (rechunk)
-				http_buf_put(out, "\r\n", 2);
-		}
-		if (r == SLB_HTTP_CHUNK_DONE) {
-			if (rechunk)
-				http_buf_put(out, "0\r\n\r\n", 5);
-			*done = true;
-		}
-		http_buf_consume(in, used);
-		progress |= used > 0;
-		if (r == SLB_HTTP_CHUNK_DONE || used == 0)
-			break;
-	}
-	return progress;
-}
-
 static int request_body(struct worker *w, struct http_conn *c)
 {
 	struct http_server *s = c->srv;
@@ -527,13 +457,13 @@ static int request_body(struct worker *w, struct http_conn *c)
 	int progress;
 
 	if (c->req_framing == SLB_HTTP_BODY_LENGTH) {
-		size_t n = move_bytes(&c->in, &s->out, c->req_left);
+		size_t n = http_body_move(&c->in, &s->out, c->req_left);
 
 		c->req_left -= n;
 		done = c->req_left == 0;
 		progress = n > 0;
 	} else {
-		progress = chunks_move(&c->req_chunk, &c->in, &s->out, true, &done);
+		progress = http_body_chunks(&c->req_chunk, &c->in, &s->out, true, &done);
 		if (progress == -1)
 			return reply_error(w, c, 400);
 	}
@@ -785,9 +715,9 @@ static int tunnel_start(struct worker *w, struct http_conn *c, const struct slb_
 static int tunnel_step(struct worker *w, struct http_conn *c)
 {
 	struct http_server *s = c->srv;
-	int progress = move_bytes(&c->in, &s->out, UINT64_MAX) > 0;
+	int progress = http_body_move(&c->in, &s->out, UINT64_MAX) > 0;
 
-	progress |= move_bytes(&s->in, &c->out, UINT64_MAX) > 0;
+	progress |= http_body_move(&s->in, &c->out, UINT64_MAX) > 0;
 	if (c->eof && !c->tunnel_up_shut && !http_buf_len(&c->in) && !http_buf_len(&s->out)) {
 		http_tls_shutdown(&s->tls);
 		shutdown(s->fd, SHUT_WR);
@@ -863,41 +793,26 @@ static int response_body(struct worker *w, struct http_conn *c)
 		}
 	} else switch (c->resp_framing) {
 	case SLB_HTTP_BODY_LENGTH:
-		n = move_bytes(&s->in, &c->out, c->resp_left);
+		n = http_body_move(&s->in, &c->out, c->resp_left);
 		c->resp_left -= n;
 		done = c->resp_left == 0;
 		progress = n > 0;
 		break;
 	case SLB_HTTP_BODY_CHUNKED:
-		progress = chunks_move(&c->resp_chunk, &s->in, &c->out, c->out_mode == OUT_CHUNK, &done);
+		progress = http_body_chunks(&c->resp_chunk, &s->in, &c->out, c->out_mode == OUT_CHUNK, &done);
 		if (progress == -1) {
 			conn_close(w, c); /* broken mid-response: the client must not take it as whole */
 			return -1;
 		}
 		break;
 	default: /* until the server closes */
-		n = http_buf_len(&s->in);
-		if (n && c->out_mode == OUT_CHUNK) {
-			size_t room = http_buf_room(&c->out, true);
-
-			if (room > 2 * CHUNK_OVERHEAD) {
-				if (n > room - CHUNK_OVERHEAD)
-					n = room - CHUNK_OVERHEAD;
-				put_chunk_header(&c->out, n);
-				http_buf_put(&c->out, http_buf_head(&s->in), n);
-				http_buf_put(&c->out, "\r\n", 2);
-				http_buf_consume(&s->in, n);
-				progress = 1;
-			}
-		} else if (n) {
-			progress = move_bytes(&s->in, &c->out, n) > 0;
-		}
+		if (c->out_mode == OUT_CHUNK)
+			progress = http_body_chunk(&s->in, &c->out) > 0;
+		else
+			progress = http_body_move(&s->in, &c->out, UINT64_MAX) > 0;
 		if (s->eof && !http_buf_len(&s->in)) {
-			if (c->out_mode == OUT_CHUNK) {
-				if (http_buf_room(&c->out, true) < 5)
-					return progress;
-				http_buf_put(&c->out, "0\r\n\r\n", 5);
-			}
+			if (c->out_mode == OUT_CHUNK && http_body_last_chunk(&c->out) == -1)
+				return progress;
 			done = true;
 		}
 		break;
