@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # HTTPS listeners (issue #4): TLS termination with certificates chosen by
 # SNI and verified by curl against our test CA (tests/tools/make-test-ca.sh),
-# TLS 1.2/1.3 only, session resumption across workers, the redirect listener,
+# TLS 1.2/1.3 only, session resumption across workers and reloads, private
+# keys readable by root only, the redirect listener, TLS towards servers,
 # and certificate errors caught by slb-master -t. One slb runs for the whole
 # file (slb_config_basic, 2 workers, plus):
 #
@@ -87,6 +88,8 @@ EOS
 setup_file() {
 	topo_up
 	"$TOPO_REPO/tests/tools/make-test-ca.sh" "$TOPO_DIR/tls"
+	# private keys for root only: the workers read them before they become user slb
+	chmod 0600 "$TOPO_DIR/tls/site.key" "$TOPO_DIR/tls/api.pem"
 	backend_start b1 9000
 	backend_start b2 9000
 	http_backend_start b1 9500
@@ -175,6 +178,21 @@ _request() { printf 'GET / HTTP/1.1\r\nHost: www.example.com\r\nConnection: clos
 		[ "$reused" -eq 6 ]
 		rm -f "$sess"
 	done
+}
+
+@test "a ticket from before a reload still resumes (its keys come from the private key)" {
+	local sess=$TOPO_DIR/tls.sess out
+	_request | topo_exec client timeout 5 openssl s_client -connect "$TOPO_VIP:8443" \
+		-servername www.example.com -tls1_3 -sess_out "$sess" -ign_eof >/dev/null 2>&1
+	[ -s "$sess" ]
+	log_mark
+	slb_reload
+	slb_wait_reloaded 10
+	out=$(_request | topo_exec client timeout 5 openssl s_client -connect "$TOPO_VIP:8443" \
+		-servername www.example.com -tls1_3 -sess_in "$sess" -ign_eof 2>/dev/null)
+	grep '^Reused, ' <<<"$out"
+	grep -q '^b1 conn=' <<<"$out"
+	rm -f "$sess"
 }
 
 @test "cookies over https are Secure; a 2 MB response comes through TLS whole" {
