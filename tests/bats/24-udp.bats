@@ -17,6 +17,7 @@
 #                                       would be that flow, not a new one
 #   5362 any6     wrr  group v6       bound to [::] (dual stack), server [::1]:9063
 #                                       in lb1's own namespace
+#   5363 checked  rr   group checked  b1:9053, b2:9055, check = udp
 #
 # Clients are slb-test-udp-client: FLOWS sockets, each its own source port,
 # one datagram per flow and round, one line "FLOW ROUND ANSWER SOURCE" each.
@@ -94,6 +95,21 @@ group = v6
 server.b6 = [::1]:9063
 check = none
 
+[listener checked]
+protocol = udp
+bind = $TOPO_VIP:5363
+group = checked
+scheduler = rr
+
+[group checked]
+server.b1 = $b1:9053
+server.b2 = $b2:9055
+check = udp
+check_interval = 200ms
+check_timeout = 100ms
+healthy_threshold = 2
+unhealthy_threshold = 2
+
 [group udp]
 server.b1 = $b1:9053 weight=100
 server.b2 = $b2:9053 weight=50
@@ -110,6 +126,7 @@ setup_file() {
 	topo_up
 	backend_start b1 9053 udp
 	backend_start b2 9053 udp
+	backend_start b2 9055 udp
 	# b2 answers every datagram to a closed port with an ICMP error, not
 	# only the first few per second (the kernel's default rate limit).
 	topo_exec b2 sysctl -qw net.ipv4.icmp_ratelimit=0
@@ -220,6 +237,25 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 	# The ICMP error moved them: rounds 1 and 2 are all answered by b1.
 	[ "$(awk '$2 > 0 { print $3 }' <<<"$output" | sort -u)" = b1 ]
 	[ "$(_server refused b2 failed)" -gt "$failed" ]
+}
+
+@test "a server the checker marks down loses its flows before they send to it again" {
+	local out=$TOPO_DIR/down.out pid
+	# fd 3 closed: bats waits for every holder of fd 3 before it ends a test.
+	udp_client -t "$TOPO_VIP:5363" -f 10 -c 2 -i 3000 -w 1000 >"$out" 3>&- &
+	pid=$!
+	sleep 1
+	log_mark
+	backend_stop b2 9055
+	health_wait checked/b2 DOWN 3
+	wait "$pid"
+	cat "$out"
+	# Round 0: rr gave both servers flows, every one answered.
+	[ "$(awk '$2 == 0 && $3 == "b2"' "$out" | wc -l)" -gt 0 ]
+	[ "$(awk '$2 == 0 && $3 == "fail"' "$out" | wc -l)" -eq 0 ]
+	# Round 1: the same flows, all on b1, none lost on the way (a flow still
+	# sent to b2 would lose that datagram to the port unreachable).
+	[ "$(awk '$2 == 1 { print $3 }' "$out" | sort -u)" = b1 ]
 }
 
 @test "idle_timeout: a flow lives while it has traffic and ends 1 s after it stops" {
