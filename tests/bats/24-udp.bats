@@ -18,6 +18,7 @@
 #   5362 any6     wrr  group v6       bound to [::] (dual stack), server [::1]:9063
 #                                       in lb1's own namespace
 #   5363 checked  rr   group checked  b1:9053, b2:9055, check = udp
+#   5364 lonely   wrr  group lonely   b2:9054 only (nothing listens), check none
 #
 # Clients are slb-test-udp-client: FLOWS sockets, each its own source port,
 # one datagram per flow and round, one line "FLOW ROUND ANSWER SOURCE" each.
@@ -109,6 +110,15 @@ check_interval = 200ms
 check_timeout = 100ms
 healthy_threshold = 2
 unhealthy_threshold = 2
+
+[listener lonely]
+protocol = udp
+bind = $TOPO_VIP:5364
+group = lonely
+
+[group lonely]
+server.b2 = $b2:9054
+check = none
 
 [group udp]
 server.b1 = $b1:9053 weight=100
@@ -237,6 +247,15 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 	# The ICMP error moved them: rounds 1 and 2 are all answered by b1.
 	[ "$(awk '$2 > 0 { print $3 }' <<<"$output" | sort -u)" = b1 ]
 	[ "$(_server refused b2 failed)" -gt "$failed" ]
+}
+
+@test "a refused flow with no other server to go to ends, and its session with it" {
+	run udp_client -t "$TOPO_VIP:5364" -f 3 -w 500
+	[ "$status" -eq 0 ]
+	assert_tally "$(_answers "$output")" fail=3
+	wait_until 2 eval '[ "$(_listener lonely active)" -eq 0 ]'
+	[ "$(_ctl --json sessions lonely | jq '.count')" -eq 0 ]
+	[ "$(_server lonely b2 failed)" -ge 3 ]
 }
 
 @test "a server the checker marks down loses its flows before they send to it again" {
