@@ -384,3 +384,13 @@ WS_REQ='GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket
 	! grep -qi '^Upgrade:' "$REQUESTS"
 	! grep -qi '^HTTP2-Settings:' "$REQUESTS"
 }
+
+@test "an HTTP/1.0 server's close-delimited answer reaches a 1.1 client chunked, on a kept connection" {
+	run http_raw 80 'GET /v10 HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n'
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 200 OK\r' ]]
+	grep -q $'^Transfer-Encoding: chunked\r' <<<"$output"
+	grep -q '^GET /v10' <<<"$output"
+	grep -q '^GET /after' <<<"$output"
+	[ "$(grep -c '^HTTP/1.1 200 OK' <<<"$output")" -eq 2 ]
+}

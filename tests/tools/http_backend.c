@@ -14,6 +14,7 @@
  *               head as received, then "--body--\n" and the body
  *   /chunked    the same body, chunked, in three chunks
  *   /close      the same body, no framing: ends when the connection closes
+ *   /v10        the same, as an HTTP/1.0 server would send it
  *   /hints      103 Early Hints first, then as (any)
  *   /slow       as (any) after 3 s
  *   /204 /304   no body (the 304 with a Content-Length of 10)
@@ -190,8 +191,9 @@ static int respond(int fd, const char *path, unsigned req, const char *head, siz
 		}
 		return write_str(fd, "0\r\nX-Trailer: yes\r\n\r\n");
 	}
-	if (strncmp(path, "/close", 6) == 0) {
-		n = snprintf(h, sizeof(h), "HTTP/1.1 200 OK\r\nX-Backend: %s\r\n\r\n", name);
+	if (strncmp(path, "/close", 6) == 0 || strncmp(path, "/v10", 4) == 0) {
+		n = snprintf(h, sizeof(h), "HTTP/1.%c 200 OK\r\nX-Backend: %s\r\n\r\n",
+			     path[1] == 'v' ? '0' : '1', name);
 		if (write_all(fd, h, (size_t)n) == -1 || write_all(fd, content, len) == -1)
 			return -1;
 		return 1; /* close-delimited: the caller closes */
