@@ -527,6 +527,13 @@ static void check_group(struct loader *ld, struct slb_group_conf *g)
 	if ((g->check == SLB_CHECK_HTTP || g->check == SLB_CHECK_HTTPS) &&
 	    !slb_value_visible(g->check_host, "/?#@"))
 		report(ld, g->line, "check_host", "'%s' is not a host name", g->check_host);
+	g->server_tls_ca_line = key_line(ld, g->line, "server_tls_ca");
+	if (g->server_tls_ca[0] && !g->server_tls && g->check != SLB_CHECK_HTTPS)
+		report(ld, g->line, "server_tls_ca", "only applies with server_tls = yes or "
+		       "check = https");
+	if (g->server_tls_ca[0] && !g->check_host[0])
+		report(ld, g->line, "server_tls_ca", "needs check_host: the name the servers' "
+		       "certificates must carry");
 	if (g->check_timeout_ms > g->check_interval_ms) {
 		slb_value_format_duration(g->check_interval_ms, interval, sizeof(interval));
 		report(ld, g->line, "check_timeout", "longer than check_interval (%s)", interval);

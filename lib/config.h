@@ -122,6 +122,8 @@ struct slb_group_conf {
 	enum slb_check_type check;
 	unsigned check_port; /* 0 = the server's port */
 	bool server_tls; /* http/https listeners reach these servers over TLS */
+	char server_tls_ca[SLB_TEXT_MAX]; /* verify servers' certificates against it; "" = no */
+	int server_tls_ca_line;
 	enum slb_check_method check_method; /* http/https checks */
 	char check_path[SLB_TEXT_MAX];
 	char check_host[SLB_TEXT_MAX];

@@ -360,6 +360,8 @@ static const struct slb_key_def group_keys[] = {
 	{ "check", SLB_KEY_ENUM, GR(check), .words = slb_check_words, .def = "tcp" },
 	{ "check_port", SLB_KEY_UINT, GR(check_port), .max = 65535, .def = "0" },
 	{ "server_tls", SLB_KEY_BOOL, GR(server_tls), .def = "no" },
+	{ "server_tls_ca", SLB_KEY_TEXT, GR(server_tls_ca), .def = "", .empty_ok = true,
+	  .path = true },
 	{ "check_method", SLB_KEY_ENUM, GR(check_method), .words = slb_check_method_words,
 	  .def = "GET" },
 	{ "check_path", SLB_KEY_TEXT, GR(check_path), .def = "/", .path = true },

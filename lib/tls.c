@@ -442,6 +442,37 @@ SSL_CTX *slb_tls_client_new(bool verify, const char *ca_file)
 	return ctx;
 }
 
+SSL_CTX *slb_tls_group_client(const struct slb_group_conf *gc)
+{
+	return slb_tls_client_new(gc->server_tls_ca[0] != '\0',
+				  gc->server_tls_ca[0] ? gc->server_tls_ca : NULL);
+}
+
+int slb_tls_check_groups(const struct slb_config *config, FILE *errors)
+{
+	char reason[256];
+	unsigned i;
+	int rc = 0;
+
+	for (i = 0; i < config->ngroups; i++) {
+		const struct slb_group_conf *g = &config->groups[i];
+		SSL_CTX *ctx;
+
+		if (!g->server_tls_ca[0])
+			continue;
+		ctx = slb_tls_group_client(g);
+		if (!ctx) {
+			slb_tls_error_string(reason, sizeof(reason));
+			fprintf(errors, "%s:%d: [group %s] server_tls_ca: cannot load %s%s%s\n",
+				config->path, g->server_tls_ca_line, g->name, g->server_tls_ca,
+				reason[0] ? ": " : "", reason);
+			rc = -1;
+		}
+		SSL_CTX_free(ctx);
+	}
+	return rc;
+}
+
 SSL *slb_tls_client_ssl(SSL_CTX *ctx, int fd, const char *host)
 {
 	SSL *ssl = SSL_new(ctx);

@@ -21,10 +21,11 @@
  *     from any worker resumes on any other, keys rotate by themselves, and
  *     the previous period's tickets are still accepted (and renewed).
  *
- * Client side (slb_tls_client_new): TLS 1.2/1.3 towards servers and for
- * `https` checks. Verification is off unless asked for (<verify>): backends
- * commonly hold self-signed or internal certificates, and the address was
- * chosen by the operator, not taken from the network.
+ * Client side (slb_tls_client_new, slb_tls_group_client): TLS 1.2/1.3
+ * towards servers (server_tls) and for `https` checks. Verification is off
+ * unless the group names a CA (server_tls_ca, checked for the name
+ * check_host): backends commonly hold self-signed or internal certificates,
+ * and the address was chosen by the operator, not taken from the network.
  *
  * The handshake and I/O helpers never block: they say what the socket must
  * become (readable or writable) for the call to make progress, which is what
@@ -89,6 +90,20 @@ SSL *slb_tls_server_ssl(struct slb_tls_server *ts, int fd);
  * name given to slb_tls_client_ssl(). NULL on failure.
  */
 SSL_CTX *slb_tls_client_new(bool verify, const char *ca_file);
+
+/*
+ * Checks every group's server_tls_ca the way slb_tls_group_client loads it.
+ * Returns 0, or -1 with each error written to <errors> as
+ * "<config_path>:LINE: [group NAME] server_tls_ca: message".
+ */
+int slb_tls_check_groups(const struct slb_config *config, FILE *errors);
+
+/*
+ * The client context for the servers of group <gc>: verifying against its
+ * server_tls_ca (the name checked being its check_host) when that is set,
+ * not verifying otherwise. NULL on failure (an unreadable CA file).
+ */
+SSL_CTX *slb_tls_group_client(const struct slb_group_conf *gc);
 
 /* A new client-side SSL on connected socket <fd>, sending SNI <host> (NULL: none). */
 SSL *slb_tls_client_ssl(SSL_CTX *ctx, int fd, const char *host);

@@ -3,10 +3,10 @@
  * it answers "GET check_path" (HEAD with check_method = HEAD; Host:
  * check_host, or its address) within check_timeout with a status whose
  * class is in check_codes. For https the request goes over TLS (SNI
- * check_host; the certificate is not verified, see lib/tls.h). Only the
- * response head is read, with lib/http_parser.c: a server that does not
- * speak HTTP/1.x fails the check. The connection is closed with a reset
- * after the head, like every probe.
+ * check_host; the certificate verified only with server_tls_ca, see
+ * lib/tls.h). Only the response head is read, with lib/http_parser.c: a
+ * server that does not speak HTTP/1.x fails the check. The connection is
+ * closed with a reset after the head, like every probe.
  */
 #include "checker.h"
 

@@ -38,7 +38,7 @@ struct checker {
 	unsigned ntargets;
 	struct checker_target *targets;
 	struct backup_watches backups;
-	SSL_CTX *tls; /* for https checks, made when a group has one */
+	SSL_CTX **tls; /* per group, for its https checks */
 };
 
 /* Builds the target list; servers of check = none groups are marked up. */
@@ -50,7 +50,8 @@ static int checker_setup(struct checker *ck, uint64_t now)
 	for (unsigned g = 0; g < cf->ngroups; g++)
 		total += cf->groups[g].nservers;
 	ck->targets = calloc(total ? total : 1, sizeof(*ck->targets));
-	if (!ck->targets)
+	ck->tls = calloc(cf->ngroups + 1, sizeof(*ck->tls));
+	if (!ck->targets || !ck->tls)
 		return -1;
 	for (unsigned g = 0; g < cf->ngroups; g++) {
 		const struct slb_group_conf *gc = &cf->groups[g];
@@ -77,13 +78,13 @@ static int checker_setup(struct checker *ck, uint64_t now)
 			if (gc->check_port)
 				slb_sockaddr_set_port(&t->addr, (uint16_t)gc->check_port);
 			t->fd = -1;
-			if (gc->check == SLB_CHECK_HTTPS && !ck->tls &&
-			    !(ck->tls = slb_tls_client_new(false, NULL))) {
-				slb_err("cannot set up TLS for https checks");
+			if (gc->check == SLB_CHECK_HTTPS && !ck->tls[g] &&
+			    !(ck->tls[g] = slb_tls_group_client(gc))) {
+				slb_err("group %s: cannot set up TLS for https checks", gc->name);
 				return -1;
 			}
 			if ((gc->check == SLB_CHECK_HTTP || gc->check == SLB_CHECK_HTTPS) &&
-			    http_check_setup(t, ck->tls) == -1)
+			    http_check_setup(t, ck->tls[g]) == -1)
 				return -1;
 			/* Spread the first probes over one interval instead of a burst. */
 			t->next_ms = now + (uint64_t)gc->check_interval_ms * i / gc->nservers;
@@ -261,7 +262,9 @@ int main(int argc, char **argv)
 		http_check_free(&ck.targets[i]);
 	}
 	free(ck.targets);
-	SSL_CTX_free(ck.tls);
+	for (unsigned g = 0; ck.tls && g < ck.config->ngroups; g++)
+		SSL_CTX_free(ck.tls[g]);
+	free(ck.tls);
 	backup_watch_free(&ck.backups);
 	slb_child_finish(&child);
 	return 0;

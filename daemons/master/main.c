@@ -77,7 +77,8 @@ struct slb_config *master_config_load(struct master *m, int fd, FILE *errors)
 		return NULL;
 	}
 	/* Certificates and keys are read here, not in lib/config.c, which knows no OpenSSL. */
-	if (slb_tls_check_config(config, errors) == -1) {
+	if (slb_tls_check_config(config, errors) == -1 ||
+	    slb_tls_check_groups(config, errors) == -1) {
 		slb_config_free(config);
 		return NULL;
 	}

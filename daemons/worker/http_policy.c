@@ -80,9 +80,11 @@ static int group_tokens(struct http_policy *p, struct worker *w, struct http_pol
 static int mark_tls(struct http_policy *p, const struct slb_sched_group *sched,
 		    const struct slb_group_conf *gc)
 {
+	SSL_CTX **ctx = &p->group_tls[gc - p->groups];
+
 	if (!gc->server_tls)
 		return 0;
-	if (!p->server_tls && !(p->server_tls = slb_tls_client_new(false, NULL)))
+	if (!*ctx && !(*ctx = slb_tls_group_client(gc)))
 		return -1;
 	if (!p->tls_group && !(p->tls_group = calloc(SLB_MAX_SERVERS, sizeof(*p->tls_group))))
 		return -1;
@@ -96,7 +98,7 @@ SSL *http_policy_server_ssl(const struct http_policy *p, int slot, int fd, bool 
 	const struct slb_group_conf *gc = p->tls_group ? p->tls_group[slot] : NULL;
 
 	*wanted = gc != NULL;
-	return gc ? slb_tls_client_ssl(p->server_tls, fd, gc->check_host) : NULL;
+	return gc ? slb_tls_client_ssl(p->group_tls[gc - p->groups], fd, gc->check_host) : NULL;
 }
 
 int http_policy_init(struct http_policy *p, struct worker *w, struct worker_listener *l)
@@ -117,9 +119,12 @@ int http_policy_init(struct http_policy *p, struct worker *w, struct worker_list
 		return -1;
 	if (lc->protocol == SLB_PROTO_HTTPS && load_tls(p, w, lc) == -1)
 		return -1;
+	p->groups = w->config->groups;
+	p->ngroups = w->config->ngroups;
 	p->rule_sched = calloc(lc->nrules + 1, sizeof(*p->rule_sched));
 	p->rule_groups = calloc(lc->nrules + 1, sizeof(*p->rule_groups));
-	if (!p->rule_sched || !p->rule_groups)
+	p->group_tls = calloc(p->ngroups + 1, sizeof(*p->group_tls));
+	if (!p->rule_sched || !p->rule_groups || !p->group_tls)
 		goto oom;
 	for (i = 0; i < lc->nrules; i++) {
 		if (slb_sched_group_init(&p->rule_sched[i], lc->scheduler,
@@ -154,7 +159,9 @@ void http_policy_free(struct http_policy *p)
 	free(p->main.tokens);
 	free(p->backup.tokens);
 	slb_tls_server_free(p->tls);
-	SSL_CTX_free(p->server_tls);
+	for (i = 0; p->group_tls && i < p->ngroups; i++)
+		SSL_CTX_free(p->group_tls[i]);
+	free(p->group_tls);
 	free(p->tls_group);
 	memset(p, 0, sizeof(*p));
 }

@@ -48,7 +48,9 @@ struct http_policy {
 	bool secure; /* https: Secure on inserted cookies */
 	uint32_t max_age_ms; /* persistence_timeout: Max-Age of inserted cookies */
 	struct slb_tls_server *tls; /* https: certificates, loaded before privileges drop */
-	SSL_CTX *server_tls; /* when a group it reaches has server_tls = yes */
+	const struct slb_group_conf *groups; /* the config's, to index group_tls */
+	unsigned ngroups;
+	SSL_CTX **group_tls; /* per config group with server_tls = yes that it reaches */
 	const struct slb_group_conf **tls_group; /* per server slot: its server_tls group, or NULL */
 };
 

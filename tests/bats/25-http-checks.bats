@@ -14,6 +14,8 @@
 #   codes2  b1:9103 answers 404, check_codes = 2xx        check = http
 #   route   b2:9104 answers 200 only to GET /healthz with Host www.example.com,
 #           404 otherwise: route1 asks that, route2 asks /other
+#   tlsca   b1:9102 again, verified with server_tls_ca as b1.test (its name)
+#   tlscaname  the same, verified as other.test (not its name)
 #   headchk b2:9105 answers 200 to HEAD, 405 to GET      check_method = HEAD
 #   getchk  the same server with the default GET
 #   tls     b1:9102 TLS (test CA's backend.pem) answering 200,
@@ -48,6 +50,10 @@ check_host = www.example.com" "server.a = $b2:9104"
 	_group route2 http "check_path = /other
 check_host = www.example.com" "server.a = $b2:9104"
 	_group tls https "check_host = b1.test" "server.a = $b1:9102" "server.b = $b2:9000"
+	_group tlsca https "check_host = b1.test
+server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = $b1:9102"
+	_group tlscaname https "check_host = other.test
+server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = $b1:9102"
 	_group headchk http "check_method = HEAD" "server.a = $b2:9105"
 	_group getchk http "" "server.a = $b2:9105"
 }
@@ -167,6 +173,9 @@ _stays_up() {
 @test "https checks: a TLS server answering 200 is up, a clear-text one goes down" {
 	_stays_up tls/a
 	_down_because tls/b "TLS handshake failed.*"
+	# server_tls_ca: verified against the test CA, for the name asked
+	_stays_up tlsca/a
+	_down_because tlscaname/a "TLS handshake failed: certificate verify failed"
 }
 
 @test "a server whose answer turns good comes back UP" {

@@ -12,8 +12,10 @@
 #                 slb-test-http-backend, which echoes the request head);
 #                 cookie_insert on, to see its cookie over TLS
 #   8090 redir    http, redirect_https = yes
-#   8091 totls    http to group tlsback (server_tls = yes): a TLS server
-#                 (socat with the test CA's backend.pem) on b1:9501
+#   8091 totls    http to group tlsback (server_tls = yes, verified against
+#                 the test CA as b1.test): a TLS server (socat with the test
+#                 CA's backend.pem, b1.test) on b1:9501
+#   8093 wrongname the same server, verified as other.test
 #   8092 toplain  http to group plainback (server_tls = yes) whose server
 #                 b1:9500 speaks plain HTTP
 
@@ -51,7 +53,19 @@ group = tlsback
 
 [group tlsback]
 server_tls = yes
+server_tls_ca = $tls/ca.pem
 check_host = b1.test
+server.b1 = $(topo_ip b1):9501
+
+[listener wrongname]
+protocol = http
+bind = $TOPO_VIP:8093
+group = tlswrongname
+
+[group tlswrongname]
+server_tls = yes
+server_tls_ca = $tls/ca.pem
+check_host = other.test
 server.b1 = $(topo_ip b1):9501
 
 [listener toplain]
@@ -217,7 +231,7 @@ _request() { printf 'GET / HTTP/1.1\r\nHost: www.example.com\r\nConnection: clos
 	! grep -q "^GET /a/b" "$(http_requests b1 9500)"
 }
 
-@test "slb-master -t: an unreadable certificate or a key that does not match is file:line: [listener] key" {
+@test "slb-master -t: an unreadable certificate or CA, or a key that does not match, is file:line: [section] key" {
 	local bad=$TOPO_DIR/bad.ini
 	sed "s|^tls_key = .*|tls_key = $TOPO_DIR/tls/other.key|" "$TOPO_DIR/slb.ini" >"$bad"
 	run "$(slb_bin slb-master)" -t -c "$bad"
@@ -229,12 +243,17 @@ _request() { printf 'GET / HTTP/1.1\r\nHost: www.example.com\r\nConnection: clos
 	echo "$output"
 	[ "$status" -eq 1 ]
 	grep -E "^$bad:[0-9]+: \[listener web443\] tls_cert.api: cannot load the certificate chain .*missing\.pem" <<<"$output"
+	sed "0,/^server_tls_ca = .*/s||server_tls_ca = $TOPO_DIR/tls/none.pem|" "$TOPO_DIR/slb.ini" >"$bad"
+	run "$(slb_bin slb-master)" -t -c "$bad"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -E "^$bad:[0-9]+: \[group tlsback\] server_tls_ca: cannot load .*none\.pem" <<<"$output"
 	# the running file itself is fine
 	run "$(slb_bin slb-master)" -t -c "$TOPO_DIR/slb.ini"
 	[ "$status" -eq 0 ]
 }
 
-@test "server_tls: an http listener reaches a TLS server; a server that does not speak TLS is a 502" {
+@test "server_tls: an http listener reaches a TLS server (verified); another name or no TLS is a 502" {
 	local out i
 	for ((i = 0; i < 5; i++)); do
 		out=$(http_curl "http://$TOPO_VIP:8091/")
@@ -242,6 +261,10 @@ _request() { printf 'GET / HTTP/1.1\r\nHost: www.example.com\r\nConnection: clos
 		[ "$out" = "tls-b1 proto=http" ]
 	done
 	run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP:8092/"
+	echo "$output"
+	[ "$output" = 502 ]
+	# server_tls_ca: a certificate for another name is refused
+	run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP:8093/"
 	echo "$output"
 	[ "$output" = 502 ]
 	# and a tcp listener cannot use such a group

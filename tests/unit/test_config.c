@@ -738,6 +738,11 @@ static const struct bad_case bad_cases[] = {
 	{ L G "server_tls = yes\n",
 	  "slb.ini:1: [listener web80] group: a group with server_tls = yes serves http and https "
 	  "listeners only, not tcp\n" },
+	{ "[group default]\nserver_tls_ca = /etc/slb/ca.pem\n",
+	  "slb.ini:2: [group default] server_tls_ca: only applies with server_tls = yes or check = "
+	  "https\n"
+	  "slb.ini:2: [group default] server_tls_ca: needs check_host: the name the servers' "
+	  "certificates must carry\n" },
 	{ L "redirect_https = yes\n" G,
 	  "slb.ini:4: [listener web80] redirect_https: only applies to protocol = http, not tcp\n" },
 	/* http and https checks: a path and a host that fit in a request line */
