@@ -19,6 +19,8 @@
 #                                       in lb1's own namespace
 #   5363 checked  rr   group checked  b1:9053, b2:9055, check = udp
 #   5364 lonely   wrr  group lonely   b2:9054 only (nothing listens), check none
+#   5365 shrink   rr   group shrink   b1:9053, b2:9056; a reload removes b2
+#   5366 linger   wrr  group udp      idle_timeout = 4s (outlives a reload)
 #
 # Clients are slb-test-udp-client: FLOWS sockets, each its own source port,
 # one datagram per flow and round, one line "FLOW ROUND ANSWER SOURCE" each.
@@ -120,6 +122,23 @@ group = lonely
 server.b2 = $b2:9054
 check = none
 
+[listener shrink]
+protocol = udp
+bind = $TOPO_VIP:5365
+group = shrink
+scheduler = rr
+
+[group shrink]
+server.b1 = $b1:9053
+server.b2 = $b2:9056
+check = none
+
+[listener linger]
+protocol = udp
+bind = $TOPO_VIP:5366
+group = udp
+idle_timeout = 4s
+
 [group udp]
 server.b1 = $b1:9053 weight=100
 server.b2 = $b2:9053 weight=50
@@ -137,6 +156,7 @@ setup_file() {
 	backend_start b1 9053 udp
 	backend_start b2 9053 udp
 	backend_start b2 9055 udp
+	backend_start b2 9056 udp
 	# b2 answers every datagram to a closed port with an ICMP error, not
 	# only the first few per second (the kernel's default rate limit).
 	topo_exec b2 sysctl -qw net.ipv4.icmp_ratelimit=0
@@ -261,12 +281,13 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 @test "a server the checker marks down loses its flows before they send to it again" {
 	local out=$TOPO_DIR/down.out pid
 	# fd 3 closed: bats waits for every holder of fd 3 before it ends a test.
-	udp_client -t "$TOPO_VIP:5363" -f 10 -c 2 -i 3000 -w 1000 >"$out" 3>&- &
+	udp_client -t "$TOPO_VIP:5363" -f 10 -c 2 -i 6000 -w 1000 >"$out" 3>&- &
 	pid=$!
 	sleep 1
 	log_mark
 	backend_stop b2 9055
-	health_wait checked/b2 DOWN 3
+	# Round 1 comes 6 s after round 0: the verdict is due well before.
+	health_wait checked/b2 DOWN 4
 	wait "$pid"
 	cat "$out"
 	# Round 0: rr gave both servers flows, every one answered.
@@ -278,14 +299,17 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 }
 
 @test "idle_timeout: a flow lives while it has traffic and ends 1 s after it stops" {
-	local before
+	local before out=$TOPO_DIR/idle.out pid
 	before=$(_listener idle total)
-	# Five datagrams 400 ms apart: one flow.
-	run udp_client -t "$TOPO_VIP:5354" -f 1 -c 5 -i 400
-	[ "$status" -eq 0 ]
-	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
-	[ "$(($(_listener idle total) - before))" -eq 1 ]
+	# Seven datagrams 400 ms apart: one flow, alive while they come.
+	# fd 3 closed: bats waits for every holder of fd 3 before it ends a test.
+	udp_client -t "$TOPO_VIP:5354" -f 1 -c 7 -i 400 >"$out" 3>&- &
+	pid=$!
+	sleep 1
 	[ "$(_listener idle active)" -ge 1 ]
+	wait "$pid"
+	[ "$(tally_of fail "$(_answers "$(cat "$out")")")" -eq 0 ]
+	[ "$(($(_listener idle total) - before))" -eq 1 ]
 	wait_until 3 eval '[ "$(_listener idle active)" -eq 0 ]'
 	# Two datagrams from one socket 2.5 s apart: the second starts a new flow.
 	before=$(_listener idle total)
@@ -366,6 +390,24 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 	[ "$(awk '{ print $3 }' "$out" | sort -u | wc -l)" -eq 1 ]
 }
 
+@test "reload: a server removed from the group loses its flows, none lost on the way" {
+	local out=$TOPO_DIR/shrink.out pid
+	# fd 3 closed: bats waits for every holder of fd 3 before it ends a test.
+	udp_client -t "$TOPO_VIP:5365" -f 10 -c 2 -i 6000 -w 1000 >"$out" 3>&- &
+	pid=$!
+	sleep 1
+	sed -i "/:9056\$/d" "$TOPO_DIR/slb.ini"
+	log_mark
+	slb_reload
+	slb_wait_reloaded
+	wait "$pid"
+	cat "$out"
+	[ "$(awk '$2 == 0 && $3 == "b2"' "$out" | wc -l)" -gt 0 ]
+	[ "$(awk '$2 == 0 && $3 == "fail"' "$out" | wc -l)" -eq 0 ]
+	# b2 still answers on 9056: only slb can have moved these flows.
+	[ "$(awk '$2 == 1 { print $3 }' "$out" | sort -u)" = b1 ]
+}
+
 @test "reload: an old worker keeps its udp flows until they are idle, then exits" {
 	local gen
 	# A generation whose workers carry nothing but the flow below.
@@ -373,15 +415,15 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 	slb_reload
 	slb_wait_reloaded
 	gen=$(_log_text | sed -n 's/.*reloaded .* (generation \([0-9]*\)).*/\1/p' | tail -n1)
-	run udp_client -t "$TOPO_VIP:5354" -f 1
+	run udp_client -t "$TOPO_VIP:5366" -f 1
 	[ "$status" -eq 0 ]
 	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
 	log_mark
 	slb_reload
 	slb_wait_reloaded
 	log_has "worker [0-9]+ \(generation $gen\) draining 0 connections, 1 udp flows"
-	# idle_timeout is 1 s there; drain_timeout (30 s) is not what ends them.
-	wait_until 4 eval '[ "$(log_count "slb-worker [0-9]+ \(generation $gen, pid [0-9]+\) exited with status 0")" -eq 2 ]'
+	# idle_timeout is 4 s there; drain_timeout (30 s) is not what ends them.
+	wait_until 8 eval '[ "$(log_count "slb-worker [0-9]+ \(generation $gen, pid [0-9]+\) exited with status 0")" -eq 2 ]'
 	log_lacks 'did not drain in time'
 }
 
