@@ -9,6 +9,7 @@
 #   :81  dead    rr  group hdead: an address nobody serves, tcp checks
 #   :82  retry   rr  group hretry: b1:8000 and b2:8000 (nothing listens), no checks
 #   :83  ws      rr  group hweb, websocket = yes, idle_timeout 2s
+#   :84  long    rr  group hweb, keepalive_timeout 30s
 # /metrics on lb1:9180.
 
 load helpers/topology
@@ -59,6 +60,12 @@ bind = $TOPO_VIP:83
 group = hweb
 websocket = yes
 idle_timeout = 2s
+
+[listener long]
+protocol = http
+bind = $TOPO_VIP:84
+group = hweb
+keepalive_timeout = 30s
 
 [group hretry]
 server.b1 = $(topo_ip b1):8000
@@ -393,4 +400,24 @@ WS_REQ='GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket
 	grep -q '^GET /v10' <<<"$output"
 	grep -q '^GET /after' <<<"$output"
 	[ "$(grep -c '^HTTP/1.1 200 OK' <<<"$output")" -eq 2 ]
+}
+
+@test "reload: an idle keep-alive client of the old workers is closed at once, not after keepalive_timeout" {
+	local out=$TOPO_DIR/reload-ka.out
+	http_raw_timed 84 'GET /before HTTP/1.1\r\nHost: a\r\n\r\n' 12 0.2 >"$out" &
+	local pid=$!
+	wait_until 5 grep -q '^GET /before' "$out"
+	sleep 1 # the connection stays open while nothing happens
+	log_mark
+	slb_reload
+	slb_wait_reloaded 10
+	wait "$pid"
+	cat "$out"
+	local ms
+	ms=$(sed -n 's/^elapsed=//p' "$out")
+	# closed by the draining worker within a tick or two, long before 12 s or 30 s
+	[ "$ms" -ge 1000 ] && [ "$ms" -lt 8000 ]
+	# and the listener serves on with the new generation
+	run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP:84/after"
+	[ "$output" = 200 ]
 }
