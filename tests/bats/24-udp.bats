@@ -21,6 +21,8 @@
 #   5364 lonely   wrr  group lonely   b2:9054 only (nothing listens), check none
 #   5365 shrink   rr   group shrink   b1:9053, b2:9056; a reload removes b2
 #   5366 linger   wrr  group udp      idle_timeout = 4s (outlives a reload)
+#   5367 stream   wrr  group stream   b2:9057 (socat: ten answers 300 ms apart
+#                                       to each datagram), idle_timeout = 1s
 #
 # Clients are slb-test-udp-client: FLOWS sockets, each its own source port,
 # one datagram per flow and round, one line "FLOW ROUND ANSWER SOURCE" each.
@@ -139,6 +141,16 @@ bind = $TOPO_VIP:5366
 group = udp
 idle_timeout = 4s
 
+[listener stream]
+protocol = udp
+bind = $TOPO_VIP:5367
+group = stream
+idle_timeout = 1s
+
+[group stream]
+server.b2 = $b2:9057
+check = none
+
 [group udp]
 server.b1 = $b1:9053 weight=100
 server.b2 = $b2:9053 weight=50
@@ -157,6 +169,13 @@ setup_file() {
 	backend_start b2 9053 udp
 	backend_start b2 9055 udp
 	backend_start b2 9056 udp
+	# A server that goes on talking: ten answers 300 ms apart to each datagram.
+	# fd 3 closed: bats waits for every holder of fd 3 before it ends a test.
+	ip netns exec "$(topo_ns b2)" socat -T 10 UDP-RECVFROM:9057,bind="$(topo_ip b2)",fork \
+		SYSTEM:'for i in 1 2 3 4 5 6 7 8 9 10; do echo b2; sleep 0.3; done' \
+		</dev/null >"$TOPO_DIR/stream.log" 2>&1 3>&- &
+	_pid_record "$TOPO_DIR/pids/backend.b2.9057" $!
+	wait_until 5 _backend_bound b2 9057 -Huln
 	# b2 answers every datagram to a closed port with an ICMP error, not
 	# only the first few per second (the kernel's default rate limit).
 	topo_exec b2 sysctl -qw net.ipv4.icmp_ratelimit=0
@@ -317,6 +336,18 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 	[ "$status" -eq 0 ]
 	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
 	[ "$(($(_listener idle total) - before))" -eq 2 ]
+}
+
+@test "idle_timeout: a flow whose server goes on talking stays, in the session table too" {
+	run udp_client -t "$TOPO_VIP:5367" -f 1
+	[ "$status" -eq 0 ]
+	assert_tally "$(_answers "$output")" b2=1
+	# The client sent once; the server answers for 3 s; idle_timeout is 1 s.
+	sleep 2.2
+	[ "$(_listener stream active)" -eq 1 ]
+	[ "$(_ctl --json sessions stream | jq '.count')" -eq 1 ]
+	wait_until 4 eval '[ "$(_listener stream active)" -eq 0 ]'
+	[ "$(_ctl --json sessions stream | jq '.count')" -eq 0 ]
 }
 
 @test "acl_deny: the client gets no answer, its datagrams are counted as denied" {
