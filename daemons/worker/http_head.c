@@ -95,7 +95,7 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 	char *start = out->data + out->end;
 	struct writer wr = { .p = start, .room = room };
 	bool had_length = false;
-	char num[32];
+	char num[48]; /* "Content-Length: " and 20 digits and CRLF */
 
 	put(&wr, m->method, m->method_len);
 	put(&wr, " ", 1);
