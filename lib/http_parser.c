@@ -397,6 +397,33 @@ static bool target_valid(const struct slb_http_msg *msg)
 	       (n > 8 && strncasecmp(t, "https://", 8) == 0);
 }
 
+/*
+ * An absolute-form target ("http://host:port/path") names the host itself;
+ * a Host field that says otherwise would let routing (by Host) and the
+ * server (by the target) disagree, so both must name the same authority,
+ * and one without userinfo (RFC 9110 4.2.4).
+ */
+static bool authority_agrees(struct slb_http_msg *msg)
+{
+	const char *t = msg->target, *end = t + msg->target_len, *a, *e;
+	const struct slb_http_header *host;
+
+	if (t[0] == '/' || t[0] == '*')
+		return true;
+	a = memchr(t, ':', msg->target_len) + 3; /* target_valid() saw "://" */
+	for (e = a; e < end && *e != '/' && *e != '?' && *e != '#'; e++)
+		if (*e == '@')
+			return false;
+	if (e == a || !host_valid(a, (size_t)(e - a)))
+		return false;
+	msg->authority = a;
+	msg->authority_len = (uint32_t)(e - a);
+	if (msg->host < 0)
+		return true; /* HTTP/1.0: the target alone names the host */
+	host = &msg->headers[msg->host];
+	return host->value_len == (size_t)(e - a) && strncasecmp(host->value, a, host->value_len) == 0;
+}
+
 int slb_http_parse_request(const char *buf, size_t head_len, const struct slb_http_limits *lim,
 			   struct slb_http_msg *msg)
 {
@@ -441,6 +468,8 @@ int slb_http_parse_request(const char *buf, size_t head_len, const struct slb_ht
 		return rc;
 	if (msg->minor >= 1 && msg->host < 0)
 		return 400; /* RFC 9112 3.2 */
+	if (!authority_agrees(msg))
+		return 400;
 	if (msg->minor == 0)
 		msg->expect_continue = false;
 	return 0;

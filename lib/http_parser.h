@@ -99,6 +99,8 @@ struct slb_http_msg {
 	uint32_t method_len;
 	uint32_t target_len;
 	enum slb_http_method method_id;
+	const char *authority; /* of an absolute-form target, NULL for other forms */
+	uint32_t authority_len;
 	/* status line */
 	unsigned status;
 	const char *reason;

@@ -21,6 +21,8 @@ struct writer {
 
 static void put(struct writer *wr, const char *s, size_t n)
 {
+	if (n == 0)
+		return; /* <s> may be NULL then */
 	if (n > wr->room) {
 		wr->full = true;
 		return;
@@ -101,8 +103,12 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 	put(&wr, " ", 1);
 	put(&wr, m->target, m->target_len);
 	put(&wr, " HTTP/1.1\r\n", 11);
-	if (m->host < 0)
-		put(&wr, "Host: \r\n", 8); /* an HTTP/1.0 request without one */
+	if (m->host < 0) {
+		/* An HTTP/1.0 request without one: the target's authority, if it has one. */
+		put(&wr, "Host: ", 6);
+		put(&wr, m->authority, m->authority_len);
+		put(&wr, "\r\n", 2);
+	}
 	for (unsigned i = 0; i < m->nheaders; i++) {
 		const struct slb_http_header *h = &m->headers[i];
 

@@ -27,6 +27,9 @@ static void check_slices(const char *buf, size_t head_len)
 	}
 	if (msg.framing == SLB_HTTP_BODY_LENGTH && msg.content_length == 0)
 		abort();
+	if (msg.authority && (msg.authority < buf || msg.authority + msg.authority_len > buf + head_len ||
+			      msg.authority_len == 0 || memchr(msg.authority, '@', msg.authority_len)))
+		abort();
 }
 
 static long scan_split(const char *buf, size_t size, bool is_request)

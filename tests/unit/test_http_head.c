@@ -71,7 +71,11 @@ static const struct head_case cases[] = {
 	  "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nX-Forwarded-For: 198.18.0.2\r\n"
 	  "X-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\nX-Real-IP: 198.18.0.2\r\n"
 	  "X-SLB-Trace: lb1\r\n\r\n" },
-	/* HTTP/1.0 without Host: forwarded as 1.1 with an empty one; whitespace normalised */
+	/* HTTP/1.0 without Host: the target's authority, or an empty one; whitespace normalised */
+	{ "GET http://www.example.com:81/x HTTP/1.0\r\n\r\n",
+	  "GET http://www.example.com:81/x HTTP/1.1\r\nHost: www.example.com:81\r\n"
+	  "X-Forwarded-For: 198.18.0.2\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\n"
+	  "X-Real-IP: 198.18.0.2\r\nX-SLB-Trace: lb1\r\n\r\n" },
 	{ "GET / HTTP/1.0\r\nAccept:   */*  \r\n\r\n",
 	  "GET / HTTP/1.1\r\nHost: \r\nAccept: */*\r\nX-Forwarded-For: 198.18.0.2\r\n"
 	  "X-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\nX-Real-IP: 198.18.0.2\r\n"

@@ -50,6 +50,8 @@ static const struct request_case requests[] = {
 	{ S("POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked \r\n\r\n"), 0,
 	  SLB_HTTP_BODY_CHUNKED, 0, true },
 	{ S("GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("GET HTTP://A:8080?q HTTP/1.1\r\nHost: a:8080\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("GET http://a/x HTTP/1.0\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, false },
 	{ S("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
 	{ S("GET / HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Obs: caf\xc3\xa9\r\n\r\n"), 0,
 	  SLB_HTTP_BODY_NONE, 0, true },
@@ -102,6 +104,12 @@ static const struct request_case requests[] = {
 	{ S("GET * HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
 	{ S("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), 505 },
 	{ S("CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n"), 501 },
+	/* an absolute-form target and Host must name the same authority */
+	{ S("GET http://a/ HTTP/1.1\r\nHost: b\r\n\r\n"), 400 },
+	{ S("GET http://a:80/ HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET http://`/ HTTP/1.0\r\n\r\n"), 400 }, /* found by fuzz_http_head */
 	/* Host */
 	{ S("GET / HTTP/1.1\r\n\r\n"), 400 },
 	{ S("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400 },
