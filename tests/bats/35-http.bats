@@ -421,3 +421,13 @@ WS_REQ='GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket
 	run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP:84/after"
 	[ "$output" = 200 ]
 }
+
+@test "an HTTP/1.0 client that asks for keep-alive keeps its connection until it stops asking" {
+	run http_raw 80 'GET /k1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /k2 HTTP/1.0\r\n\r\nGET /k3 HTTP/1.0\r\n\r\n'
+	echo "$output"
+	[ "$(grep -c '^HTTP/1.1 200 OK' <<<"$output")" -eq 2 ]
+	[ "$(grep -c $'^Connection: keep-alive\r' <<<"$output")" -eq 1 ]
+	[ "$(grep -c $'^Connection: close\r' <<<"$output")" -eq 1 ]
+	grep -q '^GET /k2' <<<"$output"
+	! grep -q '^GET /k3' <<<"$output"
+}
