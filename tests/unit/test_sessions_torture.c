@@ -30,6 +30,8 @@
 #define WRITERS 2
 #define MAX_KILLS 600
 #define RUN_MS 5000u
+#define MIN_HELD 5 /* kills inside a write wanted before stopping */
+#define RUN_MS_MAX 20000u /* on a loaded machine they land inside a write less often */
 /*
  * An op that waited on a dead writer would never return. Wall time includes
  * being descheduled on a loaded machine, so its bound is loose; CPU time
@@ -263,7 +265,8 @@ static void test_kill_writers(void **state)
 	 * All writers at once, so that none takes over what another left before
 	 * it is counted; the reader runs on throughout.
 	 */
-	while (kills < MAX_KILLS && slb_now_ms() - start < RUN_MS) {
+	while (((kills < MAX_KILLS && slb_now_ms() - start < RUN_MS) || held_at_kill < MIN_HELD) &&
+	       slb_now_ms() - start < RUN_MS_MAX) {
 		/* Kill them inside their loop, not while they start. */
 		for (int w = 0; w < WRITERS; w++)
 			for (int tries = 0; tries < 1000 && !atomic_load(&sh->writing[w]); tries++)
