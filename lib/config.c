@@ -560,27 +560,6 @@ static void check_vips(struct loader *ld)
 	}
 }
 
-/*
- * FEATURES NOT BUILT YET. Each check below refuses a setting this version
- * parses but does not implement, so that a file never promises more than
- * the daemons do. Remove a check in the change that builds its feature.
- */
-static void reject_unbuilt_features(struct loader *ld)
-{
-	static const char *const later = "is not supported by this version yet";
-	const struct slb_config *c = ld->config;
-	unsigned i;
-
-	for (i = 0; i < c->nlisteners; i++) {
-		const struct slb_listener_conf *l = &c->listeners[i];
-
-		if (l->proxy_protocol != SLB_PROXY_PROTOCOL_NONE)
-			report(ld, l->line, "proxy_protocol", "'%s' %s",
-			       slb_value_enum_name(slb_proxy_protocol_words,
-						   (int)l->proxy_protocol), later);
-	}
-}
-
 /* The election advertises the VIPs: VRRP for IPv4 needs at least one. */
 /* True when <a> is bound to every address (0.0.0.0 or ::) on <port>. */
 static bool binds_everywhere_on(const struct slb_sockaddr *a, unsigned port)
@@ -642,7 +621,6 @@ static void check_config(struct loader *ld)
 		check_group(ld, &c->groups[i]);
 	check_vips(ld);
 	check_failover(ld);
-	reject_unbuilt_features(ld);
 }
 
 /* ---- the load ---- */

@@ -7,6 +7,10 @@
  * until the kernel says EAGAIN, which keeps the state machine small: a
  * direction is finished once its source sent FIN and its pipe is empty, at
  * which point the FIN is passed on with shutdown(SHUT_WR) (half-close).
+ *
+ * With proxy_protocol, each server connection (the retry's too) first gets
+ * the PROXY header, encoded once when the client arrives and kept in the
+ * connection record; no client byte goes up before the last header byte.
  */
 #include "tcp_proxy.h"
 
@@ -21,6 +25,7 @@
 
 #include "conn_pool.h"
 #include "log.h"
+#include "proxy_header.h"
 #include "worker_stats.h"
 
 #define SPLICE_CHUNK (1u << 20)
@@ -64,6 +69,9 @@ struct tcp_conn {
 	struct tcp_ready client_ready;
 	struct tcp_ready server_ready;
 	uint64_t deadline_ms; /* connect deadline, then last activity */
+	uint8_t proxy_header_len; /* 0 = the listener sends no PROXY header */
+	uint8_t proxy_header_sent; /* how much of it the current server connection took */
+	uint8_t proxy_header[SLB_PROXY_HEADER_MAX];
 	struct conn_list *list;
 	struct tcp_conn *prev;
 	struct tcp_conn *next;
@@ -180,6 +188,7 @@ static int conn_connect(struct worker *w, struct tcp_conn *c, int slot)
 	int fd;
 
 	c->slot = slot;
+	c->proxy_header_sent = 0;
 	c->serial = atomic_load_explicit(&s->serial, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->active, 1, memory_order_relaxed);
 	fd = socket(s->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -378,9 +387,38 @@ static bool flow_done(const struct tcp_flow *f)
 	return f->dst_shut;
 }
 
+/*
+ * Sends what the server has not taken yet of the PROXY header. Returns 1
+ * once it is all sent, 0 while the rest waits for the server socket to be
+ * writable, -1 on error. The header is not counted in the bytes of the
+ * connection: those are the client's.
+ */
+static int proxy_header_send(struct tcp_conn *c)
+{
+	while (c->proxy_header_sent < c->proxy_header_len) {
+		ssize_t n;
+
+		if (!c->server_ready.writable)
+			return 0;
+		n = send(c->sfd, c->proxy_header + c->proxy_header_sent,
+			 (size_t)(c->proxy_header_len - c->proxy_header_sent), MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EAGAIN)
+				c->server_ready.writable = false;
+			else if (errno != EINTR)
+				return -1;
+			continue;
+		}
+		c->proxy_header_sent += (uint8_t)n;
+	}
+	return 1;
+}
+
 static void conn_pump(struct worker *w, struct tcp_conn *c)
 {
-	int up = flow_pump(&c->up, c->cfd, &c->client_ready, c->sfd, &c->server_ready,
+	int header = proxy_header_send(c);
+	int up = header != 1 ? header :
+		 flow_pump(&c->up, c->cfd, &c->client_ready, c->sfd, &c->server_ready,
 			   c->down.dst_shut);
 	int down = up == -1 ? -1 :
 		   flow_pump(&c->down, c->sfd, &c->server_ready, c->cfd, &c->client_ready,
@@ -405,6 +443,26 @@ static void ready_update(struct tcp_ready *ready, uint32_t events)
 		ready->peer_closed = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		ready->writable = true;
+}
+
+/*
+ * Encodes the listener's PROXY header for <client>, who connected to the
+ * address <cfd> is bound to. Returns 0, or -1 when that address is unknown.
+ */
+static int proxy_header_prepare(struct tcp_conn *c, int cfd, const struct sockaddr *client)
+{
+	struct sockaddr_storage vip;
+	socklen_t len = sizeof(vip);
+
+	if (c->l->conf->proxy_protocol == SLB_PROXY_PROTOCOL_NONE) {
+		c->proxy_header_len = 0;
+		return 0;
+	}
+	if (getsockname(cfd, (struct sockaddr *)&vip, &len) == -1)
+		return -1;
+	c->proxy_header_len = (uint8_t)slb_proxy_header_encode(
+		c->l->conf->proxy_protocol, client, (const struct sockaddr *)&vip, c->proxy_header);
+	return 0;
 }
 
 /* <events>: what epoll reported with the connect's completion. */
@@ -488,6 +546,10 @@ void tcp_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
 	c->down.pipe.rfd = c->down.pipe.wfd = -1;
 	c->client_ready = (struct tcp_ready){ .readable = true, .writable = true };
 	w->nconns++;
+	if (proxy_header_prepare(c, cfd, client) == -1) {
+		conn_close(w, c);
+		return;
+	}
 	slot = worker_persistence_pick(w, l, -1, client);
 	if (slot < 0) {
 		/* No server is up: close the client at once rather than let it wait. */

@@ -340,6 +340,23 @@ static void check_udp_listener(const struct slb_config *c)
 	assert_int_equal(c->listeners[1].protocol, SLB_PROTO_TCP);
 }
 
+/* tcp listeners send the PROXY header of either version, with any scheduler. */
+static const char proxy_protocol_file[] =
+	"[listener v1]\nprotocol = tcp\nbind = 198.18.0.1:80\nproxy_protocol = v1\n"
+	"scheduler = sh\npersistence = source_ip\n"
+	"[listener v2]\nprotocol = tcp\nbind = 198.18.0.1:81\nproxy_protocol = v2\n"
+	"scheduler = ch\n"
+	"[listener none]\nprotocol = tcp\nbind = 198.18.0.1:82\nproxy_protocol = none\n"
+	"[group default]\n";
+
+static void check_proxy_protocol(const struct slb_config *c)
+{
+	assert_int_equal(c->nlisteners, 3);
+	assert_int_equal(c->listeners[0].proxy_protocol, SLB_PROXY_PROTOCOL_V1);
+	assert_int_equal(c->listeners[1].proxy_protocol, SLB_PROXY_PROTOCOL_V2);
+	assert_int_equal(c->listeners[2].proxy_protocol, SLB_PROXY_PROTOCOL_NONE);
+}
+
 struct good_case {
 	const char *name;
 	const char *text;
@@ -353,6 +370,7 @@ static const struct good_case good_cases[] = {
 	{ "spelling", spelling_file, check_spelling },
 	{ "two listeners", two_listeners_file, check_two_listeners },
 	{ "udp listener", udp_listener_file, check_udp_listener },
+	{ "proxy_protocol", proxy_protocol_file, check_proxy_protocol },
 	{ "comments after section headers", section_comments_file, check_section_comments },
 };
 
@@ -697,8 +715,15 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:6: [listener dns] keepalive_timeout: only applies to http and https, not udp\n"
 	  "slb.ini:7: [listener dns] cookie: only applies to http and https, not udp\n" },
 	{ "[listener dns]\nprotocol = udp\nbind = 198.18.0.1:53\nproxy_protocol = v1\n" G,
-	  "slb.ini:4: [listener dns] proxy_protocol: only applies to protocol = tcp, not udp\n"
-	  "slb.ini:4: [listener dns] proxy_protocol: 'v1' is not supported by this version yet\n" },
+	  "slb.ini:4: [listener dns] proxy_protocol: only applies to protocol = tcp, not udp\n" },
+	/* http and https speak to servers in HTTP: no PROXY header there. */
+	{ "[listener web]\nprotocol = http\nbind = 198.18.0.1:80\nproxy_protocol = v1\n" G,
+	  "slb.ini:4: [listener web] proxy_protocol: only applies to protocol = tcp, not http\n" },
+	{ "[listener web]\nprotocol = https\nbind = 198.18.0.1:443\ntls_cert = /nonexistent.pem\n"
+	  "tls_key = /nonexistent.key\nproxy_protocol = v2\n" G,
+	  "slb.ini:6: [listener web] proxy_protocol: only applies to protocol = tcp, not https\n" },
+	{ L "proxy_protocol = v3\n" G,
+	  "slb.ini:4: [listener web80] proxy_protocol: unknown value 'v3' (expected none, v1, v2)\n" },
 	/* The sync port: in range, and not a port every address already listens on. */
 	{ "[failover]\ninterface = eth0\nvrid = 1\nsync_port = 0\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n",
 	  "slb.ini:4: [failover] sync_port: '0' is out of range (1..65535)\n" },
@@ -707,19 +732,9 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:4: [failover] sync_port: 8080 is also the port of [listener any], bound to every address\n" },
 	{ "[global]\nmetrics = [::]:7801\n[failover]\ninterface = eth0\nvrid = 1\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n",
 	  "slb.ini:3: [failover] sync_port: 7801 is also the port of [global] metrics, bound to every address\n" },
-	/* sh, ch and source_ip are built: only the other key is reported. */
-	{ L "scheduler = sh\npersistence = source_ip\nproxy_protocol = v1\n" G,
-	  "slb.ini:6: [listener web80] proxy_protocol: 'v1' is not supported by this version "
-	  "yet\n" },
-	{ L "scheduler = ch\nproxy_protocol = v2\n" G,
-	  "slb.ini:5: [listener web80] proxy_protocol: 'v2' is not supported by this version "
-	  "yet\n" },
 	{ L "persistence = cookie_insert\ncookie = SLBID\n" G,
 	  "slb.ini:4: [listener web80] persistence: 'cookie_insert' only applies to http and "
 	  "https, not tcp\n" },
-	{ L "proxy_protocol = v2\n" G,
-	  "slb.ini:4: [listener web80] proxy_protocol: 'v2' is not supported by this version "
-	  "yet\n" },
 	{ L "gzip = yes\n" G,
 	  "slb.ini:4: [listener web80] gzip: only applies to http and https, not tcp\n" },
 	/* cookie persistence: rewrite needs the server's cookie name; names are tokens */

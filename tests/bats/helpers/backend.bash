@@ -47,6 +47,9 @@ backend_bin() {
 #         and a connection stays open as long as the client keeps it open.
 #   http  answers any request with 200 and body "NAME\n" (Connection: close),
 #         so it serves http checks (any path) and http listeners alike.
+#   proxy like drain, after taking a PROXY protocol header if one comes:
+#         answers "NAME VERSION SOURCE DESTINATION BYTES SHA256" (VERSION v1,
+#         v2 or none, then "- -"), see tests/tools/test_backend.c.
 #   udp   replies "NAME\n" to each datagram (on the role's address).
 # Waits (5 s at most) until the port is bound.  Sets BACKEND_PID and records it
 # in $TOPO_DIR/pids/backend.NAME.PORT.
@@ -56,7 +59,7 @@ backend_start() {
 	log=$TOPO_DIR/backend.$name.$port.log
 	_pid_alive "$pidf" && { _topo_err "backend $name:$port already runs"; return 1; }
 	case $mode in
-	tcp | drain | udp)
+	tcp | drain | proxy | udp)
 		bin=$(backend_bin) || return 1
 		ip=$(topo_ip "$name") || return 1
 		local m=name
