@@ -72,43 +72,17 @@ struct tcp_conn {
 	uint8_t proxy_header_len; /* 0 = the listener sends no PROXY header */
 	uint8_t proxy_header_sent; /* how much of it the current server connection took */
 	uint8_t proxy_header[SLB_PROXY_HEADER_MAX];
-	struct conn_list *list;
-	struct tcp_conn *prev;
-	struct tcp_conn *next;
+	struct dlist_node node; /* on its listener's connecting or open list */
+	struct tcp_conn *next_dead; /* the worker's graveyard */
 };
 
 #define conn_of(tagp, member) \
 	((struct tcp_conn *)((char *)(tagp) - offsetof(struct tcp_conn, member)))
 
-static void list_remove(struct tcp_conn *c)
+/* The connection at the head of <list>, or NULL. */
+static struct tcp_conn *list_head(const struct dlist *list)
 {
-	struct conn_list *list = c->list;
-
-	if (!list)
-		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		list->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		list->tail = c->prev;
-	c->prev = c->next = NULL;
-	c->list = NULL;
-}
-
-static void list_append(struct conn_list *list, struct tcp_conn *c)
-{
-	list_remove(c);
-	c->list = list;
-	c->prev = list->tail;
-	c->next = NULL;
-	if (list->tail)
-		list->tail->next = c;
-	else
-		list->head = c;
-	list->tail = c;
+	return list->head ? dlist_entry(list->head, struct tcp_conn, node) : NULL;
 }
 
 /* The slot may have been given to another server by a reload: check the serial. */
@@ -146,14 +120,14 @@ static void conn_close(struct worker *w, struct tcp_conn *c)
 	close(c->cfd);
 	pipe_pool_put(&c->up.pipe);
 	pipe_pool_put(&c->down.pipe);
-	list_remove(c);
+	dlist_remove(&c->node);
 	w->nconns--;
 	/*
 	 * The record may still be named by events later in this epoll batch:
 	 * recycling it now would let them act on a new connection.
 	 */
 	c->closed = true;
-	c->next = w->graveyard;
+	c->next_dead = w->graveyard;
 	w->graveyard = c;
 }
 
@@ -162,7 +136,7 @@ void tcp_proxy_reap(struct worker *w)
 	while (w->graveyard) {
 		struct tcp_conn *c = w->graveyard;
 
-		w->graveyard = c->next;
+		w->graveyard = c->next_dead;
 		conn_pool_put(c, sizeof(*c));
 	}
 }
@@ -202,7 +176,7 @@ static int conn_connect(struct worker *w, struct tcp_conn *c, int slot)
 		return -1;
 	c->state = CONN_CONNECTING;
 	c->deadline_ms = w->now_ms + c->l->conf->connect_timeout_ms;
-	list_append(&c->l->connecting, c);
+	dlist_append(&c->l->connecting, &c->node);
 	return 0;
 }
 
@@ -430,7 +404,7 @@ static void conn_pump(struct worker *w, struct tcp_conn *c)
 	}
 	if (up > 0 || down > 0) {
 		c->deadline_ms = w->now_ms;
-		list_append(&c->l->open, c);
+		dlist_append(&c->l->open, &c->node);
 	}
 }
 
@@ -480,7 +454,7 @@ static void conn_established(struct worker *w, struct tcp_conn *c, uint32_t even
 	if (ls)
 		atomic_fetch_add_explicit(&ls->total, 1, memory_order_relaxed);
 	c->deadline_ms = w->now_ms;
-	list_append(&c->l->open, c);
+	dlist_append(&c->l->open, &c->node);
 	conn_pump(w, c);
 }
 
@@ -570,23 +544,26 @@ void tcp_proxy_expire(struct worker *w, struct worker_listener *l)
 {
 	uint64_t idle = l->conf->idle_timeout_ms;
 
-	while (l->connecting.head && l->connecting.head->deadline_ms <= w->now_ms)
-		conn_connect_failed(w, l->connecting.head);
-	while (l->open.head && l->open.head->deadline_ms + idle <= w->now_ms)
-		conn_close(w, l->open.head);
+	struct tcp_conn *c;
+
+	while ((c = list_head(&l->connecting)) && c->deadline_ms <= w->now_ms)
+		conn_connect_failed(w, c);
+	while ((c = list_head(&l->open)) && c->deadline_ms + idle <= w->now_ms)
+		conn_close(w, c);
 }
 
 unsigned tcp_proxy_drain_servers(struct worker *w, struct worker_listener *l,
 				 uint64_t now_real_ms)
 {
-	struct conn_list *lists[2] = { &l->connecting, &l->open };
+	struct dlist *lists[2] = { &l->connecting, &l->open };
 	unsigned closed = 0;
 
 	for (unsigned i = 0; i < 2; i++) {
-		struct tcp_conn *c = lists[i]->head;
+		struct dlist_node *n = lists[i]->head;
 
-		while (c) {
-			struct tcp_conn *next = c->next; /* conn_close() reuses c->next */
+		while (n) {
+			struct tcp_conn *c = dlist_entry(n, struct tcp_conn, node);
+			struct dlist_node *next = n->next; /* conn_close() unlinks n */
 			struct slb_shm_server *s = conn_server(w, c);
 			uint64_t deadline = s ? atomic_load_explicit(&s->drain_deadline_ms,
 								    memory_order_relaxed)
@@ -596,7 +573,7 @@ unsigned tcp_proxy_drain_servers(struct worker *w, struct worker_listener *l,
 				conn_close(w, c);
 				closed++;
 			}
-			c = next;
+			n = next;
 		}
 	}
 	return closed;
@@ -604,8 +581,10 @@ unsigned tcp_proxy_drain_servers(struct worker *w, struct worker_listener *l,
 
 void tcp_proxy_close_all(struct worker *w, struct worker_listener *l)
 {
-	while (l->connecting.head)
-		conn_close(w, l->connecting.head);
-	while (l->open.head)
-		conn_close(w, l->open.head);
+	struct tcp_conn *c;
+
+	while ((c = list_head(&l->connecting)))
+		conn_close(w, c);
+	while ((c = list_head(&l->open)))
+		conn_close(w, c);
 }

@@ -42,12 +42,6 @@ struct tcp_conn;
 
 struct udp_state;
 
-/* A doubly linked list of connections, oldest first. */
-struct conn_list {
-	struct tcp_conn *head;
-	struct tcp_conn *tail;
-};
-
 struct worker_listener {
 	enum worker_tag tag; /* first: epoll data */
 	int fd; /* tcp: -1 once closed for draining; udp: kept, replies leave through it */
@@ -57,8 +51,8 @@ struct worker_listener {
 	uint32_t stats_serial;
 	struct slb_sched_group sched;
 	struct slb_sched_group backup; /* backup_group's; no members when there is none */
-	struct conn_list connecting; /* by connect start: deadline order */
-	struct conn_list open; /* by last activity: idle-timeout order */
+	struct dlist connecting; /* tcp_conn by connect start: deadline order */
+	struct dlist open; /* tcp_conn by last activity: idle-timeout order */
 	struct slb_log_limit fd_limit_log; /* "out of file descriptors" */
 	struct dlist http_waiting[HTTP_T_COUNT]; /* HTTP clients by what they wait for */
 	struct http_policy *http_policy; /* http/https: rules and cookie persistence */
