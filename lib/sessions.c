@@ -137,6 +137,7 @@ static void snapshot_export(const struct snapshot *s, struct slb_session *out)
 	out->server_slot = (uint32_t)s->server;
 	out->server_serial = (uint32_t)(s->server >> 32);
 	out->expires_ms = s->expires_ms;
+	out->removed = s->expires_ms == SLB_SESSIONS_TOMBSTONE;
 }
 
 static uint64_t next_stamp(struct slb_sessions *t)
@@ -294,6 +295,20 @@ static bool entry_clear(struct slb_session_entry *e, const struct snapshot *seen
 	return true;
 }
 
+/* Turns a stable live entry (seen as <seen>) into a tombstone, unless it changed meanwhile. */
+static bool entry_bury(struct slb_sessions *t, struct slb_session_entry *e,
+		       const struct snapshot *seen)
+{
+	uint64_t held;
+
+	if (!entry_take(e, seen->seq, &held))
+		return false;
+	atomic_store_explicit(&e->expires_ms, SLB_SESSIONS_TOMBSTONE, memory_order_relaxed);
+	atomic_store_explicit(&e->stamp, next_stamp(t), memory_order_relaxed);
+	entry_give_back(e, held);
+	return true;
+}
+
 /* Where a put goes, in order of preference. */
 struct put_choice {
 	struct slb_session_entry *entry;
@@ -409,7 +424,7 @@ bool slb_sessions_remove(struct slb_sessions *t, const struct slb_session_key *k
 		struct slb_session_entry *e = WAY(b, first, i);
 
 		if (entry_read(e, &s) && key_equal(&s, k) && s.expires_ms > now_ms &&
-		    entry_clear(e, &s))
+		    entry_bury(t, e, &s))
 			removed = true;
 	}
 	return removed;
@@ -425,9 +440,40 @@ static bool listener_matches(const struct snapshot *s, int listener)
 	return listener < 0 || key.listener == (uint16_t)listener;
 }
 
+/*
+ * Numbers the flush of <listener>, whose scan began at change number
+ * <began>, and logs it: once its scan is over, so that a replica told of
+ * it is sent nothing it removed afterwards.
+ */
+static void flush_log(struct slb_sessions *t, int listener, uint64_t began)
+{
+	uint64_t n = atomic_fetch_add(&t->flushes, 1) + 1;
+
+	atomic_store(&t->flush_log[n % SLB_SESSIONS_FLUSH_LOG],
+		     (n & 0xffff) << 48 | (uint64_t)(uint16_t)(listener + 1) << 32 | (uint32_t)began);
+}
+
+uint64_t slb_sessions_flushes(struct slb_sessions *t)
+{
+	return atomic_load(&t->flushes);
+}
+
+bool slb_sessions_flushed(struct slb_sessions *t, uint64_t n, int *listener, uint64_t *began)
+{
+	uint64_t word = atomic_load(&t->flush_log[n % SLB_SESSIONS_FLUSH_LOG]);
+	uint64_t now = atomic_load(&t->change);
+
+	/* The word holds the low 16 bits of the number and 32 of the change number. */
+	if (n == 0 || word >> 48 != (n & 0xffff))
+		return false;
+	*listener = (int)(word >> 32 & 0xffff) - 1;
+	*began = now - (uint32_t)((uint32_t)now - (uint32_t)word);
+	return true;
+}
+
 unsigned slb_sessions_flush(struct slb_sessions *t, int listener)
 {
-	uint64_t now_ms = slb_now_ms();
+	uint64_t now_ms = slb_now_ms(), began = atomic_load(&t->change);
 	struct snapshot s;
 	unsigned removed = 0;
 
@@ -438,6 +484,7 @@ unsigned slb_sessions_flush(struct slb_sessions *t, int listener)
 		    entry_clear(e, &s))
 			removed++;
 	}
+	flush_log(t, listener, began);
 	return removed;
 }
 
@@ -452,8 +499,9 @@ uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms)
 	return live;
 }
 
-uint64_t slb_sessions_walk_range(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
-				 uint32_t first, uint32_t count, slb_sessions_visit_fn visit, void *arg)
+/* The walks: <tombstones> adds the removed sessions stamped after a <since> of not 0. */
+static uint64_t walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms, uint32_t first,
+		     uint32_t count, bool tombstones, slb_sessions_visit_fn visit, void *arg)
 {
 	uint64_t began = atomic_load_explicit(&t->change, memory_order_acquire);
 	uint32_t end = first < t->capacity && count < t->capacity - first ? first + count
@@ -462,7 +510,10 @@ uint64_t slb_sessions_walk_range(struct slb_sessions *t, uint64_t since, uint64_
 	struct snapshot s;
 
 	for (uint32_t i = first; i < end; i++) {
-		if (!entry_read(&t->entries[i], &s) || s.expires_ms <= now_ms)
+		if (!entry_read(&t->entries[i], &s))
+			continue;
+		if (s.expires_ms <= now_ms &&
+		    !(tombstones && since != 0 && s.expires_ms == SLB_SESSIONS_TOMBSTONE))
 			continue;
 		/* Compared as a difference, so the counter may wrap. */
 		if (since != 0 && (int64_t)(s.stamp - since) <= 0)
@@ -474,8 +525,14 @@ uint64_t slb_sessions_walk_range(struct slb_sessions *t, uint64_t since, uint64_
 	return began;
 }
 
+uint64_t slb_sessions_walk_range(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
+				 uint32_t first, uint32_t count, slb_sessions_visit_fn visit, void *arg)
+{
+	return walk(t, since, now_ms, first, count, true, visit, arg);
+}
+
 uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
 			   slb_sessions_visit_fn visit, void *arg)
 {
-	return slb_sessions_walk_range(t, since, now_ms, 0, t->capacity, visit, arg);
+	return walk(t, since, now_ms, 0, t->capacity, false, visit, arg);
 }

@@ -8,7 +8,10 @@
  * ([global] session_table_size, rounded up to a power of two). A key hashes
  * to one bucket of a few entries; a full bucket evicts the entry that
  * expires first, so an insert never fails. Expired entries are absent for
- * lookups and reused by inserts: expiry costs no sweep.
+ * lookups and reused by inserts: expiry costs no sweep. A removed session
+ * is such an entry too (a tombstone), that keeps its key and a change
+ * number so that replication sees the removal; a flush is numbered and
+ * logged in the table's header instead.
  *
  * No locks: every entry carries its own sequence word. Readers retry a torn
  * read a bounded number of times and then report a miss; writers never wait
@@ -44,6 +47,7 @@ struct slb_session {
 	uint32_t server_slot; /* index into the shm server table */
 	uint32_t server_serial; /* that slot's serial when the session was made */
 	uint64_t expires_ms;
+	bool removed; /* slb_sessions_walk_range(): removed, not live (server and expiry unset) */
 };
 
 /* The table's header in shared memory; its entries follow it. */
@@ -85,11 +89,30 @@ void slb_sessions_put(struct slb_sessions *t, const struct slb_session_key *key,
 bool slb_sessions_touch(struct slb_sessions *t, const struct slb_session_key *key,
 			uint64_t expires_ms, uint64_t now_ms);
 
-/* Removes the session for <key>. Returns whether there was one. */
+/*
+ * Removes the session for <key>, leaving a stamped tombstone that the
+ * replication walk reports (slb_sessions_walk_range). Returns whether there
+ * was one.
+ */
 bool slb_sessions_remove(struct slb_sessions *t, const struct slb_session_key *key);
 
-/* Removes every session of listener slot <listener> (-1: all). Returns how many. */
+/*
+ * Removes every session of listener slot <listener> (-1: all). Returns how
+ * many. Each call is numbered and logged (slb_sessions_flushed) instead of
+ * leaving a tombstone per session.
+ */
 unsigned slb_sessions_flush(struct slb_sessions *t, int listener);
+
+/*
+ * Flushes done so far. For flush number <n> (1, 2, ...) of them,
+ * slb_sessions_flushed() tells its listener slot (-1: all) in <*listener>
+ * and in <*began> the change number when it began (every session put since
+ * has a later one); false when the log no longer holds it (more than a few
+ * flushes since, or its writer is not done): the reader must assume
+ * anything was flushed.
+ */
+uint64_t slb_sessions_flushes(struct slb_sessions *t);
+bool slb_sessions_flushed(struct slb_sessions *t, uint64_t n, int *listener, uint64_t *began);
 
 /* Live sessions now (a scan of the table: for metrics and slbctl, not hot paths). */
 uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms);
@@ -107,7 +130,9 @@ uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_
 
 /*
  * slb_sessions_walk() over the entries [<first>, <first> + <count>) only
- * (clipped to the capacity), for a caller that spreads one walk over many
+ * (clipped to the capacity), that also visits the sessions removed after a
+ * <since> other than 0 (slb_sessions_remove, <removed> set): the changes a
+ * replica needs. For a caller that spreads one walk over many
  * calls (slb-failover: a 1M-entry walk is ~20 ms, too long to hold its
  * election loop): keep the change number the first call returns and walk
  * every range from the same <since>. A <count> of 0 visits nothing and only

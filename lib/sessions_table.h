@@ -13,6 +13,12 @@
  * copies the entry between two reads of <seq> and keeps the copy only when
  * both are equal and stable. A writer that finds an entry held by a pid that
  * no longer exists takes it over (it was killed mid-write).
+ *
+ * The flush log is a ring without a lock: a flush, its scan done, takes its
+ * number from <flushes>, then stores one word. A reader that finds another
+ * number in the word (overwritten, or its writer not there yet) knows that
+ * flush is lost to it and falls back to everything (slb_sessions_flushed).
+ * A flush killed during its scan is not logged: it did not complete.
  */
 #ifndef SLB_SESSIONS_TABLE_H
 #define SLB_SESSIONS_TABLE_H
@@ -24,12 +30,19 @@
 
 #define SLB_SESSIONS_MAGIC 0x736c627365737331ULL /* "slbsess1" */
 #define SLB_SESSIONS_WAYS 8u /* entries per bucket */
+#define SLB_SESSIONS_FLUSH_LOG 4u /* the last flushes kept for replication */
+/*
+ * The expiry of a removed session (a tombstone): long past, so lookups miss
+ * it and puts reuse it like any expired entry, but it keeps its key and
+ * gets a change number, so a walk for replication sees the removal.
+ */
+#define SLB_SESSIONS_TOMBSTONE 1u
 
 struct slb_session_entry {
 	_Atomic uint64_t seq; /* (writer pid << 32) | write count */
 	_Atomic uint64_t key[3]; /* struct slb_session_key */
 	_Atomic uint64_t server; /* (serial << 32) | slot */
-	_Atomic uint64_t expires_ms; /* 0: empty */
+	_Atomic uint64_t expires_ms; /* 0: empty, SLB_SESSIONS_TOMBSTONE: removed */
 	_Atomic uint64_t stamp; /* change number of the last write */
 	uint64_t unused;
 } __attribute__((aligned(64)));
@@ -39,7 +52,13 @@ struct slb_sessions {
 	uint32_t capacity; /* entries, a power of two >= SLB_SESSIONS_WAYS */
 	uint32_t bucket_mask;
 	uint64_t seed; /* hash seed, random per segment: buckets cannot be aimed at */
-	uint8_t pad0[40];
+	_Atomic uint64_t flushes; /* slb_sessions_flush() calls done */
+	/*
+	 * Flush n is in [n % SLB_SESSIONS_FLUSH_LOG] as the low 16 bits of n, then
+	 * 16 bits of listener slot + 1 (0: all), then the low 32 bits of the
+	 * change number when its scan began.
+	 */
+	_Atomic uint64_t flush_log[SLB_SESSIONS_FLUSH_LOG];
 	_Atomic uint64_t change; /* last change number handed out; its own cache line */
 	uint8_t pad1[56];
 	struct slb_session_entry entries[];

@@ -2,7 +2,7 @@
  * test_sessions.c - the session table, one process: keys for IPv4/IPv6 with
  * and without port, collisions in one bucket, lazy expiry, eviction of the
  * soonest-expiring entry, touch, remove, flush by listener, walks since a
- * change number, counters near their maximum, and an entry left held by a
+ * change number, removals and flushes as replication sees them, counters near their maximum, and an entry left held by a
  * killed writer taken over instead of a live one being evicted.
  * (test_sessions_torture.c kills writers for real.)
  */
@@ -307,6 +307,121 @@ static void test_walk_range(void **state)
 	free(t);
 }
 
+struct removals {
+	unsigned live, removed;
+	struct slb_session last_removed;
+};
+
+static int collect_removals(const struct slb_session *s, void *arg)
+{
+	struct removals *r = arg;
+
+	if (!s->removed) {
+		r->live++;
+		return 0;
+	}
+	r->removed++;
+	r->last_removed = *s;
+	return 0;
+}
+
+/*
+ * A removed session is absent for lookups, touch, count and slbctl's walk,
+ * but the replication walk since a mark reports it (key and removed), once
+ * per removal; a put of the same key takes the tombstone back.
+ */
+static void test_remove_seen_by_sync_walk(void **state)
+{
+	struct slb_sessions *t = table_new(SLB_SESSIONS_WAYS);
+	struct slb_session_key a = key_v4(2, 1), b = key_v4(2, 2), c = key_v4(2, 50);
+	struct removals r = { 0 };
+	uint64_t mark;
+
+	(void)state;
+	put(t, &a, 1, base_ms + 5000);
+	put(t, &b, 2, base_ms + 5000);
+	mark = slb_sessions_walk(t, 0, base_ms, collect, &(struct seen){ 0 });
+	assert_true(slb_sessions_remove(t, &a));
+	assert_false(has(t, &a, 1));
+	assert_false(slb_sessions_touch(t, &a, base_ms + 9000, base_ms));
+	assert_int_equal(slb_sessions_count(t, base_ms), 1);
+	walk_expect(t, 0, &(uint64_t){ 0 }, 1, 2);
+	walk_expect(t, mark, &(uint64_t){ 0 }, 0, 0); /* slbctl's walk: live ones only */
+
+	slb_sessions_walk_range(t, mark, base_ms, 0, SLB_SESSIONS_WAYS, collect_removals, &r);
+	assert_int_equal(r.live, 0);
+	assert_int_equal(r.removed, 1);
+	assert_memory_equal(&r.last_removed.key, &a, sizeof(a));
+	/* A walk of everything (a bulk copy) has no removals to tell. */
+	memset(&r, 0, sizeof(r));
+	mark = slb_sessions_walk_range(t, 0, base_ms, 0, SLB_SESSIONS_WAYS, collect_removals, &r);
+	assert_int_equal(r.live, 1);
+	assert_int_equal(r.removed, 0);
+	/* Reported once: nothing new since. */
+	memset(&r, 0, sizeof(r));
+	slb_sessions_walk_range(t, mark, base_ms, 0, SLB_SESSIONS_WAYS, collect_removals, &r);
+	assert_int_equal(r.removed, 0);
+
+	/* A put of the same key takes the tombstone back; the removal is old news. */
+	put(t, &a, 3, base_ms + 5000);
+	assert_true(has(t, &a, 3));
+	memset(&r, 0, sizeof(r));
+	slb_sessions_walk_range(t, mark, base_ms, 0, SLB_SESSIONS_WAYS, collect_removals, &r);
+	assert_int_equal(r.live, 1);
+	assert_int_equal(r.removed, 0);
+	/* In a full bucket, a tombstone is taken by another key before a live session is evicted. */
+	for (uint32_t i = 3; i < 3 + SLB_SESSIONS_WAYS - 2; i++) {
+		struct slb_session_key k = key_v4(2, i);
+
+		put(t, &k, i, base_ms + 5000);
+	}
+	assert_int_equal(slb_sessions_count(t, base_ms), SLB_SESSIONS_WAYS);
+	assert_true(slb_sessions_remove(t, &b));
+	put(t, &c, 50, base_ms + 5000);
+	assert_int_equal(slb_sessions_count(t, base_ms), SLB_SESSIONS_WAYS);
+	assert_true(has(t, &a, 3) && has(t, &c, 50));
+	free(t);
+}
+
+/*
+ * Each flush is numbered and logged once done, by listener and the change
+ * number it began at (as 32 bits, read back whole); an overwritten one is
+ * reported lost.
+ */
+static void test_flush_log(void **state)
+{
+	struct slb_sessions *t = table_new(64);
+	struct slb_session_key a = key_v4(3, 1);
+	uint64_t began = 0;
+	int listener = 99;
+
+	(void)state;
+	atomic_store(&t->change, 0x1fffffffeULL);
+	assert_int_equal(slb_sessions_flushes(t), 0);
+	assert_false(slb_sessions_flushed(t, 0, &listener, &began));
+	assert_false(slb_sessions_flushed(t, 1, &listener, &began));
+	put(t, &a, 1, base_ms + 5000);
+	assert_int_equal(slb_sessions_flush(t, 3), 1);
+	put(t, &a, 1, base_ms + 5000);
+	put(t, &a, 1, base_ms + 5000);
+	assert_int_equal(slb_sessions_flush(t, -1), 1);
+	assert_int_equal(slb_sessions_flushes(t), 2);
+	assert_true(slb_sessions_flushed(t, 1, &listener, &began));
+	assert_int_equal(listener, 3);
+	assert_int_equal(began, 0x1ffffffffULL);
+	assert_true(slb_sessions_flushed(t, 2, &listener, &began));
+	assert_int_equal(listener, -1);
+	assert_int_equal(began, 0x200000001ULL); /* across the 32-bit wrap */
+	for (int i = 0; i < (int)SLB_SESSIONS_FLUSH_LOG; i++)
+		slb_sessions_flush(t, i);
+	assert_false(slb_sessions_flushed(t, 1, &listener, &began)); /* overwritten */
+	assert_false(slb_sessions_flushed(t, 2, &listener, &began));
+	assert_true(slb_sessions_flushed(t, 2 + SLB_SESSIONS_FLUSH_LOG, &listener, &began));
+	assert_int_equal(listener, SLB_SESSIONS_FLUSH_LOG - 1);
+	assert_false(slb_sessions_flushed(t, 3 + SLB_SESSIONS_FLUSH_LOG, &listener, &began));
+	free(t);
+}
+
 /* Write counters and change numbers that wrap keep every operation right. */
 static void test_counters_wrap(void **state)
 {
@@ -394,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_touch_and_remove),
 		cmocka_unit_test(test_flush_by_listener),
 		cmocka_unit_test(test_walk_since), cmocka_unit_test(test_walk_range),
+		cmocka_unit_test(test_remove_seen_by_sync_walk), cmocka_unit_test(test_flush_log),
 		cmocka_unit_test(test_counters_wrap),
 		cmocka_unit_test(test_dead_writer_entry_taken_over),
 	};

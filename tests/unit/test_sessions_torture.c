@@ -77,7 +77,7 @@ static uint32_t serial_for(uint32_t i)
 	return slot_for(i) ^ 0xa5a5a5a5u;
 }
 
-/* Whether <s> is exactly what some writer wrote for its key. */
+/* Whether <s> is exactly what some writer wrote for its key (a removed one: the key alone). */
 static bool consistent(const struct slb_session *s, uint64_t now)
 {
 	uint32_t i;
@@ -87,6 +87,8 @@ static bool consistent(const struct slb_session *s, uint64_t now)
 	if (i >= NKEYS)
 		return false;
 	want = key_for(i);
+	if (s->removed)
+		return memcmp(&want, &s->key, sizeof(want)) == 0;
 	return memcmp(&want, &s->key, sizeof(want)) == 0 && s->server_slot == slot_for(i) &&
 	       s->server_serial == serial_for(i) && s->expires_ms > now - 1000 &&
 	       s->expires_ms < now + 120000;
@@ -184,6 +186,8 @@ static void reader(void)
 
 		if (n % 512 == 0) {
 			slb_sessions_walk(table, 0, now, check_visit, &now);
+		} else if (n % 512 == 256) { /* replication's walk: removals too */
+			slb_sessions_walk_range(table, 1, now, 0, CAPACITY, check_visit, &now);
 		} else if (slb_sessions_lookup(table, key, now, &s)) {
 			if (!consistent(&s, now) || memcmp(&s.key, key, sizeof(*key)) != 0)
 				atomic_fetch_add(&sh->torn, 1);
