@@ -19,7 +19,8 @@
 
 #define FLAG_MAC 0x01
 #define SEQ_LEN 8
-#define SESSION_FIXED_LEN 24 /* protocol, family, port, address, TTL */
+#define CLIENT_LEN 20 /* protocol, family, port, address */
+#define SESSION_FIXED_LEN (CLIENT_LEN + 4) /* the client, TTL */
 #define HELLO_FIXED_LEN (SLB_SYNC_NONCE_LEN + 2) /* nonce, VRID, name length */
 
 static const char *const verdict_names[SLB_SYNC_VERDICT_COUNT] = {
@@ -59,6 +60,14 @@ static bool payload_len_range(uint8_t type, size_t *min, size_t *max)
 		return true;
 	case SLB_SYNC_HEARTBEAT:
 		*min = *max = 0;
+		return true;
+	case SLB_SYNC_REMOVE:
+		*min = CLIENT_LEN + 2;
+		*max = CLIENT_LEN + SLB_NAME_MAX;
+		return true;
+	case SLB_SYNC_FLUSH:
+		*min = 1;
+		*max = SLB_NAME_MAX;
 		return true;
 	default:
 		return false;
@@ -116,6 +125,16 @@ static bool put_name(uint8_t **p, const char *name, size_t max)
 	return true;
 }
 
+/* Writes a session's client (protocol, family, port, address) at <p>. */
+static void put_client(uint8_t *p, uint8_t protocol, uint8_t family, uint16_t port,
+		       const uint8_t addr[16])
+{
+	p[0] = protocol;
+	p[1] = family;
+	memcpy(p + 2, &port, 2);
+	memcpy(p + 4, addr, 16);
+}
+
 /* Writes <frame>'s payload at <p>; returns its length, or -1 for a field out of range. */
 static int encode_payload(const struct slb_sync_frame *frame, uint8_t *p)
 {
@@ -132,12 +151,9 @@ static int encode_payload(const struct slb_sync_frame *frame, uint8_t *p)
 	case SLB_SYNC_SESSION: {
 		const struct slb_sync_session *s = &frame->u.session;
 
-		*p++ = s->protocol;
-		*p++ = s->family;
-		memcpy(p, &s->port, 2);
-		memcpy(p + 2, s->addr, 16);
-		put_be32(p + 18, s->ttl_ms);
-		p += 22;
+		put_client(p, s->protocol, s->family, s->port, s->addr);
+		put_be32(p + CLIENT_LEN, s->ttl_ms);
+		p += SESSION_FIXED_LEN;
 		if (!put_name(&p, s->listener, SLB_NAME_MAX - 1) ||
 		    !put_name(&p, s->group, SLB_NAME_MAX - 1) ||
 		    !put_name(&p, s->server, SLB_NAME_MAX - 1))
@@ -149,6 +165,21 @@ static int encode_payload(const struct slb_sync_frame *frame, uint8_t *p)
 		p += 4;
 		break;
 	case SLB_SYNC_HEARTBEAT:
+		break;
+	case SLB_SYNC_REMOVE: {
+		const struct slb_sync_remove *r = &frame->u.remove;
+
+		put_client(p, r->protocol, r->family, r->port, r->addr);
+		p += CLIENT_LEN;
+		if (!put_name(&p, r->listener, SLB_NAME_MAX - 1))
+			return -1;
+		break;
+	}
+	case SLB_SYNC_FLUSH:
+		if (frame->u.flush_listener[0] == '\0')
+			*p++ = 0; /* every listener */
+		else if (!put_name(&p, frame->u.flush_listener, SLB_NAME_MAX - 1))
+			return -1;
 		break;
 	default:
 		return -1;
@@ -210,25 +241,57 @@ static bool get_name(const uint8_t **p, const uint8_t *end, char *out, size_t ma
 	return true;
 }
 
+/* Reads a session's client at <p> (CLIENT_LEN bytes); false when a field is out of range. */
+static bool get_client(const uint8_t *p, uint8_t *protocol, uint8_t *family, uint16_t *port,
+		       uint8_t addr[16])
+{
+	static const uint8_t zeros[12];
+
+	*protocol = p[0];
+	*family = p[1];
+	memcpy(port, p + 2, 2);
+	memcpy(addr, p + 4, 16);
+	return (*protocol == IPPROTO_TCP || *protocol == IPPROTO_UDP) &&
+	       (*family == AF_INET6 || (*family == AF_INET && !memcmp(addr + 4, zeros, sizeof(zeros))));
+}
+
 static enum slb_sync_verdict decode_session(const uint8_t *p, const uint8_t *end,
 					    struct slb_sync_session *s)
 {
-	static const uint8_t zeros[12];
 	enum slb_sync_verdict why;
 
-	s->protocol = p[0];
-	s->family = p[1];
-	memcpy(&s->port, p + 2, 2);
-	memcpy(s->addr, p + 4, 16);
-	s->ttl_ms = get_be32(p + 20);
-	if ((s->protocol != IPPROTO_TCP && s->protocol != IPPROTO_UDP) ||
-	    (s->family != AF_INET && s->family != AF_INET6) ||
-	    (s->family == AF_INET && memcmp(s->addr + 4, zeros, sizeof(zeros))))
+	if (!get_client(p, &s->protocol, &s->family, &s->port, s->addr))
 		return SLB_SYNC_BAD_FIELD;
+	s->ttl_ms = get_be32(p + CLIENT_LEN);
 	p += SESSION_FIXED_LEN;
 	if (!get_name(&p, end, s->listener, SLB_NAME_MAX - 1, &why) ||
 	    !get_name(&p, end, s->group, SLB_NAME_MAX - 1, &why) ||
 	    !get_name(&p, end, s->server, SLB_NAME_MAX - 1, &why))
+		return why;
+	return p == end ? SLB_SYNC_OK : SLB_SYNC_BAD_LENGTH;
+}
+
+static enum slb_sync_verdict decode_remove(const uint8_t *p, const uint8_t *end,
+					   struct slb_sync_remove *r)
+{
+	enum slb_sync_verdict why;
+
+	if (!get_client(p, &r->protocol, &r->family, &r->port, r->addr))
+		return SLB_SYNC_BAD_FIELD;
+	p += CLIENT_LEN;
+	if (!get_name(&p, end, r->listener, SLB_NAME_MAX - 1, &why))
+		return why;
+	return p == end ? SLB_SYNC_OK : SLB_SYNC_BAD_LENGTH;
+}
+
+/* A FLUSH: a listener's name, or a zero length byte alone (every listener) leaving it "". */
+static enum slb_sync_verdict decode_flush(const uint8_t *p, const uint8_t *end, char *listener)
+{
+	enum slb_sync_verdict why;
+
+	if (p[0] == 0)
+		return p + 1 == end ? SLB_SYNC_OK : SLB_SYNC_BAD_LENGTH;
+	if (!get_name(&p, end, listener, SLB_NAME_MAX - 1, &why))
 		return why;
 	return p == end ? SLB_SYNC_OK : SLB_SYNC_BAD_LENGTH;
 }
@@ -252,6 +315,10 @@ static enum slb_sync_verdict decode_payload(uint8_t type, const uint8_t *p, cons
 	case SLB_SYNC_BULK_END:
 		out->u.bulk_count = get_be32(p);
 		return SLB_SYNC_OK;
+	case SLB_SYNC_REMOVE:
+		return decode_remove(p, end, &out->u.remove);
+	case SLB_SYNC_FLUSH:
+		return decode_flush(p, end, out->u.flush_listener);
 	default: /* HEARTBEAT: nothing */
 		return SLB_SYNC_OK;
 	}

@@ -20,6 +20,10 @@
  * BULK_END count (4): the bulk copy (every live session when the backup
  *          connected) is complete; what follows are changes.
  * HEARTBEAT empty: the master is alive while the table is idle.
+ * REMOVE   protocol, family, client port, client address as in SESSION,
+ *          then the listener's name: that session was removed.
+ * FLUSH    a listener's name, or a zero length byte alone for every
+ *          listener: its sessions were flushed (slbctl sessions flush).
  *
  * Names are 1..SLB_NAME_MAX-1 bytes (the node's up to 63) and contain no
  * NUL. Every length is checked against the type: a frame is exactly its
@@ -55,6 +59,8 @@ enum slb_sync_type {
 	SLB_SYNC_SESSION = 2,
 	SLB_SYNC_BULK_END = 3,
 	SLB_SYNC_HEARTBEAT = 4,
+	SLB_SYNC_REMOVE = 5,
+	SLB_SYNC_FLUSH = 6,
 };
 
 struct slb_sync_hello {
@@ -74,12 +80,22 @@ struct slb_sync_session {
 	char server[SLB_NAME_MAX];
 };
 
+struct slb_sync_remove {
+	uint8_t protocol;
+	uint8_t family;
+	uint16_t port;
+	uint8_t addr[16];
+	char listener[SLB_NAME_MAX];
+};
+
 struct slb_sync_frame {
 	enum slb_sync_type type;
 	union {
 		struct slb_sync_hello hello;
 		struct slb_sync_session session;
 		uint32_t bulk_count; /* BULK_END */
+		struct slb_sync_remove remove;
+		char flush_listener[SLB_NAME_MAX]; /* FLUSH: "" for every listener */
 	} u;
 };
 

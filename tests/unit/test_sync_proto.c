@@ -3,7 +3,7 @@
  * with and without a key, golden frames written byte by byte (the HMAC from
  * Python's hmac module), every prefix of a frame waiting for more, and one
  * crafted frame per refusal: header, lengths, fields, authentication,
- * replay and another connection's nonce.
+ * replay and another connection's nonce; REMOVE and FLUSH the same way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -248,7 +248,7 @@ static void test_bad_header(void **state)
 	assert_verdict(with_byte(2, 0x80), SLB_SYNC_BAD_HEADER);
 	assert_verdict(with_byte(3, 1), SLB_SYNC_BAD_HEADER);
 	assert_verdict(with_byte(1, 0), SLB_SYNC_BAD_TYPE);
-	assert_verdict(with_byte(1, 5), SLB_SYNC_BAD_TYPE);
+	assert_verdict(with_byte(1, 7), SLB_SYNC_BAD_TYPE);
 }
 
 static void test_bad_length(void **state)
@@ -360,6 +360,151 @@ static void test_auth(void **state)
 	assert_verdict(slb_sync_decode(buf, (size_t)n, &rx, &out, &used), SLB_SYNC_AUTH_BAD);
 }
 
+static struct slb_sync_frame remove_frame(void)
+{
+	struct slb_sync_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = SLB_SYNC_REMOVE;
+	f.u.remove.protocol = IPPROTO_UDP;
+	f.u.remove.family = AF_INET;
+	f.u.remove.port = htons(5353);
+	f.u.remove.addr[0] = 198;
+	f.u.remove.addr[1] = 18;
+	f.u.remove.addr[3] = 7;
+	strcpy(f.u.remove.listener, "dns");
+	return f;
+}
+
+static struct slb_sync_frame flush_frame(const char *listener)
+{
+	struct slb_sync_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = SLB_SYNC_FLUSH;
+	strcpy(f.u.flush_listener, listener);
+	return f;
+}
+
+/* REMOVE and FLUSH: golden bytes, round trips with and without a key, encode refusals. */
+static void test_remove_and_flush(void **state)
+{
+	static const uint8_t remove[] = {
+		1, 5, 0, 0, 0, 24, /* version 1, REMOVE, no flags, 24 bytes */
+		17, 2, 0x14, 0xe9, 198, 18, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* udp, inet, 5353 */
+		3, 'd', 'n', 's',
+	};
+	static const uint8_t flush_all[] = { 1, 6, 0, 0, 0, 1, 0 };
+	static const uint8_t flush_web[] = { 1, 6, 0, 0, 0, 4, 3, 'w', 'e', 'b' };
+	struct slb_sync_mac tx = keyed(), rx = keyed(), m = unkeyed();
+	struct slb_sync_frame f = remove_frame();
+	uint8_t buf[SLB_SYNC_MAX_FRAME];
+
+	(void)state;
+	assert_int_equal(slb_sync_encode(&f, &m, buf, sizeof(buf)), sizeof(remove));
+	assert_memory_equal(buf, remove, sizeof(remove));
+	f = flush_frame("");
+	assert_int_equal(slb_sync_encode(&f, &m, buf, sizeof(buf)), sizeof(flush_all));
+	assert_memory_equal(buf, flush_all, sizeof(flush_all));
+	f = flush_frame("web");
+	assert_int_equal(slb_sync_encode(&f, &m, buf, sizeof(buf)), sizeof(flush_web));
+	assert_memory_equal(buf, flush_web, sizeof(flush_web));
+
+	for (int k = 0; k < 2; k++) {
+		struct slb_sync_mac plain_tx = unkeyed(), plain_rx = unkeyed();
+		struct slb_sync_mac *t = k ? &tx : &plain_tx, *r = k ? &rx : &plain_rx;
+
+		f = remove_frame();
+		round_trip(&f, t, r);
+		f.u.remove.protocol = IPPROTO_TCP;
+		f.u.remove.family = AF_INET6;
+		memset(f.u.remove.addr, 0x20, 16);
+		memset(f.u.remove.listener, 'l', SLB_NAME_MAX - 1);
+		round_trip(&f, t, r);
+		f = flush_frame("");
+		round_trip(&f, t, r);
+		f = flush_frame("web");
+		memset(f.u.flush_listener, 'l', SLB_NAME_MAX - 1);
+		round_trip(&f, t, r);
+	}
+	assert_int_equal(rx.seq, 4);
+
+	f = remove_frame();
+	f.u.remove.listener[0] = '\0';
+	assert_int_equal(slb_sync_encode(&f, &m, buf, sizeof(buf)), -1);
+	memset(f.u.remove.listener, 'l', SLB_NAME_MAX);
+	assert_int_equal(slb_sync_encode(&f, &m, buf, sizeof(buf)), -1);
+	memset(f.u.flush_listener, 'l', SLB_NAME_MAX);
+	f.type = SLB_SYNC_FLUSH;
+	assert_int_equal(slb_sync_encode(&f, &m, buf, sizeof(buf)), -1);
+}
+
+/* REMOVE and FLUSH crafted by a hostile peer: each refused with its reason. */
+static void test_remove_and_flush_refused(void **state)
+{
+	/* FLUSH: no payload; "all" with bytes after it; a name with a NUL; a name past the payload; too long. */
+	static const uint8_t flush_empty[] = { 1, 6, 0, 0, 0, 0 };
+	static const uint8_t flush_all_more[] = { 1, 6, 0, 0, 0, 2, 0, 'x' };
+	static const uint8_t flush_nul[] = { 1, 6, 0, 0, 0, 4, 3, 'w', 0, 'b' };
+	static const uint8_t flush_past[] = { 1, 6, 0, 0, 0, 4, 4, 'w', 'e', 'b' };
+	static const uint8_t flush_short[] = { 1, 6, 0, 0, 0, 4, 2, 'w', 'e', 'b' };
+	uint8_t flush_long[SLB_SYNC_HEADER_LEN + 1 + SLB_NAME_MAX] = { 1, 6, 0, 0, 0, 1 + SLB_NAME_MAX,
+								      SLB_NAME_MAX };
+	uint8_t flush_32[SLB_SYNC_HEADER_LEN + SLB_NAME_MAX] = { 1, 6, 0, 0, 0, SLB_NAME_MAX,
+								 SLB_NAME_MAX - 1 };
+	struct slb_sync_frame f = remove_frame();
+	struct slb_sync_mac m = unkeyed();
+	uint8_t buf[SLB_SYNC_MAX_FRAME];
+	size_t n, names = SLB_SYNC_HEADER_LEN + 20;
+
+	(void)state;
+	assert_verdict(decode_plain(flush_empty, sizeof(flush_empty)), SLB_SYNC_BAD_LENGTH);
+	assert_verdict(decode_plain(flush_all_more, sizeof(flush_all_more)), SLB_SYNC_BAD_LENGTH);
+	assert_verdict(decode_plain(flush_nul, sizeof(flush_nul)), SLB_SYNC_BAD_FIELD);
+	assert_verdict(decode_plain(flush_past, sizeof(flush_past)), SLB_SYNC_BAD_LENGTH);
+	assert_verdict(decode_plain(flush_short, sizeof(flush_short)), SLB_SYNC_BAD_LENGTH);
+	memset(flush_long + 7, 'l', SLB_NAME_MAX);
+	assert_verdict(decode_plain(flush_long, sizeof(flush_long)), SLB_SYNC_BAD_LENGTH);
+	memset(flush_32 + 7, 'l', SLB_NAME_MAX - 1);
+	assert_verdict(decode_plain(flush_32, sizeof(flush_32)), SLB_SYNC_OK); /* the longest name */
+
+	n = (size_t)slb_sync_encode(&f, &m, buf, sizeof(buf));
+	buf[SLB_SYNC_HEADER_LEN] = IPPROTO_ICMP;
+	assert_verdict(decode_plain(buf, n), SLB_SYNC_BAD_FIELD);
+	n = (size_t)slb_sync_encode(&f, &m, buf, sizeof(buf));
+	buf[SLB_SYNC_HEADER_LEN + 1] = AF_UNIX;
+	assert_verdict(decode_plain(buf, n), SLB_SYNC_BAD_FIELD);
+	n = (size_t)slb_sync_encode(&f, &m, buf, sizeof(buf));
+	buf[SLB_SYNC_HEADER_LEN + 4 + 15] = 1; /* IPv4 with bytes past the first 4 */
+	assert_verdict(decode_plain(buf, n), SLB_SYNC_BAD_FIELD);
+	n = (size_t)slb_sync_encode(&f, &m, buf, sizeof(buf));
+	buf[names + 2] = '\0';
+	assert_verdict(decode_plain(buf, n), SLB_SYNC_BAD_FIELD);
+	/* The client alone, no listener: shorter than the type allows. */
+	n = (size_t)slb_sync_encode(&f, &m, buf, sizeof(buf));
+	buf[5] = 20;
+	assert_verdict(decode_plain(buf, names), SLB_SYNC_BAD_LENGTH);
+	/* An empty listener name: alone it is too short; with a byte after it, not a name. */
+	buf[5] = 21;
+	buf[names] = 0;
+	assert_verdict(decode_plain(buf, names + 1), SLB_SYNC_BAD_LENGTH);
+	buf[5] = 22;
+	buf[names + 1] = 'x';
+	assert_verdict(decode_plain(buf, names + 2), SLB_SYNC_BAD_FIELD);
+	/* A byte after the name. */
+	n = (size_t)slb_sync_encode(&f, &m, buf, sizeof(buf));
+	buf[5]++;
+	buf[n++] = 'x';
+	assert_verdict(decode_plain(buf, n), SLB_SYNC_BAD_LENGTH);
+	/* A name running past the payload. */
+	n = (size_t)slb_sync_encode(&f, &m, buf, sizeof(buf));
+	buf[names] = 4;
+	assert_verdict(decode_plain(buf, n), SLB_SYNC_BAD_LENGTH);
+	/* A payload over the longest REMOVE, refused from the header. */
+	buf[5] = 20 + SLB_NAME_MAX + 1;
+	assert_verdict(decode_plain(buf, SLB_SYNC_HEADER_LEN), SLB_SYNC_BAD_LENGTH);
+}
+
 static void test_verdict_names(void **state)
 {
 	int i, j;
@@ -381,7 +526,8 @@ int main(void)
 		cmocka_unit_test(test_encode_rejects), cmocka_unit_test(test_need_more),
 		cmocka_unit_test(test_bad_header),  cmocka_unit_test(test_bad_length),
 		cmocka_unit_test(test_bad_fields),  cmocka_unit_test(test_auth),
-		cmocka_unit_test(test_verdict_names),
+		cmocka_unit_test(test_verdict_names), cmocka_unit_test(test_remove_and_flush),
+		cmocka_unit_test(test_remove_and_flush_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
