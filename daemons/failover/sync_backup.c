@@ -6,7 +6,8 @@
  * one was heard, the single unicast peer if there is one. Sessions arrive by
  * names: the listener and the server are looked up here, and a session for
  * one this node does not have is dropped and counted. The expiry is now plus
- * the time left the master sent.
+ * the time left the master sent. A REMOVE or FLUSH from the master removes
+ * the same here (by listener name; one this node does not have has none).
  *
  * A returning higher-priority node preempts only once its bulk copy is
  * complete (sync_backup_ready); on any takeover, what the master sent up to
@@ -88,6 +89,18 @@ static void connect_master(struct failover *f, struct in_addr to)
 	sync_conn_want_out(f, b->conn, true);
 }
 
+/* The key of a session the master named by its client and listener slot <listener> here. */
+static void key_here(struct slb_session_key *key, int listener, uint8_t protocol, uint8_t family,
+		     uint16_t port, const uint8_t addr[16])
+{
+	memset(key, 0, sizeof(*key));
+	key->listener = (uint16_t)listener;
+	key->protocol = protocol;
+	key->family = family;
+	key->port = port;
+	memcpy(key->addr, addr, sizeof(key->addr));
+}
+
 /* A session from the master into this node's table, mapped to this node's slots. */
 static void apply(struct failover *f, const struct slb_sync_session *s)
 {
@@ -105,16 +118,36 @@ static void apply(struct failover *f, const struct slb_sync_session *s)
 					s->listener, s->group, s->server);
 		return;
 	}
-	memset(&key, 0, sizeof(key));
-	key.listener = (uint16_t)listener;
-	key.protocol = s->protocol;
-	key.family = s->family;
-	key.port = s->port;
-	memcpy(key.addr, s->addr, sizeof(key.addr));
+	key_here(&key, listener, s->protocol, s->family, s->port, s->addr);
 	slb_sessions_put(f->shm->sessions, &key, (uint32_t)server,
 			 atomic_load(&f->shm->servers[server].serial), f->now_ms + s->ttl_ms, f->now_ms);
 	if (!b->bulk_done)
 		b->applied++;
+}
+
+/* A session the master removed: here too. */
+static void apply_remove(struct failover *f, const struct slb_sync_remove *r)
+{
+	struct slb_session_key key;
+	int listener = slb_shm_listener_find(f->shm, r->listener);
+
+	if (listener < 0)
+		return;
+	key_here(&key, listener, r->protocol, r->family, r->port, r->addr);
+	slb_sessions_remove(f->shm->sessions, &key);
+}
+
+/* A flush on the master (slbctl sessions flush): here too, logged as the master logged it. */
+static void apply_flush(struct failover *f, const char *name)
+{
+	int listener = name[0] ? slb_shm_listener_find(f->shm, name) : -1;
+	unsigned n;
+
+	if (name[0] && listener < 0)
+		return;
+	n = slb_sessions_flush(f->shm->sessions, listener);
+	slb_info("sync: sessions flushed%s%s: %u (the master's flush)", name[0] ? " on listener " : "",
+		 name, n);
 }
 
 /* The master's HELLO checked: ours goes back, bound to its nonce. */
@@ -159,6 +192,10 @@ static bool on_frames(struct failover *f)
 				return false;
 		} else if (frame.type == SLB_SYNC_SESSION) {
 			apply(f, &frame.u.session);
+		} else if (frame.type == SLB_SYNC_REMOVE) {
+			apply_remove(f, &frame.u.remove);
+		} else if (frame.type == SLB_SYNC_FLUSH) {
+			apply_flush(f, frame.u.flush_listener);
 		} else if (frame.type == SLB_SYNC_BULK_END && !b->bulk_done) {
 			b->bulk_done = true;
 			b->wait_logged = false;

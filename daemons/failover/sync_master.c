@@ -10,6 +10,14 @@
  * path does nothing for replication. Sessions travel by listener, group
  * and server names and time left, never by slots or absolute times.
  *
+ * Removals travel too: a removed session is a tombstone the walk reports
+ * (REMOVE), and each poll reads the table's flush log (FLUSH, in order with
+ * the sessions queued before it). After a flush the next walk goes back to
+ * the change number the flush began at, so a session put during or after
+ * the flush but sent before the FLUSH is sent again. A flush gone from the
+ * log before it was read (a few in one poll) becomes a FLUSH of everything
+ * and a walk of the whole table.
+ *
  * Nothing here blocks the election: a walk goes SYNC_WALK_CHUNK entries
  * per turn of the loop (a 1M-entry table is ~20 ms to walk, spread so over
  * 16 turns), sockets are non-blocking, the send buffer is bounded, and
@@ -39,11 +47,18 @@ enum peer_state {
 	PEER_STREAM, /* the changes */
 };
 
+/* What waits for room in the send buffer: a session (live or removed) or a flush. */
+struct sync_item {
+	struct slb_session session;
+	bool flush; /* a flush of listener slot <flush_listener> (-1: all); <session> unused */
+	int flush_listener;
+};
+
 struct sync_peer {
 	struct sync_conn *conn;
 	enum peer_state state;
 	bool overflow; /* a walk found more than the queue may hold */
-	struct slb_session *queue; /* copies waiting for room in the send buffer */
+	struct sync_item *queue; /* copies waiting for room in the send buffer */
 	size_t queued, queue_cap, queue_next, queue_max;
 	uint32_t bulk_count; /* sessions of the bulk copy sent */
 	bool walking; /* a walk is under way, at <cursor> */
@@ -51,6 +66,7 @@ struct sync_peer {
 	uint64_t walk_since, walk_began;
 	uint64_t since; /* the next walk sends what changed after this */
 	uint64_t last_began; /* the change number the last walk began at */
+	uint64_t flushes; /* the table's flushes this peer was told of */
 };
 
 /* Closes peer <i>, saying <why> (NULL: said already); before its HELLO only at debug level. */
@@ -130,26 +146,76 @@ static void on_accept(struct failover *f)
 	}
 }
 
-/* slb_sessions_walk() visitor: a copy of every session to send, up to the queue's bound. */
-static int enqueue(const struct slb_session *s, void *arg)
+/* The next free item of the queue, or NULL (overflow set) when it is at its bound. */
+static struct sync_item *queue_next_free(struct sync_peer *p)
 {
-	struct sync_peer *p = arg;
-
 	if (p->queued == p->queue_cap) {
 		size_t cap = p->queue_cap ? 2 * p->queue_cap : 1024;
-		struct slb_session *q = NULL;
+		struct sync_item *q = NULL;
 
 		if (cap <= p->queue_max)
 			q = realloc(p->queue, cap * sizeof(*q));
 		if (!q) {
 			p->overflow = true;
-			return -1;
+			return NULL;
 		}
 		p->queue = q;
 		p->queue_cap = cap;
 	}
-	p->queue[p->queued++] = *s;
+	return &p->queue[p->queued++];
+}
+
+/* slb_sessions_walk_range() visitor: a copy of every session to send, up to the queue's bound. */
+static int enqueue(const struct slb_session *s, void *arg)
+{
+	struct sync_item *item = queue_next_free(arg);
+
+	if (!item)
+		return -1;
+	item->session = *s;
+	item->flush = false;
 	return 0;
+}
+
+static void enqueue_flush(struct sync_peer *p, int listener)
+{
+	struct sync_item *item = queue_next_free(p);
+
+	if (!item)
+		return;
+	item->flush = true;
+	item->flush_listener = listener;
+}
+
+/* Whether change number <a> is before <b> (0: before everything); they may wrap. */
+static bool change_before(uint64_t a, uint64_t b)
+{
+	return a == 0 || (b != 0 && (int64_t)(a - b) < 0);
+}
+
+/*
+ * Queues a FLUSH for each flush since the peer's last look (or one of
+ * everything, and a whole walk, when the log lost some) and takes the next
+ * walk back to where the first began. Between two walks only, after every
+ * session read before the flush was queued.
+ */
+static void poll_flushes(struct failover *f, struct sync_peer *p)
+{
+	struct slb_sessions *t = f->shm->sessions;
+	uint64_t flushes = slb_sessions_flushes(t), began;
+	int listener;
+
+	for (; p->flushes != flushes; p->flushes++) {
+		if (!slb_sessions_flushed(t, p->flushes + 1, &listener, &began)) {
+			enqueue_flush(p, -1);
+			p->since = 0;
+			p->flushes = flushes;
+			return;
+		}
+		enqueue_flush(p, listener);
+		if (change_before(began, p->since))
+			p->since = began;
+	}
 }
 
 /* Starts a walk for what was stamped after <since>; <began> is the change number now. */
@@ -183,8 +249,6 @@ static bool walk_step(struct failover *f, struct sync_peer *p)
 {
 	uint32_t capacity = slb_sessions_capacity(f->shm->sessions);
 
-	if (p->queue_next == p->queued)
-		p->queued = p->queue_next = 0;
 	slb_sessions_walk_range(f->shm->sessions, p->walk_since, f->now_ms, p->cursor, SYNC_WALK_CHUNK,
 				enqueue, p);
 	if (p->overflow)
@@ -198,23 +262,53 @@ static bool walk_step(struct failover *f, struct sync_peer *p)
 	return true;
 }
 
+/* The name of listener slot <slot> into <name> (SLB_NAME_MAX bytes, zeroed); false when it is gone. */
+static bool listener_name(const struct slb_shm *shm, unsigned slot, char *name)
+{
+	if (slot >= shm->hdr->listener_capacity || atomic_load(&shm->listeners[slot].serial) == 0)
+		return false;
+	memcpy(name, shm->listeners[slot].name, SLB_NAME_MAX - 1);
+	return true;
+}
+
+/* The wire form of removed session <s>: its client and listener name. False when the listener is gone. */
+static bool remove_frame(const struct failover *f, const struct slb_session *s,
+			 struct slb_sync_frame *out)
+{
+	struct slb_sync_remove *w = &out->u.remove;
+
+	memset(out, 0, sizeof(*out));
+	out->type = SLB_SYNC_REMOVE;
+	w->protocol = s->key.protocol;
+	w->family = s->key.family;
+	w->port = s->key.port;
+	memcpy(w->addr, s->key.addr, sizeof(w->addr));
+	return listener_name(f->shm, s->key.listener, w->listener);
+}
+
+/* The wire form of a flush of listener slot <listener> (-1: all). False when the listener is gone. */
+static bool flush_frame(const struct failover *f, int listener, struct slb_sync_frame *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = SLB_SYNC_FLUSH;
+	return listener < 0 || listener_name(f->shm, (unsigned)listener, out->u.flush_listener);
+}
+
 /* The wire form of <s>: by names and time left. False when its slots are gone or it expired. */
 static bool session_frame(const struct failover *f, const struct slb_session *s,
 			  struct slb_sync_frame *out)
 {
 	const struct slb_shm *shm = f->shm;
-	const struct slb_shm_listener *l;
 	const struct slb_shm_server *srv;
 	struct slb_sync_session *w = &out->u.session;
 
-	if (s->key.listener >= shm->hdr->listener_capacity ||
-	    s->server_slot >= shm->hdr->server_capacity || s->expires_ms <= f->now_ms)
-		return false;
-	l = &shm->listeners[s->key.listener];
-	srv = &shm->servers[s->server_slot];
-	if (atomic_load(&l->serial) == 0 || atomic_load(&srv->serial) != s->server_serial)
-		return false;
 	memset(out, 0, sizeof(*out));
+	if (s->server_slot >= shm->hdr->server_capacity || s->expires_ms <= f->now_ms ||
+	    !listener_name(shm, s->key.listener, w->listener))
+		return false;
+	srv = &shm->servers[s->server_slot];
+	if (atomic_load(&srv->serial) != s->server_serial)
+		return false;
 	out->type = SLB_SYNC_SESSION;
 	w->protocol = s->key.protocol;
 	w->family = s->key.family;
@@ -222,22 +316,35 @@ static bool session_frame(const struct failover *f, const struct slb_session *s,
 	memcpy(w->addr, s->key.addr, sizeof(w->addr));
 	w->ttl_ms = s->expires_ms - f->now_ms > UINT32_MAX ? UINT32_MAX
 							    : (uint32_t)(s->expires_ms - f->now_ms);
-	memcpy(w->listener, l->name, sizeof(w->listener) - 1);
 	memcpy(w->group, srv->group, sizeof(w->group) - 1);
 	memcpy(w->server, srv->name, sizeof(w->server) - 1);
 	return true;
 }
 
-/* Encodes what the send buffer has room for: queued sessions, BULK_END after the bulk copy, a heartbeat. */
+/* The wire form of queued <item>; false when there is nothing to send for it. */
+static bool item_frame(const struct failover *f, const struct sync_item *item,
+		       struct slb_sync_frame *out)
+{
+	if (item->flush)
+		return flush_frame(f, item->flush_listener, out);
+	if (item->session.removed)
+		return remove_frame(f, &item->session, out);
+	return session_frame(f, &item->session, out);
+}
+
+/* Encodes what the send buffer has room for: queued items, BULK_END after the bulk copy, a heartbeat. */
 static void fill(struct failover *f, struct sync_peer *p)
 {
 	struct sync_conn *c = p->conn;
 	struct slb_sync_frame frame;
 
 	while (sync_conn_room(c) >= SLB_SYNC_MAX_FRAME && p->queue_next < p->queued)
-		if (session_frame(f, &p->queue[p->queue_next++], &frame) &&
-		    sync_conn_queue(f, c, &frame) == 0 && p->state == PEER_BULK)
+		if (item_frame(f, &p->queue[p->queue_next++], &frame) &&
+		    sync_conn_queue(f, c, &frame) == 0 && p->state == PEER_BULK &&
+		    frame.type == SLB_SYNC_SESSION)
 			p->bulk_count++;
+	if (p->queue_next == p->queued)
+		p->queued = p->queue_next = 0;
 	if (p->state == PEER_BULK && !p->walking && p->queue_next == p->queued &&
 	    sync_conn_room(c) >= SLB_SYNC_MAX_FRAME) {
 		memset(&frame, 0, sizeof(frame));
@@ -285,6 +392,8 @@ static bool start_streaming(struct failover *f, unsigned i, const struct slb_syn
 	if (f->sync_refused.s_addr == p->conn->addr.s_addr)
 		f->sync_refused.s_addr = 0;
 	p->state = PEER_BULK;
+	/* Flushes from now on are news to it; those before, the bulk copy shows. */
+	p->flushes = slb_sessions_flushes(f->shm->sessions);
 	walk_start(p, 0, slb_sessions_walk_range(f->shm->sessions, 0, f->now_ms, 0, 0, NULL, NULL));
 	slb_info("sync: backup %s (node %s) connected, sending its bulk copy", p->conn->name,
 		 h->node);
@@ -369,9 +478,11 @@ void sync_master_tick(struct failover *f)
 			peer_drop(f, i, "no HELLO");
 			continue;
 		}
+		if (poll && p->state != PEER_HELLO && !p->walking)
+			poll_flushes(f, p);
 		if (poll && p->state == PEER_STREAM && !p->walking)
 			poll_changes(f, p);
-		if (p->walking && !walk_step(f, p)) {
+		if (p->overflow || (p->walking && !walk_step(f, p))) {
 			peer_drop(f, i, "too slow, its copy starts over when it reconnects");
 			continue;
 		}

@@ -249,3 +249,55 @@ _sessions_match() { [ "$(_sessions_on "$1")" = "$(sort "$2")" ]; }
 	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" only1 web b1 10.2.1.1 1 300
 	fo_log_wait lb2 'sync: session for only1/web/b1 dropped: not configured here' 2
 }
+
+# _ctl ROLE ARGS...: slbctl on ROLE's control socket.
+_ctl() {
+	local role=$1
+	shift
+	"$(slb_bin slbctl)" -s "$(slb_dir "$role")/slb.sock" "$@"
+}
+
+# _sessions_by_listener ROLE: ROLE's live sessions as "LISTENER CLIENT SERVER", sorted.
+_sessions_by_listener() {
+	_ctl "$1" --json sessions | jq -r '.sessions[] | "\(.listener) \(.client) \(.server)"' | sort
+}
+
+@test "a flush on lb1 empties lb2's table within a second" {
+	local t0 t1
+	_configs
+	_pair_up_synced
+	_make_sessions
+	wait_until 1 _sessions_match lb2 "$TOPO_DIR/fo/made"
+	fo_log_mark
+	_ctl lb1 sessions flush
+	[ -z "$(_sessions_on lb1)" ]
+	t0=$(_fo_now_ms)
+	wait_until 1 eval '[ -z "$(_sessions_on lb2)" ]'
+	t1=$(_fo_now_ms)
+	echo "lb2's table was empty $((t1 - t0)) ms after the flush"
+	fo_log_has lb2 'sync: sessions flushed: 20 \(the master.s flush\)'
+}
+
+@test "a flush of one listener on lb1 flushes it on lb2, the other listener's sessions stay; a removed session goes too" {
+	local web
+	_configs
+	for n in lb1 lb2; do
+		printf '\n[listener web2]\nprotocol = tcp\nbind = %s:8081\ngroup = web\npersistence = source_ip\n' \
+			"$TOPO_VIP" >>"$TOPO_DIR/$n.ini"
+	done
+	_pair_up_synced
+	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" web web b2 10.3.0.1 3 300
+	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" web2 web b1 10.4.0.1 4 300
+	web=$(printf 'web 10.3.0.%s b2\n' 1 2 3)
+	wait_until 1 eval '[ "$(_sessions_by_listener lb2 | wc -l)" -eq 7 ]'
+	fo_log_mark
+	_ctl lb1 sessions flush web2
+	wait_until 1 eval '[ "$(_sessions_by_listener lb2)" = "$web" ]'
+	fo_log_has lb2 'sync: sessions flushed on listener web2: 4 \(the master.s flush\)'
+	# Nothing of web2 comes back from a walk that was under way.
+	sleep 0.3
+	[ "$(_sessions_by_listener lb2)" = "$web" ]
+	# A session removed on lb1, as a worker removes a UDP flow whose servers are gone.
+	"$TOPO_REPO/tests/tools/slb-test-sessions" -r "${TOPO_ID}lb1" web 10.3.0.2 1
+	wait_until 1 eval '[ "$(_sessions_by_listener lb2)" = "$(grep -v 10.3.0.2 <<<"$web")" ]'
+}
