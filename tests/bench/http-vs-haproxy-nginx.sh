@@ -22,7 +22,8 @@
 #   QUICK=1 bash tests/bench/http-vs-haproxy-nginx.sh    # ~1 min smoke run
 # Knobs: PEERS_SH (path of peers.sh; default shared/bench/peers.sh next to
 #   the repo, else /work/shared/bench/peers.sh), SLB_BIN_DIR (default the
-#   repo root), and every peers.sh knob (REPS, DURATION, CONNS, RATE, ...).
+#   repo root), SLB_XFF (x_forwarded_for of slb's listener, default no:
+#   the peers add no such fields), and every peers.sh knob (REPS, DURATION, CONNS, RATE, ...).
 # Output: peers.sh's $OUT_DIR (raw.tsv, summary.tsv, table.txt), then the
 #   ratio table, also written to $OUT_DIR/ratios.txt.
 # ---- end of help
@@ -43,6 +44,10 @@ export OUT_DIR=${OUT_DIR:-${TMPDIR:-/tmp}/slb-http-bench-$(date +%Y%m%d-%H%M%S)}
 export TARGETS=${TARGETS:-"haproxy-http nginx-proxy slb"}
 export TESTS=${TESTS:-"ka_small ka_64k churn ka_rate"}
 export SLB_NAME=slb SLB_PORT=${SLB_PORT:-18095}
+# The peers add no X-Forwarded-* fields, so by default neither does slb: the
+# same request reaches the backends from every proxy. SLB_XFF=yes measures slb
+# with them.
+export SLB_XFF=${SLB_XFF:-no}
 # Runs in the foreground under peers.sh, which pins it and kills it by pid.
 export SLB_START='cat >"$BENCH_RUN_DIR/slb.ini" <<EOC
 [global]
@@ -60,6 +65,7 @@ protocol = http
 bind = 127.0.0.1:$BENCH_HTTP_PORT
 group = b
 scheduler = rr
+x_forwarded_for = $SLB_XFF
 [group b]
 server.b1 = $BENCH_BACKEND1
 server.b2 = $BENCH_BACKEND2
