@@ -337,6 +337,12 @@ int control_group_set(struct master *m, const struct slb_ctl_request *req, FILE 
 			 key);
 		return -1;
 	}
+	/* slb.ini would read the rest as a comment: refuse rather than cut it. */
+	if (strpbrk(eq + 1, ";#")) {
+		snprintf(err, errlen, "'%s': ';' and '#' start a comment in slb.ini, not allowed "
+			 "in a value", eq + 1);
+		return -1;
+	}
 	return set_key(m, req, out, err, errlen, "group", gc->name, key, eq + 1);
 }
 

@@ -336,6 +336,11 @@ _gwhat() { _ctl --json describe | jq -r --arg g "$1" --arg f "$2" '.groups[] | s
 	[[ $output == *"[group web] check_interval: "* ]]
 	_err group set web check_timeout=1s
 	[[ $output == *"check_timeout: longer than check_interval"* ]]
+	# slb.ini would cut the value at ';' or '#': refused, not shortened.
+	_err group set web 'check_path=/up;x'
+	[[ $output == *"'/up;x': ';' and '#' start a comment in slb.ini"* ]]
+	_err group set web 'check_host=a#b'
+	[[ $output == *"start a comment"* ]]
 	_err group set nogroup check=tcp
 	[[ $output == *"no group 'nogroup'"* ]]
 	run _ctl --json group delete web
