@@ -121,8 +121,11 @@ uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms);
  * Every put, and every touch that writes, stamps the entry with the table's
  * next change number. slb_sessions_walk() calls <visit> for each live session
  * stamped after <since> (0: all), stopping early when <visit> returns
- * non-zero, and returns the change number current when the walk began: pass
- * it as <since> next time to see only what changed (replication).
+ * non-zero, and returns the change number current when the walk began.
+ * A writer takes its change number before its entry is readable, so a write
+ * in flight while the walk passes its entry is missed yet stamped at or
+ * below that number: a replica must start its next walk from an earlier
+ * one (slb-failover uses the start of the walk before), not from it.
  */
 typedef int (*slb_sessions_visit_fn)(const struct slb_session *s, void *arg);
 uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
