@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fd_limit.h"
 #include "ipc.h"
 #include "log.h"
 
@@ -34,6 +35,7 @@ int slb_child_start(struct slb_child *child, const char *program, int argc, char
 	if (!child->config)
 		return 1;
 	slb_log_configure(program, &child->config->global);
+	slb_fd_limit_raise(NULL); /* the master warns about the config's needs */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fd_limit.h"
 #include "log.h"
 #include "master.h"
 #include "tls.h"
@@ -242,6 +243,7 @@ static int master_run(struct master *m)
 		return 1;
 	}
 	g = &m->config->global;
+	slb_fd_limit_raise(m->config);
 	if (master_pidfile_write(g->pid_file) == -1)
 		return 1;
 	m->sigfd = master_signals();

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fd_limit.h"
 #include "log.h"
 #include "master.h"
 #include "vip.h"
@@ -187,6 +188,7 @@ void master_reload(struct master *m)
 		goto keep;
 	}
 	slb_info("reloaded %s (generation %u)", m->config_path, m->generation);
+	slb_fd_limit_raise(m->config);
 	master_sd_notify("READY=1");
 	return;
 keep:

@@ -16,51 +16,16 @@
 #include <cmocka.h>
 
 #include "log.h"
-
-static char path[] = "/tmp/slb-test-log-XXXXXX";
-
-static int setup(void **state)
-{
-	int fd = mkstemp(path);
-
-	(void)state;
-	if (fd == -1)
-		return -1;
-	close(fd);
-	slb_log_open("slb-test", SLB_LOG_FILE, path, LOG_INFO);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	slb_log_open("slb-test", SLB_LOG_STDERR, NULL, LOG_INFO);
-	unlink(path);
-	return 0;
-}
-
-/* The file's lines that contain <needle>. */
-static int count_lines(const char *needle)
-{
-	char line[1024];
-	FILE *f = fopen(path, "r");
-	int n = 0;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
-}
+#include "log_capture.h"
 
 static void test_lines_and_levels(void **state)
 {
 	(void)state;
 	slb_info("hello %d", 42);
 	slb_debug("not at info level");
-	assert_int_equal(count_lines("slb-test["), 1);
-	assert_int_equal(count_lines("]: info: hello 42"), 1);
-	assert_int_equal(count_lines("not at info level"), 0);
+	assert_int_equal(log_capture_count("slb-test["), 1);
+	assert_int_equal(log_capture_count("]: info: hello 42"), 1);
+	assert_int_equal(log_capture_count("not at info level"), 0);
 }
 
 static void test_limited(void **state)
@@ -70,21 +35,21 @@ static void test_limited(void **state)
 	(void)state;
 	for (int i = 0; i < 5; i++)
 		slb_log_limited(&limit, LOG_WARNING, "accept failed (%d)", i);
-	assert_int_equal(count_lines("accept failed"), 1);
-	assert_int_equal(count_lines("warning: accept failed (0)"), 1);
+	assert_int_equal(log_capture_count("accept failed"), 1);
+	assert_int_equal(log_capture_count("warning: accept failed (0)"), 1);
 	usleep(250000);
 	slb_log_limited(&limit, LOG_WARNING, "accept failed (%d)", 5);
-	assert_int_equal(count_lines("accept failed"), 2);
-	assert_int_equal(count_lines("accept failed (5) (4 more like it held back)"), 1);
+	assert_int_equal(log_capture_count("accept failed"), 2);
+	assert_int_equal(log_capture_count("accept failed (5) (4 more like it held back)"), 1);
 	/* Below the level: neither written nor counted. */
 	slb_log_limited(&limit, LOG_DEBUG, "quiet");
-	assert_int_equal(count_lines("quiet"), 0);
+	assert_int_equal(log_capture_count("quiet"), 0);
 }
 
 /* log = syslog under -f, with JOURNAL_STREAM = <journal>, stderr being our file. */
 static int stderr_lines_with_journal(const char *journal, const char *marker)
 {
-	int saved = dup(2), fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	int saved = dup(2), fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
 
 	assert_true(saved >= 0 && fd >= 0);
 	assert_int_equal(dup2(fd, 2), 2);
@@ -98,10 +63,10 @@ static int stderr_lines_with_journal(const char *journal, const char *marker)
 	slb_info("%s", marker);
 	slb_log_force_stderr(false);
 	unsetenv("JOURNAL_STREAM");
-	slb_log_open("slb-test", SLB_LOG_FILE, path, LOG_INFO);
+	slb_log_open("slb-test", SLB_LOG_FILE, log_path, LOG_INFO);
 	dup2(saved, 2);
 	close(saved);
-	return count_lines(marker);
+	return log_capture_count(marker);
 }
 
 static void test_journal_stream(void **state)
@@ -110,7 +75,7 @@ static void test_journal_stream(void **state)
 	struct stat st;
 
 	(void)state;
-	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(stat(log_path, &st), 0);
 	snprintf(journal, sizeof(journal), "%llu:%llu", (unsigned long long)st.st_dev,
 		 (unsigned long long)st.st_ino);
 	snprintf(junk, sizeof(junk), "%sx", journal);
@@ -131,5 +96,5 @@ int main(void)
 		cmocka_unit_test(test_journal_stream),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, log_capture_setup, log_capture_teardown);
 }
