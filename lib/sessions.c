@@ -499,13 +499,41 @@ uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms)
 	return live;
 }
 
+/* The end of the entries [<first>, <first> + <count>), clipped to the capacity. */
+static uint32_t range_end(const struct slb_sessions *t, uint32_t first, uint32_t count)
+{
+	return first < t->capacity && count < t->capacity - first ? first + count : t->capacity;
+}
+
+/* Whether change number <stamp> is after <since>: compared as a difference, so the counter may wrap. */
+static inline bool stamped_after(uint64_t stamp, uint64_t since)
+{
+	return (int64_t)(stamp - since) > 0;
+}
+
+unsigned slb_sessions_prune_range(struct slb_sessions *t, uint64_t upto, uint64_t now_ms,
+				  uint32_t first, uint32_t count)
+{
+	uint32_t end = range_end(t, first, count);
+	struct snapshot s;
+	unsigned removed = 0;
+
+	for (uint32_t i = first; i < end; i++) {
+		struct slb_session_entry *e = &t->entries[i];
+
+		if (entry_read(e, &s) && s.expires_ms > now_ms && !stamped_after(s.stamp, upto) &&
+		    entry_bury(t, e, &s))
+			removed++;
+	}
+	return removed;
+}
+
 /* The walks: <tombstones> adds the removed sessions stamped after a <since> of not 0. */
 static uint64_t walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms, uint32_t first,
 		     uint32_t count, bool tombstones, slb_sessions_visit_fn visit, void *arg)
 {
 	uint64_t began = atomic_load_explicit(&t->change, memory_order_acquire);
-	uint32_t end = first < t->capacity && count < t->capacity - first ? first + count
-									 : t->capacity;
+	uint32_t end = range_end(t, first, count);
 	struct slb_session session;
 	struct snapshot s;
 
@@ -515,8 +543,7 @@ static uint64_t walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms, ui
 		if (s.expires_ms <= now_ms &&
 		    !(tombstones && since != 0 && s.expires_ms == SLB_SESSIONS_TOMBSTONE))
 			continue;
-		/* Compared as a difference, so the counter may wrap. */
-		if (since != 0 && (int64_t)(s.stamp - since) <= 0)
+		if (since != 0 && !stamped_after(s.stamp, since))
 			continue;
 		snapshot_export(&s, &session);
 		if (visit(&session, arg))

@@ -145,4 +145,16 @@ uint64_t slb_sessions_walk_range(struct slb_sessions *t, uint64_t since, uint64_
 				 uint32_t first, uint32_t count, slb_sessions_visit_fn visit,
 				 void *arg);
 
+/*
+ * Removes (as slb_sessions_remove does) the live sessions of the entries
+ * [<first>, <first> + <count>) (clipped to the capacity) that were not
+ * written after change number <upto>. Returns how many. A replica that
+ * took the change number before a fresh copy of its source's table began
+ * removes so, once the copy is complete, what the copy did not carry (a
+ * session its source removed or flushed while they were apart), and
+ * never holds less than the copy meanwhile.
+ */
+unsigned slb_sessions_prune_range(struct slb_sessions *t, uint64_t upto, uint64_t now_ms,
+				  uint32_t first, uint32_t count);
+
 #endif

@@ -30,6 +30,7 @@ struct mnl_socket;
 #define SYNC_SILENCE_MS 3000 /* a backup gives up on a master silent this long */
 #define SYNC_STALL_MS 5000 /* a connection whose bytes do not move this long is dropped */
 #define SYNC_RETRY_MS 1000 /* a backup reconnects after this */
+#define SYNC_WALK_CHUNK 65536 /* table entries walked per turn of the loop: about 1 ms */
 #define SYNC_TX_BUF (64 * 1024)
 #define SYNC_RX_BUF (16 * 1024)
 
@@ -54,6 +55,11 @@ struct sync_backup {
 	bool hello_done; /* the master's HELLO was accepted, ours sent */
 	bool bulk_done; /* BULK_END received on this connection */
 	uint32_t applied, dropped; /* sessions of the bulk copy */
+	uint64_t bulk_began; /* this table's change number when the bulk copy began */
+	bool pruning; /* removing what the last bulk copy did not carry, at <prune_cursor> */
+	uint32_t prune_cursor;
+	uint64_t prune_upto; /* the <bulk_began> of that copy */
+	uint32_t pruned;
 	uint64_t retry_ms;
 	bool failure_logged; /* a failing master is logged once until it works */
 	bool wait_logged; /* "not preempting before the copy" logged once */

@@ -9,9 +9,17 @@
  * the time left the master sent. A REMOVE or FLUSH from the master removes
  * the same here (by listener name; one this node does not have has none).
  *
+ * A bulk copy refreshes every session the master has, in place, and the
+ * sessions it did not refresh (written before it began: the master removed
+ * or flushed them while the connection was down, or had them from this
+ * node before) are removed once BULK_END is in, SYNC_WALK_CHUNK entries a
+ * turn. The table is never emptied first: a takeover in the middle of the
+ * copy keeps what this node had, as without a copy.
+ *
  * A returning higher-priority node preempts only once its bulk copy is
- * complete (sync_backup_ready); on any takeover, what the master sent up to
- * that moment is applied before the VIPs are added (sync_backup_take_over).
+ * complete and pruned (sync_backup_ready); on any takeover, what the master
+ * sent up to that moment is applied, and a prune under way finished, before
+ * the VIPs are added (sync_backup_take_over).
  * A master silent for SYNC_SILENCE_MS, or a frame refused, closes the
  * connection; the next try is SYNC_RETRY_MS later, with a fresh bulk copy.
  */
@@ -150,6 +158,33 @@ static void apply_flush(struct failover *f, const char *name)
 		 name, n);
 }
 
+/* A bulk copy is complete: what it did not carry goes (prune_step). */
+static void prune_start(struct failover *f)
+{
+	struct sync_backup *b = &f->sync_in;
+
+	b->pruning = true;
+	b->prune_cursor = 0;
+	b->prune_upto = b->bulk_began;
+	b->pruned = 0;
+}
+
+/* Prunes <count> more entries; logs once the whole table is done. */
+static void prune_step(struct failover *f, uint32_t count)
+{
+	struct sync_backup *b = &f->sync_in;
+	uint32_t capacity = slb_sessions_capacity(f->shm->sessions);
+
+	b->pruned += slb_sessions_prune_range(f->shm->sessions, b->prune_upto, f->now_ms,
+					      b->prune_cursor, count);
+	b->prune_cursor = capacity - b->prune_cursor > count ? b->prune_cursor + count : capacity;
+	if (b->prune_cursor < capacity)
+		return;
+	b->pruning = false;
+	slb_info("sync: %u sessions the master no longer has removed after its bulk copy",
+		 b->pruned);
+}
+
 /* The master's HELLO checked: ours goes back, bound to its nonce. */
 static bool on_hello(struct failover *f, const struct slb_sync_hello *h)
 {
@@ -171,6 +206,8 @@ static bool on_hello(struct failover *f, const struct slb_sync_hello *h)
 	b->hello_done = true;
 	b->failure_logged = false;
 	b->applied = b->dropped = 0;
+	/* Every session the copy carries is written after this. */
+	b->bulk_began = slb_sessions_walk_range(f->shm->sessions, 0, f->now_ms, 0, 0, NULL, NULL);
 	slb_info("sync: connected to master %s (node %s), receiving its sessions", c->name, h->node);
 	return true;
 }
@@ -202,6 +239,7 @@ static bool on_frames(struct failover *f)
 			slb_info("sync: bulk copy from master %s complete: %u sessions, %u dropped "
 				 "(listener or server not configured here)",
 				 b->conn->name, b->applied, b->dropped);
+			prune_start(f);
 		} else if (frame.type != SLB_SYNC_HEARTBEAT) {
 			disconnect(f, "unexpected frame");
 			return false;
@@ -273,6 +311,8 @@ void sync_backup_tick(struct failover *f)
 	struct sync_backup *b = &f->sync_in;
 	struct in_addr master;
 
+	if (b->pruning)
+		prune_step(f, SYNC_WALK_CHUNK);
 	if (!sync_enabled(f))
 		return;
 	if (f->state != SLB_FAILOVER_BACKUP) {
@@ -292,6 +332,8 @@ uint64_t sync_backup_next_due(const struct failover *f)
 {
 	const struct sync_backup *b = &f->sync_in;
 
+	if (b->pruning)
+		return f->now_ms; /* the next chunk, after a look at the sockets */
 	if (!sync_enabled(f) || f->state != SLB_FAILOVER_BACKUP)
 		return UINT64_MAX;
 	if (b->conn)
@@ -301,7 +343,7 @@ uint64_t sync_backup_next_due(const struct failover *f)
 
 bool sync_backup_ready(const struct failover *f)
 {
-	return !sync_enabled(f) || f->sync_in.bulk_done;
+	return !sync_enabled(f) || (f->sync_in.bulk_done && !f->sync_in.pruning);
 }
 
 void sync_backup_close(struct failover *f)
@@ -316,4 +358,6 @@ void sync_backup_take_over(struct failover *f)
 	if (b->conn && b->hello_done)
 		receive(f, TAKE_OVER_MAX_READS); /* all there is: the master is gone or stepping down */
 	disconnect(f, b->conn && b->hello_done ? "this node takes over" : NULL);
+	if (b->pruning)
+		prune_step(f, UINT32_MAX);
 }

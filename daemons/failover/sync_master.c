@@ -39,8 +39,6 @@
 #include "log.h"
 #include "sessions.h"
 
-#define SYNC_WALK_CHUNK 65536 /* entries per turn of the loop: about 1 ms */
-
 enum peer_state {
 	PEER_HELLO, /* waiting for its HELLO */
 	PEER_BULK, /* the bulk copy: walked, then sent, then BULK_END */

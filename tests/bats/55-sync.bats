@@ -278,18 +278,26 @@ _sessions_by_listener() {
 	fo_log_has lb2 'sync: sessions flushed: 20 \(the master.s flush\)'
 }
 
-@test "a flush of one listener on lb1 flushes it on lb2, the other listener's sessions stay; a removed session goes too" {
-	local web
+# _two_listeners_synced N: both nodes also have the listener web2 (VIP:8081);
+# the pair synced, lb1 puts N sessions on web (10.3.0.1.., b2) and 4 on
+# web2 (10.4.0.1-4, b1), and lb2 has them all.
+_two_listeners_synced() {
+	local n
 	_configs
 	for n in lb1 lb2; do
 		printf '\n[listener web2]\nprotocol = tcp\nbind = %s:8081\ngroup = web\npersistence = source_ip\n' \
 			"$TOPO_VIP" >>"$TOPO_DIR/$n.ini"
 	done
 	_pair_up_synced
-	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" web web b2 10.3.0.1 3 300
+	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" web web b2 10.3.0.1 "$1" 300
 	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" web2 web b1 10.4.0.1 4 300
+	wait_until 1 eval '[ "$(_sessions_by_listener lb2 | wc -l)" -eq '"$(($1 + 4))"' ]'
+}
+
+@test "a flush of one listener on lb1 flushes it on lb2, the other listener's sessions stay; a removed session goes too" {
+	local web
+	_two_listeners_synced 3
 	web=$(printf 'web 10.3.0.%s b2\n' 1 2 3)
-	wait_until 1 eval '[ "$(_sessions_by_listener lb2 | wc -l)" -eq 7 ]'
 	fo_log_mark
 	_ctl lb1 sessions flush web2
 	wait_until 1 eval '[ "$(_sessions_by_listener lb2)" = "$web" ]'
@@ -300,4 +308,29 @@ _sessions_by_listener() {
 	# A session removed on lb1, as a worker removes a UDP flow whose servers are gone.
 	"$TOPO_REPO/tests/tools/slb-test-sessions" -r "${TOPO_ID}lb1" web 10.3.0.2 1
 	wait_until 1 eval '[ "$(_sessions_by_listener lb2)" = "$(grep -v 10.3.0.2 <<<"$web")" ]'
+}
+
+@test "sessions removed or flushed on lb1 while the sync link was down are gone from lb2 after the next bulk copy; the others stay" {
+	local web kept
+	_two_listeners_synced 4
+	web=$(printf 'web 10.3.0.%s b2\n' 1 2 3 4)
+	_sessions_by_listener lb2 >"$TOPO_DIR/fo/before"
+	# The link breaks (lb1 cannot reach lb2; its adverts, multicast, still
+	# do, so lb2 stays backup), and meanwhile lb1 removes one session and
+	# flushes a listener.
+	fo_log_mark
+	topo_exec lb1 ip route add prohibit "$(topo_ip lb2)/32"
+	"$TOPO_REPO/tests/tools/slb-test-sessions" -r "${TOPO_ID}lb1" web 10.3.0.2 1
+	_ctl lb1 sessions flush web2
+	kept=$(grep -v 10.3.0.2 <<<"$web")
+	[ "$(_sessions_by_listener lb1)" = "$kept" ]
+	# lb2 gives up on the silent master: nothing of either reached it.
+	fo_log_wait lb2 'sync: connection to master 198\.18\.0\.3 closed: the master is silent' 5
+	[ "$(_sessions_by_listener lb2)" = "$(cat "$TOPO_DIR/fo/before")" ]
+	fo_log_lacks lb2 'vrid 51: BACKUP -> MASTER'
+	topo_exec lb1 ip route del prohibit "$(topo_ip lb2)/32"
+	fo_log_wait lb2 'sync: bulk copy from master 198\.18\.0\.3 complete: 3 sessions' 10
+	_sessions_by_listener lb2
+	wait_until 2 eval '[ "$(_sessions_by_listener lb2)" = "$kept" ]'
+	fo_log_has lb2 'sync: 5 sessions the master no longer has removed after its bulk copy'
 }

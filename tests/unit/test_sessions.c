@@ -2,7 +2,8 @@
  * test_sessions.c - the session table, one process: keys for IPv4/IPv6 with
  * and without port, collisions in one bucket, lazy expiry, eviction of the
  * soonest-expiring entry, touch, remove, flush by listener, walks since a
- * change number, removals and flushes as replication sees them, counters near their maximum, and an entry left held by a
+ * change number, removals and flushes as replication sees them, a
+ * replica's prune after a fresh copy, counters near their maximum, and an entry left held by a
  * killed writer taken over instead of a live one being evicted.
  * (test_sessions_torture.c kills writers for real.)
  */
@@ -384,6 +385,49 @@ static void test_remove_seen_by_sync_walk(void **state)
 }
 
 /*
+ * A replica's prune after a fresh copy: the sessions written since the mark
+ * (refreshed by the copy) stay, the others become tombstones the
+ * replication walk reports; ranges split the work, tombstones and expired
+ * entries are left alone.
+ */
+static void test_prune_range(void **state)
+{
+	struct slb_sessions *t = table_new(1024);
+	uint32_t cap = slb_sessions_capacity(t), pruned = 0;
+	struct slb_session_key k;
+	struct removals r = { 0 };
+	uint64_t mark;
+
+	(void)state;
+	for (uint32_t i = 0; i < 40; i++) {
+		k = key_v4(1, i);
+		put(t, &k, i, base_ms + (i == 39 ? 1 : 5000)); /* 39 expires at once */
+	}
+	k = key_v4(1, 38);
+	assert_true(slb_sessions_remove(t, &k));
+	mark = slb_sessions_walk_range(t, 0, base_ms, 0, 0, NULL, NULL);
+	/* The copy carries the even ones, one of them to another server. */
+	for (uint32_t i = 0; i < 38; i += 2) {
+		k = key_v4(1, i);
+		put(t, &k, i == 10 ? 77 : i, base_ms + 5000);
+	}
+	for (uint32_t first = 0; first < cap; first += 100)
+		pruned += slb_sessions_prune_range(t, mark, base_ms + 2, first, 100);
+	assert_int_equal(pruned, 19);
+	for (uint32_t i = 0; i < 38; i++) {
+		k = key_v4(1, i);
+		assert_true(has(t, &k, i == 10 ? 77 : i) == (i % 2 == 0));
+	}
+	assert_int_equal(slb_sessions_count(t, base_ms + 2), 19);
+	slb_sessions_walk_range(t, mark, base_ms + 2, 0, cap, collect_removals, &r);
+	assert_int_equal(r.removed, 19);
+	assert_int_equal(r.live, 19);
+	/* Done once: nothing is left to prune. */
+	assert_int_equal(slb_sessions_prune_range(t, mark, base_ms + 2, 0, cap), 0);
+	free(t);
+}
+
+/*
  * Each flush is numbered and logged once done, by listener and the change
  * number it began at (as 32 bits, read back whole); an overwritten one is
  * reported lost.
@@ -509,7 +553,8 @@ int main(void)
 		cmocka_unit_test(test_touch_and_remove),
 		cmocka_unit_test(test_flush_by_listener),
 		cmocka_unit_test(test_walk_since), cmocka_unit_test(test_walk_range),
-		cmocka_unit_test(test_remove_seen_by_sync_walk), cmocka_unit_test(test_flush_log),
+		cmocka_unit_test(test_remove_seen_by_sync_walk), cmocka_unit_test(test_prune_range),
+		cmocka_unit_test(test_flush_log),
 		cmocka_unit_test(test_counters_wrap),
 		cmocka_unit_test(test_dead_writer_entry_taken_over),
 	};
