@@ -309,6 +309,8 @@ static void apply_listeners(struct slb_shm *shm, const struct slb_config *config
 		atomic_store(&l->denied, 0);
 		atomic_store(&l->bytes_in, 0);
 		atomic_store(&l->bytes_out, 0);
+		atomic_store(&l->requests, 0);
+		atomic_store(&l->on_backup, 0);
 		atomic_store_explicit(&l->serial, take_serial(shm), memory_order_release);
 	}
 }

@@ -24,7 +24,7 @@
 #include "sessions.h"
 
 #define SLB_SHM_MAGIC 0x736c62736d656d31ULL /* "slbsmem1" */
-#define SLB_SHM_LAYOUT_VERSION 5
+#define SLB_SHM_LAYOUT_VERSION 6
 
 enum slb_health { SLB_HEALTH_UP = 0, SLB_HEALTH_DOWN = 1 };
 
@@ -60,6 +60,8 @@ struct slb_shm_listener {
 	_Atomic uint64_t bytes_in;
 	_Atomic uint64_t bytes_out;
 	_Atomic uint64_t requests; /* HTTP request heads received */
+	/* 1 while new traffic goes to the backup_group, written by slb-checker */
+	_Atomic uint32_t on_backup;
 };
 
 enum slb_failover_state {
@@ -89,6 +91,8 @@ struct slb_shm_failover {
 	_Atomic uint64_t drops[SLB_FAILOVER_DROP_KINDS]; /* by enum slb_vrrp_verdict */
 	_Atomic uint64_t timer_late_max_us; /* worst lateness of an election timer */
 	_Atomic uint32_t workers_alive; /* written by the master */
+	/* sessions the master sent whose listener or server this node lacks */
+	_Atomic uint64_t sync_dropped;
 };
 
 struct slb_shm_header {

@@ -71,7 +71,9 @@ struct backup_watch {
 	const struct slb_group_conf *group;
 	const struct slb_group_conf *backup;
 	struct slb_sched_group members; /* of group, to count the ones down */
-	bool on_backup;
+	struct slb_sched_group backup_members; /* of backup, to see one up */
+	_Atomic uint32_t *shm_on_backup; /* the listener's on_backup in shm, or NULL */
+	bool on_backup; /* failover_threshold reached: what the log says */
 };
 
 struct backup_watches {
@@ -81,13 +83,18 @@ struct backup_watches {
 
 /*
  * Watches every listener of <cf> that has a backup_group, logging once those
- * already on their backup group. Returns 0, or -1 (out of memory, or a server
- * without a slot, logged).
+ * already on their backup group, and sets every listener's on_backup in
+ * <shm> (0 for those without one). Returns 0, or -1 (out of memory, or a
+ * server without a slot, logged).
  */
 int backup_watch_setup(struct backup_watches *bws, const struct slb_config *cf,
 		       const struct slb_shm *shm);
 
-/* After a health transition: logs each listener whose new traffic switched. */
+/*
+ * After a health transition: logs each listener whose new traffic switched,
+ * and updates its on_backup in <shm>: 1 while the threshold is reached and
+ * the backup group has a server up (the workers' pick, listener_pick.c).
+ */
 void backup_watch_update(struct backup_watches *bws, const struct slb_shm *shm);
 
 void backup_watch_free(struct backup_watches *bws);

@@ -5,7 +5,8 @@
  * The master is the address its adverts come from (shm master_addr); until
  * one was heard, the single unicast peer if there is one. Sessions arrive by
  * names: the listener and the server are looked up here, and a session for
- * one this node does not have is dropped and counted. The expiry is now plus
+ * one this node does not have is dropped and counted (in shared memory, for
+ * slb_failover_sync_dropped_sessions_total). The expiry is now plus
  * the time left the master sent. A REMOVE or FLUSH from the master removes
  * the same here (by listener name; one this node does not have has none).
  *
@@ -118,6 +119,7 @@ static void apply(struct failover *f, const struct slb_sync_session *s)
 	int server = slb_shm_server_find(f->shm, s->group, s->server);
 
 	if (listener < 0 || server < 0) {
+		atomic_fetch_add_explicit(&f->shared->sync_dropped, 1, memory_order_relaxed);
 		if (!b->bulk_done)
 			b->dropped++;
 		else

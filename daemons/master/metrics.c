@@ -109,7 +109,16 @@ static bool in_seconds(const struct metric_family *fam)
 	return strstr(fam->name, "_seconds") != NULL;
 }
 
-enum { LF_TOTAL, LF_ACTIVE, LF_BYTES_IN, LF_BYTES_OUT, LF_NO_SERVER, LF_REQUESTS, LF_DENIED };
+enum {
+	LF_TOTAL,
+	LF_ACTIVE,
+	LF_BYTES_IN,
+	LF_BYTES_OUT,
+	LF_NO_SERVER,
+	LF_REQUESTS,
+	LF_DENIED,
+	LF_ON_BACKUP,
+};
 
 static const struct metric_family listener_families[] = {
 	{ "slb_listener_connections_total", "counter", "Client connections accepted.", LF_TOTAL },
@@ -121,6 +130,8 @@ static const struct metric_family listener_families[] = {
 	{ "slb_listener_http_requests_total", "counter", "HTTP requests received.", LF_REQUESTS },
 	{ "slb_listener_denied_total", "counter",
 	  "Clients refused by the acl or max_connections.", LF_DENIED },
+	{ "slb_listener_backup_active", "gauge",
+	  "1 while new connections go to the listener's backup_group, else 0.", LF_ON_BACKUP },
 };
 
 static uint64_t listener_value(const struct slb_shm_listener *l, unsigned field)
@@ -132,6 +143,7 @@ static uint64_t listener_value(const struct slb_shm_listener *l, unsigned field)
 	case LF_BYTES_OUT: return atomic_load(&l->bytes_out);
 	case LF_NO_SERVER: return atomic_load(&l->no_server);
 	case LF_REQUESTS: return atomic_load(&l->requests);
+	case LF_ON_BACKUP: return atomic_load(&l->on_backup);
 	default: return atomic_load(&l->denied);
 	}
 }
@@ -297,6 +309,10 @@ static void write_node(struct master *m, FILE *out)
 		fputc('}', out);
 		value(out, atomic_load(&fo->drops[i]), false);
 	}
+	gauge(out, "slb_failover_sync_dropped_sessions_total", "counter",
+	      "Session records from the peer's sync dropped: listener or server not configured here"
+	      " (a change may come, and count, twice).",
+	      atomic_load(&fo->sync_dropped), false);
 	gauge(out, "slb_failover_timer_late_max_seconds", "gauge",
 	      "Worst lateness of an election timer.", atomic_load(&fo->timer_late_max_us), true);
 	gauge(out, "slb_workers_alive", "gauge", "Worker processes running.",

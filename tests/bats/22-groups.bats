@@ -3,7 +3,8 @@
 # sends every new connection to its primary, to its secondary only while the
 # primary is down, and back to the primary when it recovers; a listener's
 # backup_group takes its new traffic while failover_threshold servers of its
-# group are down.  One slb runs for the whole file (slb_config_basic plus):
+# group are down, and slb_listener_backup_active says so.  One slb runs for
+# the whole file (slb_config_basic with metrics on lb1's 127.0.0.1:9180, plus):
 #
 #   8095 ps   group ps (primary_secondary): b2:9400 primary, b1:9400 secondary
 #   8096 bk   group main: b1:9500, b2:9500, b1:9501 (answers b3), wrr;
@@ -22,7 +23,7 @@ load helpers/client
 _config() {
 	local checks
 	checks=$(config_checks tcp)
-	slb_config_basic
+	slb_config_basic | sed 's/^metrics =.*/metrics = 127.0.0.1:9180/'
 	cat <<EOF2
 
 [listener ps]
@@ -137,6 +138,12 @@ _main_up() {
 	fi
 }
 
+# _backup_active [LISTENER]: slb_listener_backup_active of LISTENER (default bk).
+_backup_active() {
+	topo_exec lb1 curl -sf --max-time 5 http://127.0.0.1:9180/metrics |
+		awk -v k="slb_listener_backup_active{listener=\"${1:-bk}\"}" '$1 == k { print $2 }'
+}
+
 # _only TALLY NAME...: every one of 30 answers came from one of NAMEs, and
 # each of NAMEs answered at least once.
 _only() {
@@ -155,6 +162,8 @@ _only() {
 	_main_up b2 9500
 	run client_count 30 "$TOPO_VIP" 8096
 	_only "$output" b1 b2 b3
+	[ "$(_backup_active)" = 0 ]
+	[ "$(_backup_active web)" = 0 ]
 
 	# One server down, threshold 2: the group's other servers go on serving.
 	log_mark
@@ -162,6 +171,7 @@ _only() {
 	health_wait main/b1 DOWN 5
 	run client_count 30 "$TOPO_VIP" 8096
 	_only "$output" b2 b3
+	[ "$(_backup_active)" = 0 ]
 
 	# Two down: new traffic to the backup group, although b3 is still up.
 	log_mark
@@ -170,6 +180,8 @@ _only() {
 	log_wait 'slb-checker\[[0-9]+\]: warning: listener bk: 2 of 3 servers of group main down, new traffic to backup group dr$' 2
 	run client_count 30 "$TOPO_VIP" 8096
 	_only "$output" d1 d2
+	[ "$(_backup_active)" = 1 ]
+	[ "$(_backup_active web)" = 0 ]
 
 	# One back: below the threshold again, the group takes new traffic back.
 	log_mark
@@ -178,6 +190,7 @@ _only() {
 	log_wait 'slb-checker\[[0-9]+\]: info: listener bk: 1 of 3 servers of group main down \(threshold 2\), new traffic back to group main$' 2
 	run client_count 30 "$TOPO_VIP" 8096
 	_only "$output" b2 b3
+	[ "$(_backup_active)" = 0 ]
 	# Each switch logged once, by the checker alone, for two workers.
 	sleep 0.6
 	[ "$(log_count 'listener bk: ')" -eq 1 ]
@@ -197,11 +210,15 @@ _only() {
 	health_wait main/b2 DOWN 5
 	run client_count 20 "$TOPO_VIP" 8096
 	assert_tally "$output" b3=20
+	# At the threshold, but the group's b3 serves: not on the backup group.
+	[ "$(_backup_active)" = 0 ]
 	log_mark
 	backend_start b1 9600 tcp d1
-	backend_start b2 9600 tcp d2
 	health_wait dr/d1 UP 5
+	wait_until 2 eval '[ "$(_backup_active)" = 1 ]'
+	backend_start b2 9600 tcp d2
 	health_wait dr/d2 UP 5
 	run client_count 30 "$TOPO_VIP" 8096
 	_only "$output" d1 d2
+	[ "$(_backup_active)" = 1 ]
 }

@@ -112,12 +112,13 @@ _check_format() {
 	local f
 	for f in slb_listener_connections_total slb_listener_active_connections \
 		slb_listener_bytes_in_total slb_listener_bytes_out_total slb_listener_no_server_total \
-		slb_listener_denied_total slb_server_connections_total slb_server_active_connections \
+		slb_listener_denied_total slb_listener_backup_active slb_server_connections_total slb_server_active_connections \
 		slb_server_failed_connects_total slb_server_bytes_in_total slb_server_bytes_out_total \
 		slb_server_up slb_server_weight slb_server_check_latency_seconds \
 		slb_server_health_transitions_total slb_failover_state slb_failover_priority \
 		slb_failover_transitions_total slb_failover_adverts_sent_total \
 		slb_failover_adverts_received_total slb_failover_dropped_packets_total \
+		slb_failover_sync_dropped_sessions_total \
 		slb_failover_timer_late_max_seconds slb_workers_alive slb_config_generation; do
 		grep -E "^# TYPE $f (counter|gauge)\$" <<<"$body" >/dev/null || { echo "missing $f"; return 1; }
 	done
