@@ -147,6 +147,11 @@ static uint64_t next_stamp(struct slb_sessions *t)
 
 /* ---- layout and hashing ---- */
 
+static struct slb_session_entry *eviction_ring(struct slb_sessions *t)
+{
+	return &t->entries[t->capacity];
+}
+
 static uint32_t round_capacity(uint32_t capacity)
 {
 	uint32_t c = SLB_SESSIONS_WAYS;
@@ -158,8 +163,9 @@ static uint32_t round_capacity(uint32_t capacity)
 
 size_t slb_sessions_size(uint32_t capacity)
 {
-	return sizeof(struct slb_sessions) +
-	       (size_t)round_capacity(capacity) * sizeof(struct slb_session_entry);
+	size_t entries = (size_t)round_capacity(capacity) + SLB_SESSIONS_EVICTION_LOG;
+
+	return sizeof(struct slb_sessions) + entries * sizeof(struct slb_session_entry);
 }
 
 void slb_sessions_init(struct slb_sessions *t, uint32_t capacity)
@@ -315,6 +321,7 @@ struct put_choice {
 	uint64_t seen;
 	int rank; /* 0 none, 1 evict the soonest-expiring, 2 dead writer's, 3 free, 4 same key */
 	uint64_t victim_expires;
+	uint64_t victim_key[3];
 	unsigned same_key_ways; /* bit i: way i also holds the key (a duplicate to clear) */
 	struct slb_session_entry *held; /* the first entry seen held by a writer */
 	uint64_t held_seq;
@@ -348,7 +355,28 @@ static void put_consider(struct put_choice *c, struct slb_session_entry *e, unsi
 	} else if (c->rank < 1 || (c->rank == 1 && s.expires_ms < c->victim_expires)) {
 		put_choose(c, e, s.seq, 1);
 		c->victim_expires = s.expires_ms;
+		memcpy(c->victim_key, s.key, sizeof(c->victim_key));
 	}
+}
+
+/*
+ * Logs the eviction of the session of <key> (sessions_table.h), the put that
+ * evicted it having taken change number <stamp> before it did. A ring entry
+ * held by a live writer is left alone: that record is lost, and its reader
+ * finds out.
+ */
+static void eviction_log(struct slb_sessions *t, const uint64_t key[3], uint64_t stamp)
+{
+	uint64_t n = atomic_fetch_add_explicit(&t->evictions, 1, memory_order_relaxed) + 1, held;
+	struct slb_session_entry *e = &eviction_ring(t)[n % SLB_SESSIONS_EVICTION_LOG];
+	uint64_t seen = atomic_load_explicit(&e->seq, memory_order_relaxed);
+
+	if (seq_owner(seen) != 0 && !owner_dead(seq_owner(seen)))
+		return;
+	if (!entry_take(e, seen, &held))
+		return;
+	entry_write(e, key, n, SLB_SESSIONS_TOMBSTONE, stamp);
+	entry_give_back(e, held);
 }
 
 void slb_sessions_put(struct slb_sessions *t, const struct slb_session_key *key, uint32_t slot,
@@ -363,6 +391,7 @@ void slb_sessions_put(struct slb_sessions *t, const struct slb_session_key *key,
 	for (int tries = 0; tries < PUT_TRIES; tries++) {
 		struct put_choice c = { 0 };
 		struct snapshot dup;
+		uint64_t evicted_before = 0;
 
 		for (unsigned i = 0; i < SLB_SESSIONS_WAYS; i++)
 			put_consider(&c, WAY(b, first, i), i, k, now_ms);
@@ -371,10 +400,15 @@ void slb_sessions_put(struct slb_sessions *t, const struct slb_session_key *key,
 			put_choose(&c, c.held, c.held_seq, 2);
 		if (c.rank == 0)
 			return; /* every way is being written this instant: nothing to evict */
+		/* Before the take: a put of the victim's key that misses it is stamped later. */
+		if (c.rank == 1)
+			evicted_before = next_stamp(t);
 		if (!entry_take(c.entry, c.seen, &held))
 			continue;
 		entry_write(c.entry, k, (uint64_t)serial << 32 | slot, expires_ms, next_stamp(t));
 		entry_give_back(c.entry, held);
+		if (c.rank == 1)
+			eviction_log(t, c.victim_key, evicted_before);
 		/* Two writers that put one key at once leave two entries: keep the first. */
 		for (unsigned i = 0; c.same_key_ways && i < SLB_SESSIONS_WAYS; i++) {
 			struct slb_session_entry *e = WAY(b, first, i);
@@ -486,6 +520,28 @@ unsigned slb_sessions_flush(struct slb_sessions *t, int listener)
 	}
 	flush_log(t, listener, began);
 	return removed;
+}
+
+uint64_t slb_sessions_evictions(struct slb_sessions *t)
+{
+	return atomic_load_explicit(&t->evictions, memory_order_acquire);
+}
+
+int slb_sessions_evicted(struct slb_sessions *t, uint64_t n, struct slb_session *out,
+			 uint64_t *stamp)
+{
+	struct snapshot s;
+	bool read = entry_read(&eviction_ring(t)[n % SLB_SESSIONS_EVICTION_LOG], &s);
+
+	if (n == 0 || (read && s.server > n))
+		return -1;
+	if (read && s.server == n) {
+		snapshot_export(&s, out);
+		*stamp = s.stamp;
+		return 1;
+	}
+	/* Not written yet: its writer is under way, or was killed if the ring came round since. */
+	return n + SLB_SESSIONS_EVICTION_LOG <= slb_sessions_evictions(t) ? -1 : 0;
 }
 
 uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms)

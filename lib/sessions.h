@@ -7,7 +7,8 @@
  * it to the peer. Capacity is fixed when the segment is created
  * ([global] session_table_size, rounded up to a power of two). A key hashes
  * to one bucket of a few entries; a full bucket evicts the entry that
- * expires first, so an insert never fails. Expired entries are absent for
+ * expires first, so an insert never fails (and logs the eviction for
+ * replication, slb_sessions_evicted). Expired entries are absent for
  * lookups and reused by inserts: expiry costs no sweep. A removed session
  * is such an entry too (a tombstone), that keeps its key and a change
  * number so that replication sees the removal; a flush is numbered and
@@ -113,6 +114,19 @@ unsigned slb_sessions_flush(struct slb_sessions *t, int listener);
  */
 uint64_t slb_sessions_flushes(struct slb_sessions *t);
 bool slb_sessions_flushed(struct slb_sessions *t, uint64_t n, int *listener, uint64_t *began);
+
+/*
+ * Live sessions evicted by puts so far. For eviction number <n> (1, 2, ...)
+ * of them, slb_sessions_evicted() copies the evicted session's key into
+ * <out> (removed set, nothing else) and into <*stamp> a change number that
+ * every put of that key made after the eviction exceeds, and returns 1; 0
+ * when its writer is not done yet (look again later); -1 when the log no
+ * longer holds it (SLB_SESSIONS_EVICTION_LOG evictions since, or its writer
+ * was killed): the reader must assume any session may have been evicted.
+ */
+uint64_t slb_sessions_evictions(struct slb_sessions *t);
+int slb_sessions_evicted(struct slb_sessions *t, uint64_t n, struct slb_session *out,
+			 uint64_t *stamp);
 
 /* Live sessions now (a scan of the table: for metrics and slbctl, not hot paths). */
 uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms);

@@ -3,8 +3,10 @@
  * lib/sessions.c and the tests that check its edge cases (counters near
  * their maximum) include it; everyone else goes through sessions.h.
  *
- * [struct slb_sessions: 128 bytes][entry 0][entry 1]...  entries are 64 bytes,
- * cache-line aligned, SLB_SESSIONS_WAYS consecutive entries form a bucket.
+ * [struct slb_sessions: 128 bytes][entry 0][entry 1]...[eviction log]
+ * entries are 64 bytes, cache-line aligned, SLB_SESSIONS_WAYS consecutive
+ * entries form a bucket. The eviction log is SLB_SESSIONS_EVICTION_LOG more
+ * entries after the last.
  *
  * An entry's <seq> word is its lock-free write protocol: the low 32 bits
  * count writes, the high 32 bits hold the pid of the process writing it now
@@ -19,6 +21,13 @@
  * number in the word (overwritten, or its writer not there yet) knows that
  * flush is lost to it and falls back to everything (slb_sessions_flushed).
  * A flush killed during its scan is not logged: it did not complete.
+ *
+ * The eviction log is a ring too: a put that evicts a live session of
+ * another key takes a number from <evictions> and writes the key it
+ * evicted into ring entry number % SLB_SESSIONS_EVICTION_LOG, with the same
+ * write protocol as a session entry: the number in <server>, the expiry of
+ * a tombstone, and in <stamp> a change number taken before the eviction
+ * (every put of that key that did not race it is stamped later).
  */
 #ifndef SLB_SESSIONS_TABLE_H
 #define SLB_SESSIONS_TABLE_H
@@ -31,6 +40,7 @@
 #define SLB_SESSIONS_MAGIC 0x736c627365737331ULL /* "slbsess1" */
 #define SLB_SESSIONS_WAYS 8u /* entries per bucket */
 #define SLB_SESSIONS_FLUSH_LOG 4u /* the last flushes kept for replication */
+#define SLB_SESSIONS_EVICTION_LOG 8192u /* the last evictions kept for replication: 512 KiB */
 /*
  * The expiry of a removed session (a tombstone): long past, so lookups miss
  * it and puts reuse it like any expired entry, but it keeps its key and
@@ -59,8 +69,9 @@ struct slb_sessions {
 	 * change number when its scan began.
 	 */
 	_Atomic uint64_t flush_log[SLB_SESSIONS_FLUSH_LOG];
-	_Atomic uint64_t change; /* last change number handed out; its own cache line */
-	uint8_t pad1[56];
+	_Atomic uint64_t change; /* last change number handed out */
+	_Atomic uint64_t evictions; /* live sessions evicted by puts so far (rare beside <change>) */
+	uint8_t pad1[48];
 	struct slb_session_entry entries[];
 };
 

@@ -18,6 +18,13 @@
  * log before it was read (a few in one poll) becomes a FLUSH of everything
  * and a walk of the whole table.
  *
+ * A live session a put evicted from a full bucket is in the table's
+ * eviction log: each poll sends REMOVE for those logged since, and the
+ * next walk goes back to before the first, so that a session put again
+ * after its eviction is sent again after its REMOVE. A peer that the log
+ * lost evictions for (over SLB_SESSIONS_EVICTION_LOG in one poll) is
+ * dropped: its next bulk copy removes what it should not keep.
+ *
  * Nothing here blocks the election: a walk goes SYNC_WALK_CHUNK entries
  * per turn of the loop (a 1M-entry table is ~20 ms to walk, spread so over
  * 16 turns), sockets are non-blocking, the send buffer is bounded, and
@@ -65,6 +72,7 @@ struct sync_peer {
 	uint64_t since; /* the next walk sends what changed after this */
 	uint64_t last_began; /* the change number the last walk began at */
 	uint64_t flushes; /* the table's flushes this peer was told of */
+	uint64_t evictions; /* the table's evictions this peer was told of */
 };
 
 /* Closes peer <i>, saying <why> (NULL: said already); before its HELLO only at debug level. */
@@ -214,6 +222,31 @@ static void poll_flushes(struct failover *f, struct sync_peer *p)
 		if (change_before(began, p->since))
 			p->since = began;
 	}
+}
+
+/*
+ * Queues a REMOVE for each session evicted since the peer's last look and
+ * takes the next walk back to before the first. Between two walks only.
+ * False when the log lost one: the peer must start over.
+ */
+static bool poll_evictions(struct failover *f, struct sync_peer *p)
+{
+	struct slb_sessions *t = f->shm->sessions;
+	uint64_t evictions = slb_sessions_evictions(t), stamp;
+	struct slb_session evicted;
+
+	for (; p->evictions != evictions; p->evictions++) {
+		int got = slb_sessions_evicted(t, p->evictions + 1, &evicted, &stamp);
+
+		if (got == 0)
+			return true; /* its writer is not done: the next poll reads it */
+		if (got < 0)
+			return false;
+		enqueue(&evicted, p);
+		if (change_before(stamp, p->since))
+			p->since = stamp;
+	}
+	return true;
 }
 
 /* Starts a walk for what was stamped after <since>; <began> is the change number now. */
@@ -390,8 +423,9 @@ static bool start_streaming(struct failover *f, unsigned i, const struct slb_syn
 	if (f->sync_refused.s_addr == p->conn->addr.s_addr)
 		f->sync_refused.s_addr = 0;
 	p->state = PEER_BULK;
-	/* Flushes from now on are news to it; those before, the bulk copy shows. */
+	/* Flushes and evictions from now on are news to it; those before, the bulk copy shows. */
 	p->flushes = slb_sessions_flushes(f->shm->sessions);
+	p->evictions = slb_sessions_evictions(f->shm->sessions);
 	walk_start(p, 0, slb_sessions_walk_range(f->shm->sessions, 0, f->now_ms, 0, 0, NULL, NULL));
 	slb_info("sync: backup %s (node %s) connected, sending its bulk copy", p->conn->name,
 		 h->node);
@@ -476,8 +510,14 @@ void sync_master_tick(struct failover *f)
 			peer_drop(f, i, "no HELLO");
 			continue;
 		}
-		if (poll && p->state != PEER_HELLO && !p->walking)
+		if (poll && p->state != PEER_HELLO && !p->walking) {
 			poll_flushes(f, p);
+			if (!poll_evictions(f, p)) {
+				peer_drop(f, i, "evictions lost to it, its copy starts over "
+						"when it reconnects");
+				continue;
+			}
+		}
 		if (poll && p->state == PEER_STREAM && !p->walking)
 			poll_changes(f, p);
 		if (p->overflow || (p->walking && !walk_step(f, p))) {

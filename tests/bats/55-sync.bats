@@ -349,3 +349,21 @@ _two_listeners_synced() {
 	wait_until 2 eval '[ "$(_sessions_by_listener lb2)" = "$kept" ]'
 	fo_log_has lb2 'sync: 5 sessions the master no longer has removed after its bulk copy'
 }
+
+@test "sessions evicted from lb1's full table go from lb2's too" {
+	local n
+	_configs
+	sed -i 's/^\[global\]$/[global]\nsession_table_size = 1024/' "$TOPO_DIR/lb1.ini"
+	_pair_up_synced
+	# 600 sessions into lb1's 1024 entries, on lb2 too; then 2000 more:
+	# full buckets evict as they go, most of the first ones among them.
+	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" web web b2 10.5.0.1 600 300
+	wait_until 2 eval '[ "$(_sessions_on lb2 | wc -l)" -gt 550 ]'
+	wait_until 2 eval '[ "$(_sessions_on lb2)" = "$(_sessions_on lb1)" ]'
+	"$TOPO_REPO/tests/tools/slb-test-sessions" "${TOPO_ID}lb1" web web b1 10.6.0.1 2000 300
+	n=$(_sessions_on lb1 | grep -c '^10\.5\.')
+	echo "lb1 kept $n of the first 600, $(_sessions_on lb1 | wc -l) in all"
+	[ "$n" -lt 400 ]
+	# lb2's table (the default size) holds exactly what lb1 kept.
+	wait_until 2 eval '[ "$(_sessions_on lb2)" = "$(_sessions_on lb1)" ]'
+}

@@ -3,7 +3,7 @@
  * and without port, collisions in one bucket, lazy expiry, eviction of the
  * soonest-expiring entry, touch, remove, flush by listener, walks since a
  * change number, removals and flushes as replication sees them, a
- * replica's prune after a fresh copy, counters near their maximum, and an entry left held by a
+ * evictions logged for replication, a replica's prune after a fresh copy, counters near their maximum, and an entry left held by a
  * killed writer taken over instead of a live one being evicted.
  * (test_sessions_torture.c kills writers for real.)
  */
@@ -108,8 +108,8 @@ static void test_capacity_and_size(void **state)
 
 	(void)state;
 	assert_int_equal(slb_sessions_capacity(t), 1024);
-	assert_int_equal(slb_sessions_size(1024), 128 + 1024 * 64);
-	assert_int_equal(slb_sessions_size(1), 128 + SLB_SESSIONS_WAYS * 64);
+	assert_int_equal(slb_sessions_size(1024), 128 + (1024 + SLB_SESSIONS_EVICTION_LOG) * 64);
+	assert_int_equal(slb_sessions_size(1), 128 + (SLB_SESSIONS_WAYS + SLB_SESSIONS_EVICTION_LOG) * 64);
 	assert_int_equal(slb_sessions_count(t, base_ms), 0);
 	free(t);
 }
@@ -385,6 +385,69 @@ static void test_remove_seen_by_sync_walk(void **state)
 }
 
 /*
+ * An eviction is logged for replication: the evicted key, numbered, with a
+ * change number below that of any later put of the key. Replacing a key or
+ * reusing a tombstone evicts nothing. Lost records: the ring came round,
+ * or writers took numbers and never wrote them.
+ */
+static void test_eviction_log(void **state)
+{
+	struct slb_sessions *t = table_new(SLB_SESSIONS_WAYS);
+	struct slb_session_key k, three = key_v4(1, 3), two = key_v4(1, 2);
+	struct slb_session out;
+	struct seen seen = { 0 };
+	uint64_t stamp = 0, n;
+
+	(void)state;
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++) {
+		k = key_v4(1, i);
+		put(t, &k, i, base_ms + (i == 3 ? 1000 : 5000 + i)); /* 3 expires first, then 2 */
+	}
+	k = key_v4(1, 0);
+	put(t, &k, 0, base_ms + 9000);
+	k = key_v4(1, 1);
+	assert_true(slb_sessions_remove(t, &k));
+	k = key_v4(1, 100);
+	put(t, &k, 100, base_ms + 9000); /* takes the tombstone */
+	assert_int_equal(slb_sessions_evictions(t), 0);
+	assert_int_equal(slb_sessions_evicted(t, 1, &out, &stamp), 0); /* not there yet */
+
+	k = key_v4(1, 101);
+	put(t, &k, 101, base_ms + 9000);
+	assert_false(has(t, &three, 3));
+	assert_int_equal(slb_sessions_evictions(t), 1);
+	assert_int_equal(slb_sessions_evicted(t, 1, &out, &stamp), 1);
+	assert_memory_equal(&out.key, &three, sizeof(three));
+	assert_true(out.removed);
+	/* Put again after its eviction (evicting 2): a walk from the stamp sees it (and 101). */
+	put(t, &three, 3, base_ms + 9000);
+	slb_sessions_walk(t, stamp, base_ms, collect, &seen);
+	assert_int_equal(seen.n, 2);
+	assert_true(seen.slots[0] == 3 || seen.slots[1] == 3);
+	assert_int_equal(slb_sessions_evicted(t, 2, &out, &stamp), 1);
+	assert_memory_equal(&out.key, &two, sizeof(two));
+	assert_int_equal(slb_sessions_evicted(t, 0, &out, &stamp), -1);
+
+	/* The ring comes round: the first records are lost, the last are there. */
+	for (uint32_t i = 0; i < SLB_SESSIONS_EVICTION_LOG; i++) {
+		k = key_v4(2, i);
+		put(t, &k, 7, base_ms + 20000 + i);
+	}
+	n = slb_sessions_evictions(t);
+	assert_int_equal(n, 2 + SLB_SESSIONS_EVICTION_LOG);
+	assert_int_equal(slb_sessions_evicted(t, 2, &out, &stamp), -1);
+	assert_int_equal(slb_sessions_evicted(t, n, &out, &stamp), 1);
+	k = key_v4(2, SLB_SESSIONS_EVICTION_LOG - SLB_SESSIONS_WAYS - 1);
+	assert_memory_equal(&out.key, &k, sizeof(k));
+	/* A writer killed after taking its number: not there yet, then lost once the ring came round. */
+	atomic_fetch_add(&t->evictions, 1);
+	assert_int_equal(slb_sessions_evicted(t, n + 1, &out, &stamp), 0);
+	atomic_fetch_add(&t->evictions, SLB_SESSIONS_EVICTION_LOG);
+	assert_int_equal(slb_sessions_evicted(t, n + 1, &out, &stamp), -1);
+	free(t);
+}
+
+/*
  * A replica's prune after a fresh copy: the sessions written since the mark
  * (refreshed by the copy) stay, the others become tombstones the
  * replication walk reports; ranges split the work, tombstones and expired
@@ -553,7 +616,8 @@ int main(void)
 		cmocka_unit_test(test_touch_and_remove),
 		cmocka_unit_test(test_flush_by_listener),
 		cmocka_unit_test(test_walk_since), cmocka_unit_test(test_walk_range),
-		cmocka_unit_test(test_remove_seen_by_sync_walk), cmocka_unit_test(test_prune_range),
+		cmocka_unit_test(test_remove_seen_by_sync_walk), cmocka_unit_test(test_eviction_log),
+		cmocka_unit_test(test_prune_range),
 		cmocka_unit_test(test_flush_log),
 		cmocka_unit_test(test_counters_wrap),
 		cmocka_unit_test(test_dead_writer_entry_taken_over),

@@ -7,6 +7,7 @@
  * returned, no operation of any process ever waits (each returns within a
  * bound and the reader keeps making progress), and afterwards every entry
  * of the table, including those killed writers left held, can be used again.
+ * The eviction log is read the same way: every record whole.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -44,6 +45,7 @@ struct shared {
 	_Atomic int stop;
 	_Atomic uint64_t reader_ops;
 	_Atomic uint64_t reader_hits;
+	_Atomic uint64_t evictions_read; /* records of the eviction log read whole */
 	_Atomic uint64_t writer_ops;
 	_Atomic uint64_t max_op_us;
 	_Atomic uint64_t max_op_cpu_us;
@@ -188,6 +190,14 @@ static void reader(void)
 			slb_sessions_walk(table, 0, now, check_visit, &now);
 		} else if (n % 512 == 256) { /* replication's walk: removals too */
 			slb_sessions_walk_range(table, 1, now, 0, CAPACITY, check_visit, &now);
+		} else if (n % 512 == 128) { /* and the eviction log */
+			uint64_t last = slb_sessions_evictions(table), stamp;
+
+			if (last && slb_sessions_evicted(table, last, &s, &stamp) == 1) {
+				if (!s.removed || !consistent(&s, now))
+					atomic_fetch_add(&sh->torn, 1);
+				atomic_fetch_add(&sh->evictions_read, 1);
+			}
 		} else if (slb_sessions_lookup(table, key, now, &s)) {
 			if (!consistent(&s, now) || memcmp(&s.key, key, sizeof(*key)) != 0)
 				atomic_fetch_add(&sh->torn, 1);
@@ -308,6 +318,7 @@ static void test_kill_writers(void **state)
 	assert_true(held_at_kill > 0); /* some kills did land inside a write */
 	assert_int_equal(atomic_load(&sh->torn), 0);
 	assert_true(atomic_load(&sh->reader_hits) > 1000);
+	assert_true(atomic_load(&sh->evictions_read) > 0);
 	assert_true(atomic_load(&sh->max_op_us) < OP_WALL_BOUND_US);
 	assert_true(atomic_load(&sh->max_op_cpu_us) < OP_CPU_BOUND_US);
 
