@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 
 #include "addr.h"
+#include "conn_pool.h"
 #include "dlist.h"
 #include "gzip.h"
 #include "http_buf.h"
@@ -118,7 +119,9 @@ struct http_conn {
 	enum slb_http_framing resp_framing;
 	enum http_out_mode out_mode;
 	bool server_keep_alive;
-	uint64_t resp_left;
+	uint64_t resp_left; /* body bytes not yet taken from the server */
+	bool splicing; /* the rest of the body goes through <body_pipe> (http_splice.c) */
+	struct slb_pipe body_pipe;
 	struct slb_http_chunked resp_chunk;
 	unsigned status;
 	struct http_route_result route; /* rule, server and whether the client's cookie chose it */

@@ -34,6 +34,7 @@
 #include "http_reply.h"
 #include "http_rules.h"
 #include "http_server.h"
+#include "http_splice.h"
 #include "http_tls.h"
 #include "worker_stats.h"
 
@@ -119,6 +120,7 @@ static void conn_close(struct worker *w, struct http_conn *c)
 	close(c->fd);
 	http_buf_release(&c->in);
 	http_buf_release(&c->out);
+	http_splice_end(c);
 	slb_gzip_free(&c->gz);
 	http_tls_free(&c->tls);
 	dlist_remove(&c->timer_node);
@@ -546,7 +548,8 @@ static int server_read(struct worker *w, struct http_conn *c)
 	struct http_server *s = c->srv;
 	ssize_t n;
 
-	if (!s || s->connecting || !s->readable || s->eof ||
+	/* A spliced body is read by http_splice_step(), not into the buffer. */
+	if (!s || s->connecting || !s->readable || s->eof || c->splicing ||
 	    (s->tls.ssl && !server_tls_ready(w, s)))
 		return 0;
 	n = s->tls.ssl ? http_tls_recv(&s->tls, &s->in, server_ready(s))
@@ -793,10 +796,28 @@ static int response_body(struct worker *w, struct http_conn *c)
 		}
 	} else switch (c->resp_framing) {
 	case SLB_HTTP_BODY_LENGTH:
-		n = http_body_move(&s->in, &c->out, c->resp_left);
-		c->resp_left -= n;
-		done = c->resp_left == 0;
-		progress = n > 0;
+		if (!c->splicing) {
+			n = http_body_move(&s->in, &c->out, c->resp_left);
+			c->resp_left -= n;
+			done = c->resp_left == 0;
+			progress = n > 0;
+			if (!done && http_splice_wanted(c))
+				http_splice_begin(c); /* without a pipe, the copying goes on */
+		}
+		/* What the buffer holds goes first: the pipe's bytes come after it. */
+		if (c->splicing && !http_buf_len(&c->out)) {
+			int r = http_splice_step(c);
+
+			if (r == -1) {
+				conn_close(w, c);
+				return -1;
+			}
+			watch_out(w, c->fd, &c->tag, &c->watch_out, !c->writable);
+			progress |= r;
+			done = http_splice_done(c);
+			if (done)
+				http_splice_end(c);
+		}
 		break;
 	case SLB_HTTP_BODY_CHUNKED:
 		progress = http_body_chunks(&c->resp_chunk, &s->in, &c->out, c->out_mode == OUT_CHUNK, &done);
@@ -821,8 +842,9 @@ static int response_body(struct worker *w, struct http_conn *c)
 		c->resp = RESP_DONE;
 		return 1;
 	}
-	if (s->eof && !http_buf_len(&s->in)) {
-		conn_close(w, c); /* the server stopped short */
+	/* The server stopped short (a spliced body may still be leaving the pipe). */
+	if (s->eof && !http_buf_len(&s->in) && (!c->splicing || c->resp_left)) {
+		conn_close(w, c);
 		return -1;
 	}
 	return progress;
@@ -992,6 +1014,7 @@ void http_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
 	c->fd = cfd;
 	c->l = l;
 	c->log_slot = -1;
+	c->body_pipe.rfd = c->body_pipe.wfd = -1;
 	c->readable = c->writable = true;
 	if (client->sa_family == AF_INET6) {
 		memcpy(&c->client.u.sa, client, sizeof(struct sockaddr_in6));

@@ -162,6 +162,50 @@ setup() {
 	[[ "$output" == "b1 conn="*" body=1000000" ]]
 }
 
+# _seq_check FILE: "lines bad" for a /seq body (each line its own offset).
+_seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad + 0 }' "$1"; }
+
+# _traced PID...: every one of them has a tracer attached.
+_traced() {
+	local p
+	for p in "$@"; do
+		grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$p/status" || return 1
+	done
+}
+
+@test "a long response body is spliced (not copied), whole and in order, to a slow reader" {
+	local out="$TOPO_DIR/seq.body" trace="$TOPO_DIR/splice.trace" workers strace_pid moved
+	workers=$(pgrep -P "$(slb_pid)" -x slb-worker | tr '\n' ' ')
+	# shellcheck disable=SC2046
+	strace -qq -e trace=splice -o "$trace" $(printf -- '-p %s ' $workers) &
+	strace_pid=$!
+	# shellcheck disable=SC2086
+	wait_until 5 _traced $workers
+	topo_exec client curl -sS --max-time 20 --limit-rate 1M -o "$out" "http://$TOPO_VIP/seq/1999998"
+	kill "$strace_pid"
+	wait "$strace_pid" || true
+	[ "$(stat -c %s "$out")" -eq 1999998 ]
+	[ "$(_seq_check "$out")" = "181818 0" ]
+	# server -> pipe and pipe -> client: all but the first buffer's worth, twice
+	moved=$(awk -F' = ' '/splice\(/ && $NF + 0 > 0 { n += $NF } END { print n + 0 }' "$trace")
+	echo "spliced: $moved"
+	[ "$moved" -ge $((2 * 1900000)) ]
+}
+
+@test "after a spliced body the connection serves the next request; a body cut short is not passed off as whole" {
+	run http_curl -o /dev/null -o /dev/null -w '%{http_code} %{size_download} %{num_connects}\n' \
+		"http://$TOPO_VIP/seq/500000" "http://$TOPO_VIP/seq/300003"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "200 500000 1" ]
+	[ "${lines[1]}" = "200 300003 0" ]
+	# the server closes after half of its Content-Length: the client must see it
+	run http_curl -o /dev/null -w '%{size_download}\n' "http://$TOPO_VIP/short/400000"
+	echo "$output"
+	[ "$status" -eq 18 ] # curl: partial file
+	[ "${lines[-1]}" -lt 400000 ]
+}
+
 @test "responses: chunked re-chunked for 1.1, plain and closed for 1.0; close-delimited chunked for 1.1" {
 	run http_raw 80 'GET /chunked HTTP/1.1\r\nHost: a\r\n\r\n'
 	echo "$output"

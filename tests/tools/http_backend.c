@@ -19,6 +19,10 @@
  *   /slow       as (any) after 3 s
  *   /204 /304   no body (the 304 with a Content-Length of 10)
  *   /big/N      N bytes of 'x' with Content-Length
+ *   /seq/N      N bytes (at most 2 MiB) with Content-Length: 11-byte lines
+ *               "%010u\n" giving each line's own offset, so a test sees
+ *               any byte lost, doubled or out of order
+ *   /short/N    Content-Length N, half of the 'x' bytes, then a close
  *   /broken     two different Content-Lengths
  *   /garbage    not HTTP at all
  *   /ws         with Connection: upgrade and Upgrade: websocket, 101, then
@@ -165,11 +169,21 @@ static int respond(int fd, const char *path, unsigned req, const char *head, siz
 	if (strncmp(path, "/hints", 6) == 0 &&
 	    write_str(fd, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n") == -1)
 		return -1;
-	if (strncmp(path, "/big/", 5) == 0) {
-		len = strtoul(path + 5, NULL, 10);
+	if (strncmp(path, "/big/", 5) == 0 || strncmp(path, "/short/", 7) == 0) {
+		len = strtoul(strchr(path + 1, '/') + 1, NULL, 10);
 		if (len > sizeof(content))
 			len = sizeof(content);
 		memset(content, 'x', len);
+	} else if (strncmp(path, "/seq/", 5) == 0) {
+		char line[12];
+
+		len = strtoul(path + 5, NULL, 10);
+		if (len > 2 * BUF_SIZE)
+			len = 2 * BUF_SIZE;
+		for (size_t off = 0; off < len; off += 11) {
+			snprintf(line, sizeof(line), "%010zu\n", off);
+			memcpy(content + off, line, len - off < 11 ? len - off : 11);
+		}
 	} else {
 		len = make_content(req, head, head_len);
 	}
@@ -204,6 +218,8 @@ static int respond(int fd, const char *path, unsigned req, const char *head, siz
 		return -1;
 	if (msg.method_id == SLB_HTTP_M_HEAD)
 		return 0;
+	if (strncmp(path, "/short/", 7) == 0)
+		return write_all(fd, content, len / 2) == -1 ? -1 : 1;
 	return write_all(fd, content, len);
 }
 
