@@ -5,10 +5,12 @@
  * backup_group (daemons/worker/listener_pick.c); each of them would see a
  * switch, so none of them logs it. The checker writes the verdicts the
  * decision depends on: after every health transition it recounts, with the
- * same function the workers use, and logs each switch exactly once. It also
- * keeps each listener's on_backup in shared memory for the metrics
- * (slb_listener_backup_active): 1 while the workers pick from the backup
- * group, which needs a server of it up.
+ * same function the workers use, and logs each switch exactly once. A
+ * switch is where new traffic really goes: the backup group only while
+ * failover_threshold is reached and a server of it is up (a warning when
+ * the threshold is reached with none up: the group's survivors go on). The
+ * same state is each listener's on_backup in shared memory for the metrics
+ * (slb_listener_backup_active).
  */
 #include "checker.h"
 
@@ -16,33 +18,55 @@
 
 #include "log.h"
 
-static unsigned watch_unhealthy(const struct backup_watch *bw, const struct slb_shm *shm)
+/*
+ * Where the workers' pick (listener_pick.c) sends the listener's new traffic
+ * now; <down> gets the number of the group's servers down.
+ */
+static enum backup_state watch_state(const struct backup_watch *bw, const struct slb_shm *shm,
+				     unsigned *down)
 {
-	return slb_sched_group_unhealthy(&bw->members, shm->servers);
+	*down = slb_sched_group_unhealthy(&bw->members, shm->servers);
+	if (*down < bw->listener->failover_threshold)
+		return BACKUP_IDLE;
+	if (slb_sched_group_unhealthy(&bw->backup_members, shm->servers) < bw->backup_members.nmembers)
+		return BACKUP_SERVING;
+	return BACKUP_NONE_UP;
 }
 
-/* What the metric says: the workers pick from the backup group only when one of it is up. */
-static void watch_publish(const struct backup_watch *bw, const struct slb_shm *shm)
-{
-	bool serving = bw->on_backup && slb_sched_group_unhealthy(&bw->backup_members, shm->servers) <
-						bw->backup_members.nmembers;
-
-	if (bw->shm_on_backup)
-		atomic_store_explicit(bw->shm_on_backup, serving, memory_order_relaxed);
-}
-
-static void watch_log(const struct backup_watch *bw, unsigned down)
+/* Moves <bw> to <state>: one log line for the switch, and the metric. */
+static void watch_switch(struct backup_watch *bw, enum backup_state state, unsigned down)
 {
 	const struct slb_listener_conf *l = bw->listener;
+	const char *group = bw->group->name;
+	unsigned n = bw->group->nservers;
 
-	if (bw->on_backup)
+	switch (state) {
+	case BACKUP_SERVING:
 		slb_warn("listener %s: %u of %u servers of group %s down, new traffic to backup "
-			 "group %s", l->name, down, bw->group->nservers, bw->group->name,
-			 bw->backup->name);
-	else
-		slb_info("listener %s: %u of %u servers of group %s down (threshold %u), new "
-			 "traffic back to group %s", l->name, down, bw->group->nservers,
-			 bw->group->name, l->failover_threshold, bw->group->name);
+			 "group %s", l->name, down, n, group, bw->backup->name);
+		break;
+	case BACKUP_NONE_UP:
+		slb_warn("listener %s: %u of %u servers of group %s down, but no server of backup "
+			 "group %s is up: new traffic %s group %s", l->name, down, n, group,
+			 bw->backup->name, bw->state == BACKUP_SERVING ? "back to" : "stays on",
+			 group);
+		break;
+	case BACKUP_IDLE:
+		if (bw->state == BACKUP_SERVING)
+			slb_info("listener %s: %u of %u servers of group %s down (threshold %u), "
+				 "new traffic back to group %s", l->name, down, n, group,
+				 l->failover_threshold, group);
+		else
+			slb_info("listener %s: %u of %u servers of group %s down (threshold %u), "
+				 "below the threshold again", l->name, down, n, group,
+				 l->failover_threshold);
+		break;
+	}
+	bw->state = state;
+	/* slb_listener_backup_active: 1 while the workers pick from the backup group. */
+	if (bw->shm_on_backup)
+		atomic_store_explicit(bw->shm_on_backup, state == BACKUP_SERVING,
+				      memory_order_relaxed);
 }
 
 int backup_watch_setup(struct backup_watches *bws, const struct slb_config *cf,
@@ -55,6 +79,7 @@ int backup_watch_setup(struct backup_watches *bws, const struct slb_config *cf,
 		const struct slb_listener_conf *l = &cf->listeners[i];
 		struct backup_watch *bw = &bws->watches[bws->n];
 		int slot = slb_shm_listener_find(shm, l->name);
+		enum backup_state state;
 		unsigned down;
 
 		if (l->backup_group < 0) {
@@ -75,12 +100,16 @@ int backup_watch_setup(struct backup_watches *bws, const struct slb_config *cf,
 			return -1;
 		}
 		bws->n++;
-		/* A checker started (or restarted) while the backup serves says so once. */
-		down = watch_unhealthy(bw, shm);
-		bw->on_backup = down >= l->failover_threshold;
-		if (bw->on_backup)
-			watch_log(bw, down);
-		watch_publish(bw, shm);
+		/*
+		 * A checker started (or restarted) past the threshold says so once;
+		 * otherwise the slot may still hold what the previous checker saw.
+		 */
+		bw->state = BACKUP_IDLE;
+		state = watch_state(bw, shm, &down);
+		if (state != BACKUP_IDLE)
+			watch_switch(bw, state, down);
+		else if (bw->shm_on_backup)
+			atomic_store(bw->shm_on_backup, 0);
 	}
 	return 0;
 }
@@ -89,14 +118,11 @@ void backup_watch_update(struct backup_watches *bws, const struct slb_shm *shm)
 {
 	for (unsigned i = 0; i < bws->n; i++) {
 		struct backup_watch *bw = &bws->watches[i];
-		unsigned down = watch_unhealthy(bw, shm);
-		bool on_backup = down >= bw->listener->failover_threshold;
+		unsigned down;
+		enum backup_state state = watch_state(bw, shm, &down);
 
-		if (on_backup != bw->on_backup) {
-			bw->on_backup = on_backup;
-			watch_log(bw, down);
-		}
-		watch_publish(bw, shm);
+		if (state != bw->state)
+			watch_switch(bw, state, down);
 	}
 }
 

@@ -65,6 +65,13 @@ int udp_check_start(struct checker_target *t, uint64_t now_ms);
 /* The probe's socket is readable: PASS on a reply, FAIL on an ICMP error (t->last_errno). */
 enum check_result udp_check_step(struct checker_target *t);
 
+/* Where a listener with a backup_group sends its new traffic. */
+enum backup_state {
+	BACKUP_IDLE, /* below failover_threshold: the group */
+	BACKUP_SERVING, /* threshold reached, a backup server up: the backup group */
+	BACKUP_NONE_UP, /* threshold reached, no backup server up: the group's survivors */
+};
+
 /* A listener with a backup_group, and where its new traffic goes now. */
 struct backup_watch {
 	const struct slb_listener_conf *listener;
@@ -73,7 +80,7 @@ struct backup_watch {
 	struct slb_sched_group members; /* of group, to count the ones down */
 	struct slb_sched_group backup_members; /* of backup, to see one up */
 	_Atomic uint32_t *shm_on_backup; /* the listener's on_backup in shm, or NULL */
-	bool on_backup; /* failover_threshold reached: what the log says */
+	enum backup_state state; /* what the log and the metric say */
 };
 
 struct backup_watches {
@@ -83,7 +90,7 @@ struct backup_watches {
 
 /*
  * Watches every listener of <cf> that has a backup_group, logging once those
- * already on their backup group, and sets every listener's on_backup in
+ * already past their failover_threshold, and sets every listener's on_backup in
  * <shm> (0 for those without one). Returns 0, or -1 (out of memory, or a
  * server without a slot, logged).
  */

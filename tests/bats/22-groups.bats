@@ -196,7 +196,18 @@ _only() {
 	[ "$(log_count 'listener bk: ')" -eq 1 ]
 }
 
-@test "backup_group: with the backup group down too, the group's last servers still serve" {
+# _b3_alone HOW: past the threshold with no server of dr up, the checker
+# said once (and only) that new traffic HOW ("stays on", "back to") group
+# main, where b3 alone takes it, and the gauge says 0.
+_b3_alone() {
+	log_wait "slb-checker\[[0-9]+\]: warning: listener bk: 2 of 3 servers of group main down, but no server of backup group dr is up: new traffic $1 group main\$" 2
+	run client_count 20 "$TOPO_VIP" 8096
+	assert_tally "$output" b3=20
+	[ "$(_backup_active)" = 0 ]
+	[ "$(log_count 'listener bk: ')" -eq 1 ]
+}
+
+@test "backup_group: with the backup group down too, the group's last servers still serve, and the log says where new traffic goes" {
 	_main_up b1 9500
 	_main_up b2 9500
 	log_mark
@@ -208,17 +219,36 @@ _only() {
 	health_wait dr/d2 DOWN 5
 	backend_stop b2 9500
 	health_wait main/b2 DOWN 5
-	run client_count 20 "$TOPO_VIP" 8096
-	assert_tally "$output" b3=20
-	# At the threshold, but the group's b3 serves: not on the backup group.
-	[ "$(_backup_active)" = 0 ]
+	# At the threshold, but the group's b3 serves: not on the backup group,
+	# and the log says so rather than a switch that did not happen.
+	_b3_alone "stays on"
+
+	# A backup server comes up: new traffic really moves, logged then.
 	log_mark
 	backend_start b1 9600 tcp d1
 	health_wait dr/d1 UP 5
+	log_wait 'slb-checker\[[0-9]+\]: warning: listener bk: 2 of 3 servers of group main down, new traffic to backup group dr$' 2
 	wait_until 2 eval '[ "$(_backup_active)" = 1 ]'
 	backend_start b2 9600 tcp d2
 	health_wait dr/d2 UP 5
 	run client_count 30 "$TOPO_VIP" 8096
 	_only "$output" d1 d2
 	[ "$(_backup_active)" = 1 ]
+	[ "$(log_count 'listener bk: ')" -eq 1 ]
+
+	# The backup group fails while it serves: new traffic back to b3.
+	log_mark
+	backend_stop b1 9600
+	backend_stop b2 9600
+	health_wait dr/d1 DOWN 5
+	health_wait dr/d2 DOWN 5
+	_b3_alone "back to"
+
+	# Below the threshold again: said once, at info.
+	log_mark
+	backend_start b2 9500
+	health_wait main/b2 UP 5
+	log_wait 'slb-checker\[[0-9]+\]: info: listener bk: 1 of 3 servers of group main down \(threshold 2\), below the threshold again$' 2
+	sleep 0.6
+	[ "$(log_count 'listener bk: ')" -eq 1 ]
 }
