@@ -152,6 +152,50 @@ static struct slb_session_entry *eviction_ring(struct slb_sessions *t)
 	return &t->entries[t->capacity];
 }
 
+static size_t written_map_words(uint32_t capacity)
+{
+	size_t groups = ((size_t)capacity + SLB_SESSIONS_GROUP - 1) / SLB_SESSIONS_GROUP;
+
+	return (groups + 63) / 64;
+}
+
+static _Atomic uint64_t *written_map(struct slb_sessions *t)
+{
+	return (_Atomic uint64_t *)&t->entries[t->capacity + SLB_SESSIONS_EVICTION_LOG];
+}
+
+/* Marks the group of <bucket> written. Once per group: then a load that finds the bit. */
+static void mark_written(struct slb_sessions *t, const struct slb_session_entry *bucket)
+{
+	size_t group = (size_t)(bucket - t->entries) / SLB_SESSIONS_GROUP;
+	_Atomic uint64_t *word = &written_map(t)[group / 64];
+	uint64_t bit = 1ULL << (group % 64);
+
+	/* Ordered before our change number by the release fence of entry_take(). */
+	if (!(atomic_load_explicit(word, memory_order_relaxed) & bit))
+		atomic_fetch_or_explicit(word, bit, memory_order_relaxed);
+}
+
+/* The first entry in [<i>, <end>) of a group ever written, or <end>. */
+static uint32_t next_written(struct slb_sessions *t, uint32_t i, uint32_t end)
+{
+	_Atomic uint64_t *map = written_map(t);
+
+	while (i < end) {
+		uint64_t group = i / SLB_SESSIONS_GROUP;
+		uint64_t bits = atomic_load_explicit(&map[group / 64], memory_order_relaxed) >>
+				(group % 64);
+		uint64_t next;
+
+		if (bits & 1)
+			return i;
+		next = bits ? (group + (uint64_t)__builtin_ctzll(bits)) * SLB_SESSIONS_GROUP
+			    : (group / 64 + 1) * 64 * SLB_SESSIONS_GROUP;
+		i = next < end ? (uint32_t)next : end;
+	}
+	return end;
+}
+
 static uint32_t round_capacity(uint32_t capacity)
 {
 	uint32_t c = SLB_SESSIONS_WAYS;
@@ -164,8 +208,10 @@ static uint32_t round_capacity(uint32_t capacity)
 size_t slb_sessions_size(uint32_t capacity)
 {
 	size_t entries = (size_t)round_capacity(capacity) + SLB_SESSIONS_EVICTION_LOG;
+	size_t map = written_map_words(round_capacity(capacity)) * sizeof(uint64_t);
 
-	return sizeof(struct slb_sessions) + entries * sizeof(struct slb_session_entry);
+	return sizeof(struct slb_sessions) + entries * sizeof(struct slb_session_entry) +
+	       (map + 63) / 64 * 64;
 }
 
 void slb_sessions_init(struct slb_sessions *t, uint32_t capacity)
@@ -388,6 +434,7 @@ void slb_sessions_put(struct slb_sessions *t, const struct slb_session_key *key,
 
 	key_words(key, k);
 	b = bucket_of(t, k, &first);
+	mark_written(t, b);
 	for (int tries = 0; tries < PUT_TRIES; tries++) {
 		struct put_choice c = { 0 };
 		struct snapshot dup;
@@ -511,7 +558,8 @@ unsigned slb_sessions_flush(struct slb_sessions *t, int listener)
 	struct snapshot s;
 	unsigned removed = 0;
 
-	for (uint32_t i = 0; i < t->capacity; i++) {
+	for (uint32_t i = next_written(t, 0, t->capacity); i < t->capacity;
+	     i = next_written(t, i + 1, t->capacity)) {
 		struct slb_session_entry *e = &t->entries[i];
 
 		if (entry_read(e, &s) && s.expires_ms > now_ms && listener_matches(&s, listener) &&
@@ -549,7 +597,8 @@ uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms)
 	struct snapshot s;
 	uint32_t live = 0;
 
-	for (uint32_t i = 0; i < t->capacity; i++)
+	for (uint32_t i = next_written(t, 0, t->capacity); i < t->capacity;
+	     i = next_written(t, i + 1, t->capacity))
 		if (entry_read(&t->entries[i], &s) && s.expires_ms > now_ms)
 			live++;
 	return live;
@@ -574,7 +623,7 @@ unsigned slb_sessions_prune_range(struct slb_sessions *t, uint64_t upto, uint64_
 	struct snapshot s;
 	unsigned removed = 0;
 
-	for (uint32_t i = first; i < end; i++) {
+	for (uint32_t i = next_written(t, first, end); i < end; i = next_written(t, i + 1, end)) {
 		struct slb_session_entry *e = &t->entries[i];
 
 		if (entry_read(e, &s) && s.expires_ms > now_ms && !stamped_after(s.stamp, upto) &&
@@ -593,7 +642,7 @@ static uint64_t walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms, ui
 	struct slb_session session;
 	struct snapshot s;
 
-	for (uint32_t i = first; i < end; i++) {
+	for (uint32_t i = next_written(t, first, end); i < end; i = next_written(t, i + 1, end)) {
 		if (!entry_read(&t->entries[i], &s))
 			continue;
 		if (s.expires_ms <= now_ms &&

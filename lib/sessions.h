@@ -128,7 +128,15 @@ uint64_t slb_sessions_evictions(struct slb_sessions *t);
 int slb_sessions_evicted(struct slb_sessions *t, uint64_t n, struct slb_session *out,
 			 uint64_t *stamp);
 
-/* Live sessions now (a scan of the table: for metrics and slbctl, not hot paths). */
+/*
+ * Live sessions now: the entries holding a session that has not expired by
+ * <now_ms> and was not removed, each as it was when the scan read it (a
+ * session put or removed during the scan may or may not count). A scan, for
+ * metrics and slbctl, not hot paths; like every scan here (the walks,
+ * flush, prune) it reads only the parts of the table ever written, so it
+ * costs nothing and commits no memory on an empty table, and on a sparse
+ * one reads no page that a put did not already bring in.
+ */
 uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms);
 
 /*

@@ -3,10 +3,16 @@
  * lib/sessions.c and the tests that check its edge cases (counters near
  * their maximum) include it; everyone else goes through sessions.h.
  *
- * [struct slb_sessions: 128 bytes][entry 0][entry 1]...[eviction log]
+ * [struct slb_sessions: 128 bytes][entry 0][entry 1]...[eviction log][written map]
  * entries are 64 bytes, cache-line aligned, SLB_SESSIONS_WAYS consecutive
  * entries form a bucket. The eviction log is SLB_SESSIONS_EVICTION_LOG more
- * entries after the last.
+ * entries after the last. The written map has a bit per
+ * SLB_SESSIONS_GROUP entries (a page), set by the first put there and
+ * never cleared: the scans (count, walks, flush, prune) read only the
+ * groups ever written, so that they do not make the system commit the
+ * pages of an empty or sparse table (a read of a page of shared memory
+ * never written allocates it). A put sets its group's bit before it takes
+ * its change number, so a walk that began after that number sees the bit.
  *
  * An entry's <seq> word is its lock-free write protocol: the low 32 bits
  * count writes, the high 32 bits hold the pid of the process writing it now
@@ -41,6 +47,7 @@
 #define SLB_SESSIONS_WAYS 8u /* entries per bucket */
 #define SLB_SESSIONS_FLUSH_LOG 4u /* the last flushes kept for replication */
 #define SLB_SESSIONS_EVICTION_LOG 8192u /* the last evictions kept for replication: 512 KiB */
+#define SLB_SESSIONS_GROUP 64u /* entries per bit of the written map: 4 KiB */
 /*
  * The expiry of a removed session (a tombstone): long past, so lookups miss
  * it and puts reuse it like any expired entry, but it keeps its key and

@@ -24,7 +24,7 @@
 #include "sessions.h"
 
 #define SLB_SHM_MAGIC 0x736c62736d656d31ULL /* "slbsmem1" */
-#define SLB_SHM_LAYOUT_VERSION 6
+#define SLB_SHM_LAYOUT_VERSION 7
 
 enum slb_health { SLB_HEALTH_UP = 0, SLB_HEALTH_DOWN = 1 };
 

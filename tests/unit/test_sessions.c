@@ -3,7 +3,8 @@
  * and without port, collisions in one bucket, lazy expiry, eviction of the
  * soonest-expiring entry, touch, remove, flush by listener, walks since a
  * change number, removals and flushes as replication sees them, a
- * evictions logged for replication, a replica's prune after a fresh copy, counters near their maximum, and an entry left held by a
+ * evictions logged for replication, a replica's prune after a fresh copy,
+ * scans that read only what was written (resident memory measured), counters near their maximum, and an entry left held by a
  * killed writer taken over instead of a live one being evicted.
  * (test_sessions_torture.c kills writers for real.)
  */
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -108,8 +110,12 @@ static void test_capacity_and_size(void **state)
 
 	(void)state;
 	assert_int_equal(slb_sessions_capacity(t), 1024);
-	assert_int_equal(slb_sessions_size(1024), 128 + (1024 + SLB_SESSIONS_EVICTION_LOG) * 64);
-	assert_int_equal(slb_sessions_size(1), 128 + (SLB_SESSIONS_WAYS + SLB_SESSIONS_EVICTION_LOG) * 64);
+	/* The header, the entries, the eviction log, the written map (a bit per 64 entries). */
+	assert_int_equal(slb_sessions_size(1024), 128 + (1024 + SLB_SESSIONS_EVICTION_LOG) * 64 + 64);
+	assert_int_equal(slb_sessions_size(1),
+			 128 + (SLB_SESSIONS_WAYS + SLB_SESSIONS_EVICTION_LOG) * 64 + 64);
+	assert_int_equal(slb_sessions_size(1u << 20),
+			 128 + ((1u << 20) + SLB_SESSIONS_EVICTION_LOG) * 64 + (1u << 20) / 64 / 8);
 	assert_int_equal(slb_sessions_count(t, base_ms), 0);
 	free(t);
 }
@@ -447,6 +453,66 @@ static void test_eviction_log(void **state)
 	free(t);
 }
 
+/* This process's resident memory in KiB (/proc/self/statm: shared pages included). */
+static long resident_kib(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, resident = 0;
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld %ld", &size, &resident), 2);
+	fclose(f);
+	return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/*
+ * The scans (count, the metrics and replication walks, flush, prune) of a
+ * fresh 1M-entry table in shared memory, as slb maps it, read no entry: the
+ * process's resident memory does not grow by the table's 64 MiB, nor after
+ * a put by more than the page it wrote. A read of every page does make it
+ * grow so (the measure works).
+ */
+static void test_scans_skip_unwritten(void **state)
+{
+	const uint32_t cap = 1u << 20;
+	size_t size = slb_sessions_size(cap);
+	struct slb_sessions *t = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct slb_session_key k = key_v4(1, 1);
+	struct seen seen = { 0 };
+	unsigned sum = 0;
+	long before;
+
+	(void)state;
+	assert_true(t != MAP_FAILED);
+	slb_sessions_init(t, cap);
+	before = resident_kib();
+	assert_int_equal(slb_sessions_count(t, base_ms), 0);
+	slb_sessions_walk(t, 0, base_ms, collect, &seen);
+	slb_sessions_walk_range(t, 1, base_ms, 0, cap, collect, &seen);
+	assert_int_equal(slb_sessions_flush(t, -1), 0);
+	assert_int_equal(slb_sessions_prune_range(t, 1, base_ms, 0, cap), 0);
+	assert_int_equal(seen.n, 0);
+	print_message("scans of a fresh table: +%ld KiB resident\n", resident_kib() - before);
+	assert_true(resident_kib() - before < 1024);
+
+	put(t, &k, 1, base_ms + 5000);
+	assert_int_equal(slb_sessions_count(t, base_ms), 1);
+	slb_sessions_walk(t, 0, base_ms, collect, &seen);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.slots[0], 1);
+	assert_true(has(t, &k, 1));
+	print_message("and after a put: +%ld KiB resident\n", resident_kib() - before);
+	assert_true(resident_kib() - before < 1024);
+
+	for (size_t off = 0; off < size; off += 4096)
+		sum += ((volatile uint8_t *)t)[off];
+	print_message("after a read of every page: +%ld KiB resident\n", resident_kib() - before);
+	assert_true(resident_kib() - before > 60 * 1024);
+	assert_int_equal(munmap(t, size), 0);
+	(void)sum;
+}
+
 /*
  * A replica's prune after a fresh copy: the sessions written since the mark
  * (refreshed by the copy) stay, the others become tombstones the
@@ -617,7 +683,7 @@ int main(void)
 		cmocka_unit_test(test_flush_by_listener),
 		cmocka_unit_test(test_walk_since), cmocka_unit_test(test_walk_range),
 		cmocka_unit_test(test_remove_seen_by_sync_walk), cmocka_unit_test(test_eviction_log),
-		cmocka_unit_test(test_prune_range),
+		cmocka_unit_test(test_prune_range), cmocka_unit_test(test_scans_skip_unwritten),
 		cmocka_unit_test(test_flush_log),
 		cmocka_unit_test(test_counters_wrap),
 		cmocka_unit_test(test_dead_writer_entry_taken_over),
