@@ -140,9 +140,10 @@ static void snapshot_export(const struct snapshot *s, struct slb_session *out)
 	out->removed = s->expires_ms == SLB_SESSIONS_TOMBSTONE;
 }
 
+/* An entry's stamp is taken while holding the entry (the walks rely on it: next_before_write). */
 static uint64_t next_stamp(struct slb_sessions *t)
 {
-	return atomic_fetch_add_explicit(&t->change, 1, memory_order_relaxed) + 1;
+	return atomic_fetch_add_explicit(&t->change, 1, memory_order_seq_cst) + 1;
 }
 
 /* ---- layout and hashing ---- */
@@ -633,18 +634,47 @@ unsigned slb_sessions_prune_range(struct slb_sessions *t, uint64_t upto, uint64_
 	return removed;
 }
 
+/*
+ * Where the next walk must start to see the write under way in <e>, which
+ * the walk from <since> passed held (or changing) as <seq>, given <next>
+ * so far: before that write's change number. Writes to one entry take
+ * their numbers one after the other while holding it, so the stamp it
+ * holds is an earlier write's, or already this one's: one less covers it.
+ * An entry never written holds 0; its writer's number is then after
+ * <since> (the walk before passed it unwritten and had this write been
+ * stamped at or before <since> it would have returned less), or after
+ * nothing at all for a first walk (-1, before every number, tombstones
+ * included). A writer killed mid-write is no write: whoever takes its
+ * entry over stamps anew.
+ */
+static uint64_t next_before_write(struct slb_session_entry *e, uint64_t seq, uint64_t since,
+				  uint64_t next)
+{
+	uint64_t stamp = atomic_load_explicit(&e->stamp, memory_order_relaxed), before;
+
+	if (seq_owner(seq) != 0 && owner_dead(seq_owner(seq)))
+		return next;
+	before = stamp != 0 ? stamp - 1 : since;
+	if (before == 0)
+		before = UINT64_MAX; /* 0 would mean a walk of the live sessions alone */
+	return stamped_after(next, before) ? before : next;
+}
+
 /* The walks: <tombstones> adds the removed sessions stamped after a <since> of not 0. */
 static uint64_t walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms, uint32_t first,
 		     uint32_t count, bool tombstones, slb_sessions_visit_fn visit, void *arg)
 {
-	uint64_t began = atomic_load_explicit(&t->change, memory_order_acquire);
+	/* A write that takes its number after this load lands in an entry the walk reads after it. */
+	uint64_t next = atomic_load_explicit(&t->change, memory_order_seq_cst);
 	uint32_t end = range_end(t, first, count);
 	struct slb_session session;
 	struct snapshot s;
 
 	for (uint32_t i = next_written(t, first, end); i < end; i = next_written(t, i + 1, end)) {
-		if (!entry_read(&t->entries[i], &s))
+		if (!entry_read(&t->entries[i], &s)) {
+			next = next_before_write(&t->entries[i], s.seq, since, next);
 			continue;
+		}
 		if (s.expires_ms <= now_ms &&
 		    !(tombstones && since != 0 && s.expires_ms == SLB_SESSIONS_TOMBSTONE))
 			continue;
@@ -654,7 +684,7 @@ static uint64_t walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms, ui
 		if (visit(&session, arg))
 			break;
 	}
-	return began;
+	return next;
 }
 
 uint64_t slb_sessions_walk_range(struct slb_sessions *t, uint64_t since, uint64_t now_ms,

@@ -143,11 +143,12 @@ uint32_t slb_sessions_count(struct slb_sessions *t, uint64_t now_ms);
  * Every put, and every touch that writes, stamps the entry with the table's
  * next change number. slb_sessions_walk() calls <visit> for each live session
  * stamped after <since> (0: all), stopping early when <visit> returns
- * non-zero, and returns the change number current when the walk began.
- * A writer takes its change number before its entry is readable, so a write
- * in flight while the walk passes its entry is missed yet stamped at or
- * below that number: a replica must start its next walk from an earlier
- * one (slb-failover uses the start of the walk before), not from it.
+ * non-zero, and returns where the next walk is to start: the change number
+ * current when the walk began, or an earlier one when it passed a write
+ * under way (a writer takes its number before its entry is readable), so
+ * that a replica that walks from what each walk returned misses no write,
+ * in flight or not. The number may be "before 0" (UINT64_MAX, as changes
+ * compare wrapping): after 0, removals included (see below).
  */
 typedef int (*slb_sessions_visit_fn)(const struct slb_session *s, void *arg);
 uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
@@ -159,9 +160,10 @@ uint64_t slb_sessions_walk(struct slb_sessions *t, uint64_t since, uint64_t now_
  * <since> other than 0 (slb_sessions_remove, <removed> set): the changes a
  * replica needs. For a caller that spreads one walk over many
  * calls (slb-failover: a 1M-entry walk is ~20 ms, too long to hold its
- * election loop): keep the change number the first call returns and walk
- * every range from the same <since>. A <count> of 0 visits nothing and only
- * returns the change number.
+ * election loop): walk every range from the same <since> and start the
+ * next walk from the earliest number a range returned (as changes compare,
+ * wrapping). A <count> of 0 visits nothing and only returns the change
+ * number now.
  */
 uint64_t slb_sessions_walk_range(struct slb_sessions *t, uint64_t since, uint64_t now_ms,
 				 uint32_t first, uint32_t count, slb_sessions_visit_fn visit,

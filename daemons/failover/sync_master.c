@@ -6,7 +6,8 @@
  * the key against this connection's fresh nonce before anything is sent).
  * The backup then gets a bulk copy, every live session, then BULK_END, then
  * the changes: every SYNC_POLL_MS the table is walked for what changed
- * since an earlier walk (slb_sessions_walk_range), so the workers' hot
+ * since where the walk before said (slb_sessions_walk_range: before any
+ * write it passed in flight), so the workers' hot
  * path does nothing for replication. Sessions travel by listener, group
  * and server names and time left, never by slots or absolute times.
  *
@@ -68,9 +69,9 @@ struct sync_peer {
 	uint32_t bulk_count; /* sessions of the bulk copy sent */
 	bool walking; /* a walk is under way, at <cursor> */
 	uint32_t cursor;
-	uint64_t walk_since, walk_began;
+	uint64_t walk_since; /* the walk under way sends what changed after this */
+	uint64_t walk_next; /* the earliest start a range of it returned: where the next one starts */
 	uint64_t since; /* the next walk sends what changed after this */
-	uint64_t last_began; /* the change number the last walk began at */
 	uint64_t flushes; /* the table's flushes this peer was told of */
 	uint64_t evictions; /* the table's evictions this peer was told of */
 };
@@ -249,29 +250,26 @@ static bool poll_evictions(struct failover *f, struct sync_peer *p)
 	return true;
 }
 
-/* Starts a walk for what was stamped after <since>; <began> is the change number now. */
-static void walk_start(struct sync_peer *p, uint64_t since, uint64_t began)
+/* Starts a walk for what was stamped after <since>; <now_change> is the change number now. */
+static void walk_start(struct sync_peer *p, uint64_t since, uint64_t now_change)
 {
 	p->walking = true;
 	p->cursor = 0;
 	p->walk_since = since;
-	p->walk_began = began;
+	p->walk_next = now_change;
 }
 
 /*
- * Every SYNC_POLL_MS, a walk from the peer's walk before last, when there
- * can be something to send. A writer takes its change number before its
- * entry is readable: a walk that passes the entry in between misses it,
- * and a walk from the number that one began at would skip it. Starting one
- * walk further back gives every write a whole SYNC_POLL_MS to complete, at
- * the price of sending each change twice (a put is idempotent).
+ * Every SYNC_POLL_MS, a walk from where the last one said (before any
+ * write it passed under way, slb_sessions_walk_range), when something was
+ * stamped since.
  */
 static void poll_changes(struct failover *f, struct sync_peer *p)
 {
 	uint64_t now_change = slb_sessions_walk_range(f->shm->sessions, 0, f->now_ms, 0, 0, NULL, NULL);
 
-	if (now_change == p->last_began && p->since == p->last_began)
-		return; /* nothing stamped since, and the last changes went twice */
+	if (now_change == p->since)
+		return;
 	walk_start(p, p->since, now_change);
 }
 
@@ -280,16 +278,18 @@ static bool walk_step(struct failover *f, struct sync_peer *p)
 {
 	uint32_t capacity = slb_sessions_capacity(f->shm->sessions);
 
-	slb_sessions_walk_range(f->shm->sessions, p->walk_since, f->now_ms, p->cursor, SYNC_WALK_CHUNK,
-				enqueue, p);
+	uint64_t next = slb_sessions_walk_range(f->shm->sessions, p->walk_since, f->now_ms,
+						p->cursor, SYNC_WALK_CHUNK, enqueue, p);
+
 	if (p->overflow)
 		return false;
+	if (change_before(next, p->walk_next))
+		p->walk_next = next;
 	p->cursor = capacity - p->cursor > SYNC_WALK_CHUNK ? p->cursor + SYNC_WALK_CHUNK : capacity;
 	if (p->cursor < capacity)
 		return true;
 	p->walking = false;
-	p->since = p->state == PEER_BULK ? p->walk_began : p->last_began;
-	p->last_began = p->walk_began;
+	p->since = p->walk_next;
 	return true;
 }
 

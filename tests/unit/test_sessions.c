@@ -4,7 +4,8 @@
  * soonest-expiring entry, touch, remove, flush by listener, walks since a
  * change number, removals and flushes as replication sees them, a
  * evictions logged for replication, a replica's prune after a fresh copy,
- * scans that read only what was written (resident memory measured), counters near their maximum, and an entry left held by a
+ * scans that read only what was written (resident memory measured), where
+ * a walk says the next starts when it passed writes in flight, counters near their maximum, and an entry left held by a
  * killed writer taken over instead of a live one being evicted.
  * (test_sessions_torture.c kills writers for real.)
  */
@@ -453,6 +454,66 @@ static void test_eviction_log(void **state)
 	free(t);
 }
 
+/*
+ * Where a walk says the next one starts when it passes a write under way
+ * (an entry held by a live writer, here this process): before that write's
+ * change number, whether the entry holds the stamp of the write before or
+ * already its own; for an entry never written, the walk's <since> (a first
+ * walk: before 0, removals included). A dead writer's entry holds no write.
+ * (test_sessions_torture.c stops real writers inside their writes.)
+ */
+static void test_walk_next_before_writes_in_flight(void **state)
+{
+	struct slb_sessions *t = table_new(SLB_SESSIONS_WAYS);
+	struct slb_session_entry *e = NULL;
+	struct slb_session_key a = key_v4(1, 1);
+	struct removals r = { 0 };
+	uint64_t old, seq, mine = (uint64_t)getpid() << 32 | 1;
+	pid_t dead = fork();
+
+	(void)state;
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	atomic_store(&t->change, 100);
+	put(t, &a, 1, base_ms + 5000);
+	old = slb_sessions_walk_range(t, 0, base_ms, 0, SLB_SESSIONS_WAYS, collect_removals, &r);
+	for (uint32_t i = 0; i < SLB_SESSIONS_WAYS; i++)
+		if (atomic_load(&t->entries[i].stamp) == old)
+			e = &t->entries[i];
+	assert_non_null(e);
+	seq = atomic_load(&e->seq);
+	/* A writer holds it and took the next number: the stamp is still the old one, then its own. */
+	atomic_store(&e->seq, mine);
+	atomic_fetch_add(&t->change, 1);
+	assert_int_equal(slb_sessions_walk_range(t, old, base_ms, 0, 8, collect_removals, &r), old - 1);
+	atomic_store(&e->stamp, old + 1);
+	assert_int_equal(slb_sessions_walk_range(t, old, base_ms, 0, 8, collect_removals, &r), old);
+	assert_int_equal(slb_sessions_walk(t, 0, base_ms, collect_removals, &r), old);
+	/* Its write lands: a walk from there sees it. */
+	atomic_store(&e->seq, seq + 2);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(slb_sessions_walk_range(t, old, base_ms, 0, 8, collect_removals, &r), old + 1);
+	assert_int_equal(r.live, 1);
+	/* Held by a dead writer: no write to wait for. */
+	atomic_store(&e->seq, (uint64_t)dead << 32 | 1);
+	assert_int_equal(slb_sessions_walk_range(t, old, base_ms, 0, 8, collect_removals, &r), old + 1);
+	/* An entry never written, held: after <since>, or before everything for a first walk. */
+	atomic_store(&e->seq, mine);
+	atomic_store(&e->stamp, 0);
+	assert_int_equal(slb_sessions_walk_range(t, 1, base_ms, 0, 8, collect_removals, &r), 1);
+	assert_int_equal(slb_sessions_walk_range(t, 0, base_ms, 0, 8, collect_removals, &r), UINT64_MAX);
+	/* Before everything: the next walk reports removals too. */
+	atomic_store(&e->seq, seq + 2);
+	atomic_store(&e->stamp, old + 1);
+	assert_true(slb_sessions_remove(t, &a));
+	memset(&r, 0, sizeof(r));
+	slb_sessions_walk_range(t, UINT64_MAX, base_ms, 0, 8, collect_removals, &r);
+	assert_int_equal(r.removed, 1);
+	free(t);
+}
+
 /* This process's resident memory in KiB (/proc/self/statm: shared pages included). */
 static long resident_kib(void)
 {
@@ -684,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_walk_since), cmocka_unit_test(test_walk_range),
 		cmocka_unit_test(test_remove_seen_by_sync_walk), cmocka_unit_test(test_eviction_log),
 		cmocka_unit_test(test_prune_range), cmocka_unit_test(test_scans_skip_unwritten),
+		cmocka_unit_test(test_walk_next_before_writes_in_flight),
 		cmocka_unit_test(test_flush_log),
 		cmocka_unit_test(test_counters_wrap),
 		cmocka_unit_test(test_dead_writer_entry_taken_over),

@@ -7,7 +7,11 @@
  * returned, no operation of any process ever waits (each returns within a
  * bound and the reader keeps making progress), and afterwards every entry
  * of the table, including those killed writers left held, can be used again.
- * The eviction log is read the same way: every record whole.
+ * The eviction log is read the same way: every record whole. And the
+ * reader keeps a replica as slb-failover does, walking from where each walk
+ * said to start next: once the writers are dead, every live session of the
+ * table is in it as the table has it (a write in flight when a walk passed
+ * is not missed).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -46,11 +50,14 @@ struct shared {
 	_Atomic uint64_t reader_ops;
 	_Atomic uint64_t reader_hits;
 	_Atomic uint64_t evictions_read; /* records of the eviction log read whole */
+	_Atomic uint64_t replica_checked; /* live sessions compared with the replica at the end */
+	_Atomic uint64_t replica_missed; /* of those, ones the replica never saw */
 	_Atomic uint64_t writer_ops;
 	_Atomic uint64_t max_op_us;
 	_Atomic uint64_t max_op_cpu_us;
 	_Atomic uint64_t torn;
 	_Atomic int writing[WRITERS]; /* writer i entered its loop */
+	_Atomic int finish; /* writers exit after the op they are in */
 };
 
 static struct shared *sh;
@@ -149,7 +156,7 @@ static void writer(void)
 	uint64_t x = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL | 1;
 
 	atomic_store(&sh->writing[writer_index], 1);
-	for (uint64_t n = 1;; n++) {
+	for (uint64_t n = 1; !atomic_load_explicit(&sh->finish, memory_order_relaxed); n++) {
 		uint32_t r = next_random(&x), i = r % NKEYS, op = (r >> 10) % 100;
 		uint64_t now = slb_now_ms();
 		struct op_clock began = op_begin();
@@ -176,6 +183,55 @@ static int check_visit(const struct slb_session *s, void *arg)
 	return 0;
 }
 
+#define REPLICA_VERSIONS 4
+/* The reader's replica: for each key, the last expiries walks reported, the latest first. */
+static uint64_t replica[NKEYS][REPLICA_VERSIONS];
+static uint64_t replica_since;
+
+static uint32_t key_index(const struct slb_session *s)
+{
+	uint32_t i;
+
+	memcpy(&i, s->key.addr, sizeof(i));
+	return i;
+}
+
+static int replica_visit(const struct slb_session *s, void *arg)
+{
+	uint64_t *versions;
+
+	check_visit(s, arg);
+	if (s->removed || !consistent(s, *(uint64_t *)arg))
+		return 0;
+	versions = replica[key_index(s)];
+	if (versions[0] != s->expires_ms) {
+		memmove(versions + 1, versions, (REPLICA_VERSIONS - 1) * sizeof(*versions));
+		versions[0] = s->expires_ms;
+	}
+	return 0;
+}
+
+static void replica_walk(uint64_t now)
+{
+	replica_since = slb_sessions_walk_range(table, replica_since, now, 0, CAPACITY, replica_visit,
+						&now);
+}
+
+/* Every live session of the table, as the replica last saw its key. */
+static int replica_compare(const struct slb_session *s, void *arg)
+{
+	const uint64_t *versions = replica[key_index(s)];
+	bool seen = false;
+
+	(void)arg;
+	for (int v = 0; v < REPLICA_VERSIONS; v++)
+		seen = seen || versions[v] == s->expires_ms;
+	atomic_fetch_add(&sh->replica_checked, 1);
+	if (!seen)
+		atomic_fetch_add(&sh->replica_missed, 1);
+	return 0;
+}
+
 static void reader(void)
 {
 	srandom((unsigned)getpid());
@@ -189,7 +245,7 @@ static void reader(void)
 		if (n % 512 == 0) {
 			slb_sessions_walk(table, 0, now, check_visit, &now);
 		} else if (n % 512 == 256) { /* replication's walk: removals too */
-			slb_sessions_walk_range(table, 1, now, 0, CAPACITY, check_visit, &now);
+			replica_walk(now);
 		} else if (n % 512 == 128) { /* and the eviction log */
 			uint64_t last = slb_sessions_evictions(table), stamp;
 
@@ -206,6 +262,9 @@ static void reader(void)
 		op_end(began);
 		atomic_fetch_add(&sh->reader_ops, 1);
 	}
+	/* The writers are dead: one more walk, and the replica has it all. */
+	replica_walk(slb_now_ms());
+	slb_sessions_walk(table, 0, slb_now_ms(), replica_compare, NULL);
 	_exit(0);
 }
 
@@ -256,6 +315,88 @@ static void reap_bounded(pid_t pid)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* The shared table and counters of a test, empty. */
+static void tables_new(void)
+{
+	table = mmap(NULL, slb_sessions_size(CAPACITY), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(table != MAP_FAILED && sh != MAP_FAILED);
+	slb_sessions_init(table, CAPACITY);
+	for (uint32_t i = 0; i < NKEYS; i++)
+		keys[i] = key_for(i);
+	memset(replica, 0, sizeof(replica));
+	replica_since = 0;
+}
+
+static void tables_free(void)
+{
+	munmap(table, slb_sessions_size(CAPACITY));
+	munmap(sh, sizeof(*sh));
+}
+
+/*
+ * A replica walking from where each walk said misses no write in flight:
+ * the writers are stopped (SIGSTOP) at random moments, and when one was
+ * caught inside a write (its entry held), this process walks past it, the
+ * writers finish the op they were in and exit, one more walk, and every
+ * live session of the table must be in the replica as the table has it.
+ * (A walk that returned the change number it began at misses a write that
+ * had taken its number, stopped so.)
+ */
+#define CAUGHT_WANTED 20
+
+static void test_walk_covers_writes_in_flight(void **state)
+{
+	pid_t writers[WRITERS];
+	unsigned rounds = 0, caught = 0;
+	uint64_t start = slb_now_ms();
+
+	(void)state;
+	tables_new();
+	srandom(7);
+	while (caught < CAUGHT_WANTED && slb_now_ms() - start < RUN_MS_MAX) {
+		unsigned held = 0;
+		uint64_t until;
+
+		atomic_store(&sh->finish, 0);
+		for (int w = 0; w < WRITERS; w++)
+			writers[w] = spawn_writer(w);
+		for (int w = 0; w < WRITERS; w++)
+			for (int tries = 0; tries < 1000 && !atomic_load(&sh->writing[w]); tries++)
+				usleep(100);
+		/* The replica follows the writers for a while, then they stop where they are. */
+		until = slb_now_us() + (uint64_t)(random() % 2000);
+		while (slb_now_us() < until)
+			replica_walk(slb_now_ms());
+		for (int w = 0; w < WRITERS; w++)
+			kill(writers[w], SIGSTOP);
+		for (int w = 0; w < WRITERS; w++) {
+			assert_int_equal(waitpid(writers[w], NULL, WUNTRACED), writers[w]);
+			held += held_by(writers[w]);
+		}
+		replica_walk(slb_now_ms());
+		atomic_store(&sh->finish, 1);
+		for (int w = 0; w < WRITERS; w++) {
+			kill(writers[w], SIGCONT);
+			reap_bounded(writers[w]);
+		}
+		replica_walk(slb_now_ms());
+		slb_sessions_walk(table, 0, slb_now_ms(), replica_compare, NULL);
+		rounds++;
+		caught += held > 0;
+	}
+	print_message("%u rounds, %u with a writer stopped inside a write; replica: %llu live "
+		      "sessions compared, %llu missed, %llu torn\n", rounds, caught,
+		      (unsigned long long)atomic_load(&sh->replica_checked),
+		      (unsigned long long)atomic_load(&sh->replica_missed),
+		      (unsigned long long)atomic_load(&sh->torn));
+	assert_true(caught >= CAUGHT_WANTED);
+	assert_int_equal(atomic_load(&sh->replica_missed), 0);
+	assert_int_equal(atomic_load(&sh->torn), 0);
+	tables_free();
+}
+
 static void test_kill_writers(void **state)
 {
 	pid_t writers[WRITERS], rd;
@@ -264,13 +405,7 @@ static void test_kill_writers(void **state)
 	struct slb_session s;
 
 	(void)state;
-	table = mmap(NULL, slb_sessions_size(CAPACITY), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	assert_true(table != MAP_FAILED && sh != MAP_FAILED);
-	slb_sessions_init(table, CAPACITY);
-	for (uint32_t i = 0; i < NKEYS; i++)
-		keys[i] = key_for(i);
+	tables_new();
 	rd = spawn(reader);
 	for (int w = 0; w < WRITERS; w++)
 		writers[w] = spawn_writer(w);
@@ -319,6 +454,11 @@ static void test_kill_writers(void **state)
 	assert_int_equal(atomic_load(&sh->torn), 0);
 	assert_true(atomic_load(&sh->reader_hits) > 1000);
 	assert_true(atomic_load(&sh->evictions_read) > 0);
+	print_message("replica: %llu live sessions compared, %llu missed\n",
+		      (unsigned long long)atomic_load(&sh->replica_checked),
+		      (unsigned long long)atomic_load(&sh->replica_missed));
+	assert_true(atomic_load(&sh->replica_checked) > CAPACITY / 8);
+	assert_int_equal(atomic_load(&sh->replica_missed), 0);
 	assert_true(atomic_load(&sh->max_op_us) < OP_WALL_BOUND_US);
 	assert_true(atomic_load(&sh->max_op_cpu_us) < OP_CPU_BOUND_US);
 
@@ -339,14 +479,14 @@ static void test_kill_writers(void **state)
 		assert_true(slb_sessions_lookup(table, &key, slb_now_ms(), &s));
 		assert_true(consistent(&s, slb_now_ms()));
 	}
-	munmap(table, slb_sessions_size(CAPACITY));
-	munmap(sh, sizeof(*sh));
+	tables_free();
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kill_writers),
+		cmocka_unit_test(test_walk_covers_writes_in_flight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
