@@ -126,15 +126,20 @@ static const struct {
 	FIELD("X-Forwarded-Port", SLB_HTTP_F_X_FORWARDED_PORT, false),
 	FIELD("X-Real-IP", SLB_HTTP_F_X_REAL_IP, false),
 	FIELD("X-SLB-Trace", SLB_HTTP_F_X_SLB_TRACE, false),
+	FIELD("Cookie", SLB_HTTP_F_COOKIE, false),
+	FIELD("Set-Cookie", SLB_HTTP_F_SET_COOKIE, false),
 };
 
-/* Runs for every field of every head: the length decides before any string compare. */
+/* Runs for every field of every head: the length and the first letter decide before any string compare. */
 static void classify(struct slb_http_header *h)
 {
+	unsigned char first = (unsigned char)h->name[0] | 0x20;
+
 	h->field = SLB_HTTP_F_OTHER;
 	h->hop = false;
 	for (size_t i = 0; i < sizeof(known_fields) / sizeof(known_fields[0]); i++) {
 		if (known_fields[i].len == h->name_len &&
+		    ((unsigned char)known_fields[i].name[0] | 0x20) == first &&
 		    strncasecmp(h->name, known_fields[i].name, h->name_len) == 0) {
 			h->field = known_fields[i].field;
 			h->hop = known_fields[i].hop;

@@ -57,6 +57,8 @@ enum slb_http_field {
 	SLB_HTTP_F_X_FORWARDED_PORT,
 	SLB_HTTP_F_X_REAL_IP,
 	SLB_HTTP_F_X_SLB_TRACE,
+	SLB_HTTP_F_COOKIE,
+	SLB_HTTP_F_SET_COOKIE,
 };
 
 struct slb_http_header {

@@ -113,7 +113,7 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 		const struct slb_http_header *h = &m->headers[i];
 
 		had_length |= h->field == SLB_HTTP_F_CONTENT_LENGTH;
-		if (fwd->cookie_len >= 0 && slb_http_name_is(h, "cookie"))
+		if (fwd->cookie_len >= 0 && h->field == SLB_HTTP_F_COOKIE)
 			continue;
 		if (!h->hop && !replaced_field(h->field, fwd->x_forwarded))
 			put_field(&wr, h);
@@ -152,8 +152,10 @@ static void put_response_field(struct writer *wr, const struct slb_http_header *
 			       const struct http_response_edit *edit)
 {
 	char buf[HTTP_EDIT_FIELD_MAX];
-	long n = edit && edit->rewrite ? edit->rewrite(edit->arg, h, buf, sizeof(buf)) : 0;
+	long n = 0;
 
+	if (edit && edit->rewrite && h->field == SLB_HTTP_F_SET_COOKIE)
+		n = edit->rewrite(edit->arg, h, buf, sizeof(buf));
 	if (n <= 0) {
 		/* -1: too long to edit; the field goes as the server wrote it */
 		put_field(wr, h);
@@ -171,10 +173,11 @@ int http_head_response(struct http_buf *out, size_t room, const struct slb_http_
 {
 	char *start = out->data + out->end;
 	struct writer wr = { .p = start, .room = room };
-	char line[16];
+	/* The parser let only three digits through. */
+	char line[] = { 'H', 'T', 'T', 'P', '/', '1', '.', '1', ' ', (char)('0' + m->status / 100),
+			(char)('0' + m->status / 10 % 10), (char)('0' + m->status % 10), ' ' };
 
-	snprintf(line, sizeof(line), "HTTP/1.1 %03u ", m->status);
-	puts_(&wr, line);
+	put(&wr, line, sizeof(line));
 	put(&wr, m->reason, m->reason_len);
 	put(&wr, "\r\n", 2);
 	for (unsigned i = 0; i < m->nheaders; i++) {

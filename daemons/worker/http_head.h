@@ -31,8 +31,9 @@ struct http_forward {
 
 /*
  * Changes to a final response on its way to the client (persistence
- * cookies, gzip). <rewrite> may return a new value for a field into <buf>
- * (its length), 0 to keep it, -1 when it does not fit.
+ * cookies, gzip). <rewrite>, when set, is asked about each Set-Cookie
+ * field: it may return a new value into <buf> (its length), 0 to keep it,
+ * -1 when it does not fit.
  */
 struct http_response_edit {
 	const char *set_cookie; /* a Set-Cookie field to add, NULL = none */

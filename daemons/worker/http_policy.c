@@ -206,7 +206,7 @@ static long joined_cookies(const struct slb_http_msg *m, char *buf, size_t cap)
 		const struct slb_http_header *h = &m->headers[i];
 		size_t sep = any ? 2 : 0;
 
-		if (!slb_http_name_is(h, "cookie"))
+		if (h->field != SLB_HTTP_F_COOKIE)
 			continue;
 		if (n + sep + h->value_len > cap)
 			return -1;
@@ -298,6 +298,11 @@ int http_policy_insert_cookie(const struct http_policy *p, struct worker *w,
 					    p->max_age_ms / 1000, p->secure, out, cap);
 }
 
+bool http_policy_rewrites_set_cookie(const struct http_policy *p)
+{
+	return p->cookie && p->cookie_mode == SLB_COOKIE_REWRITE;
+}
+
 long http_policy_rewrite_set_cookie(const struct http_policy *p, struct worker *w, int slot,
 				    const struct slb_http_header *h, char *out, size_t cap)
 {
@@ -305,8 +310,7 @@ long http_policy_rewrite_set_cookie(const struct http_policy *p, struct worker *
 	size_t len;
 	int rc;
 
-	if (!p->cookie || p->cookie_mode != SLB_COOKIE_REWRITE || slot < 0 ||
-	    !slb_http_name_is(h, "set-cookie"))
+	if (!http_policy_rewrites_set_cookie(p) || slot < 0 || h->field != SLB_HTTP_F_SET_COOKIE)
 		return 0;
 	slot_token(p, w, slot, token);
 	rc = slb_cookie_rewrite_set_cookie(h->value, h->value_len, p->cookie_name, token, out, cap,

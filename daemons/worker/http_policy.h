@@ -98,6 +98,9 @@ long http_policy_request_cookie(const struct http_policy *p, const struct slb_ht
 int http_policy_insert_cookie(const struct http_policy *p, struct worker *w,
 			      const struct http_route_result *route, char *out, size_t cap);
 
+/* Whether the listener rewrites the servers' Set-Cookie fields (cookie_rewrite). */
+bool http_policy_rewrites_set_cookie(const struct http_policy *p);
+
 /*
  * With cookie_rewrite: the Set-Cookie value <h> of the response of server
  * <slot> with its token prefixed when <h> sets the configured cookie,

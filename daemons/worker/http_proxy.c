@@ -634,7 +634,8 @@ static int response_edit(struct edit_arg *a, struct http_response_edit *edit, ch
 		edit->set_cookie = set_cookie;
 		edit->set_cookie_len = (size_t)n;
 	}
-	edit->rewrite = rewrite_field;
+	if (http_policy_rewrites_set_cookie(c->l->http_policy))
+		edit->rewrite = rewrite_field;
 	edit->arg = a;
 	edit->gzip = c->gzip;
 	return 0;

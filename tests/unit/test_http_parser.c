@@ -212,6 +212,33 @@ static void test_request_fields(void **state)
 	assert_true(msg.keep_alive);
 }
 
+/* Field names are matched in any case; a name that only shares a length or a first letter is another field. */
+static void test_field_names(void **state)
+{
+	static const char in[] = "GET / HTTP/1.1\r\n"
+				 "hOST: a\r\n"
+				 "cookie: a=1\r\n"
+				 "SET-COOKIE: b=2\r\n"
+				 "Cookies: c\r\n"
+				 "Xookie: d\r\n"
+				 "conNECTION: close\r\n"
+				 "Content-Lengthy: 1\r\n"
+				 "\r\n";
+	static const enum slb_http_field want[] = {
+		SLB_HTTP_F_HOST,       SLB_HTTP_F_COOKIE, SLB_HTTP_F_SET_COOKIE, SLB_HTTP_F_OTHER,
+		SLB_HTTP_F_OTHER,      SLB_HTTP_F_CONNECTION, SLB_HTTP_F_OTHER,
+	};
+	static struct slb_http_msg msg;
+
+	(void)state;
+	assert_int_equal(slb_http_parse_request(in, sizeof(in) - 1, &slb_http_default_limits, &msg), 0);
+	assert_int_equal(msg.nheaders, sizeof(want) / sizeof(want[0]));
+	for (unsigned i = 0; i < msg.nheaders; i++)
+		assert_int_equal(msg.headers[i].field, want[i]);
+	assert_true(msg.headers[5].hop);
+	assert_false(msg.headers[1].hop);
+}
+
 static void test_request_limits(void **state)
 {
 	static struct slb_http_msg msg;
@@ -443,6 +470,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_table),  cmocka_unit_test(test_request_fields),
+		cmocka_unit_test(test_field_names),
 		cmocka_unit_test(test_request_limits), cmocka_unit_test(test_pipelined_heads),
 		cmocka_unit_test(test_response_table), cmocka_unit_test(test_chunked_table),
 		cmocka_unit_test(test_chunked_big_size),
