@@ -29,6 +29,7 @@
 #define SLB_MAX_ACL 64
 #define SLB_MAX_PEERS 8
 #define SLB_MAX_WORKERS 64
+#define SLB_POLL_COALESCE_MAX_US 1000
 
 enum slb_protocol { SLB_PROTO_TCP, SLB_PROTO_UDP, SLB_PROTO_HTTP, SLB_PROTO_HTTPS };
 
@@ -72,6 +73,7 @@ struct slb_global_conf {
 	int log_level; /* LOG_ERR, LOG_WARNING, LOG_INFO or LOG_DEBUG */
 	uint32_t session_table_size;
 	uint32_t drain_timeout_ms; /* old workers' grace after a reload */
+	uint32_t poll_coalesce_us; /* a worker under load waits this long for a batch; 0 = off */
 };
 
 struct slb_node_conf {

@@ -94,6 +94,13 @@ static int parse_workers(void *section, const char *value, char *err)
 	return 0;
 }
 
+static int parse_poll_coalesce(void *section, const char *value, char *err)
+{
+	struct slb_global_conf *g = section;
+
+	return slb_value_microseconds(value, SLB_POLL_COALESCE_MAX_US, &g->poll_coalesce_us, err);
+}
+
 static int parse_metrics(void *section, const char *value, char *err)
 {
 	struct slb_global_conf *g = section;
@@ -264,6 +271,8 @@ static const struct slb_key_def global_keys[] = {
 	{ "session_table_size", SLB_KEY_SIZE, GL(session_table_size), .min = 1024,
 	  .max = 64 * 1024 * 1024, .def = "1048576" },
 	{ "drain_timeout", SLB_KEY_DURATION, GL(drain_timeout_ms), .max = HOUR(1), .def = "30s" },
+	{ "poll_coalesce", SLB_KEY_SPECIAL, GL(poll_coalesce_us), .parse = parse_poll_coalesce,
+	  .def = "30us" },
 	{ .name = NULL },
 };
 

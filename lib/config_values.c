@@ -92,6 +92,25 @@ range:
 	return -1;
 }
 
+int slb_value_microseconds(const char *text, uint32_t max_us, uint32_t *out_us, char *err)
+{
+	const char *end;
+	uint64_t v;
+
+	if (parse_digits(text, &v, &end) == -1 ||
+	    !(strcmp(end, "us") == 0 || strcmp(end, "ms") == 0 || (*end == '\0' && v == 0))) {
+		snprintf(err, SLB_VALUE_ERRLEN, "'%s' is not a duration in us or ms (e.g. 0, 50us, 1ms)",
+			 text);
+		return -1;
+	}
+	if (v > max_us || (strcmp(end, "ms") == 0 && (v *= 1000) > max_us)) {
+		snprintf(err, SLB_VALUE_ERRLEN, "'%s' is out of range (0..%uus)", text, max_us);
+		return -1;
+	}
+	*out_us = (uint32_t)v;
+	return 0;
+}
+
 int slb_value_size(const char *text, uint64_t min, uint64_t max, uint64_t *out, char *err)
 {
 	const char *end;

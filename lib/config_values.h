@@ -28,6 +28,9 @@
 int slb_value_duration(const char *text, uint32_t min_ms, uint32_t max_ms, uint32_t *out_ms,
 		       char *err);
 
+/* "0", "50us", "1ms" -> microseconds, at most <max_us>: for waits shorter than a millisecond. */
+int slb_value_microseconds(const char *text, uint32_t max_us, uint32_t *out_us, char *err);
+
 /* Writes <ms> with the largest unit that keeps it exact ("90s", "250ms"). */
 void slb_value_format_duration(uint32_t ms, char *buf, size_t size);
 

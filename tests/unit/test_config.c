@@ -122,6 +122,7 @@ static void check_defaults(const struct slb_config *c)
 	assert_int_equal(c->global.log_level, LOG_INFO);
 	assert_int_equal(c->global.session_table_size, 1048576);
 	assert_int_equal(c->global.drain_timeout_ms, 30000);
+	assert_int_equal(c->global.poll_coalesce_us, 30);
 	gethostname(host, sizeof(host) - 1);
 	assert_string_equal(c->node.name, host);
 	assert_int_equal(c->node.zone, SLB_ZONE_PRIMARY);
@@ -430,6 +431,28 @@ static void test_failover_section(void **state)
 }
 
 /* Loads the file at <path>; a rejection fails the test with the messages. */
+/* poll_coalesce takes microseconds or milliseconds, and 0 (off) without a unit. */
+static void test_poll_coalesce_units(void **state)
+{
+	static const struct {
+		const char *text;
+		uint32_t us;
+	} cases[] = { { "1ms", 1000 }, { "250us", 250 }, { "0", 0 }, { "0us", 0 } };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[64], *errors = NULL;
+		struct slb_config *c;
+
+		snprintf(text, sizeof(text), "[global]\npoll_coalesce = %s\n", cases[i].text);
+		c = load_text(text, &errors);
+		assert_non_null(c);
+		assert_int_equal(c->global.poll_coalesce_us, cases[i].us);
+		slb_config_free(c);
+		free(errors);
+	}
+}
+
 static struct slb_config *load_path_or_fail(const char *path)
 {
 	char *errors = NULL;
@@ -586,6 +609,15 @@ static const struct bad_case bad_cases[] = {
 	{ "[global]\nsession_table_size = 128m\ncontrol_socket = run/slb.sock\n",
 	  "slb.ini:2: [global] session_table_size: '128m' is out of range (1024..67108864)\n"
 	  "slb.ini:3: [global] control_socket: 'run/slb.sock' must start with '/'\n" },
+	{ "[global]\npoll_coalesce = 30\n",
+	  "slb.ini:2: [global] poll_coalesce: '30' is not a duration in us or ms (e.g. 0, 50us, 1ms)\n" },
+	{ "[global]\npoll_coalesce = 2ms\n",
+	  "slb.ini:2: [global] poll_coalesce: '2ms' is out of range (0..1000us)\n" },
+	{ "[global]\npoll_coalesce = 1001us\n",
+	  "slb.ini:2: [global] poll_coalesce: '1001us' is out of range (0..1000us)\n" },
+	{ "[global]\npoll_coalesce = -1us\n",
+	  "slb.ini:2: [global] poll_coalesce: '-1us' is not a duration in us or ms (e.g. 0, 50us, "
+	  "1ms)\n" },
 	{ "[group web]\ncheck_codes = 200\n",
 	  "slb.ini:2: [group web] check_codes: '200' is not a status class (1xx, 2xx, 3xx, 4xx, "
 	  "5xx)\n" },
@@ -1047,6 +1079,7 @@ int main(void)
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_load_memfd),
+		cmocka_unit_test(test_poll_coalesce_units),
 		cmocka_unit_test(test_load_leaves_fd),
 		cmocka_unit_test(test_quiet_stderr),
 		cmocka_unit_test(test_values),
