@@ -165,25 +165,12 @@ setup() {
 # _seq_check FILE: "lines bad" for a /seq body (each line its own offset).
 _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad + 0 }' "$1"; }
 
-# _traced PID...: every one of them has a tracer attached.
-_traced() {
-	local p
-	for p in "$@"; do
-		grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$p/status" || return 1
-	done
-}
-
 @test "a long response body is spliced (not copied), whole and in order, to a slow reader" {
-	local out="$TOPO_DIR/seq.body" trace="$TOPO_DIR/splice.trace" workers strace_pid moved
-	workers=$(pgrep -P "$(slb_pid)" -x slb-worker | tr '\n' ' ')
+	local out="$TOPO_DIR/seq.body" trace="$TOPO_DIR/splice.trace" moved
 	# shellcheck disable=SC2046
-	strace -qq -e trace=splice -o "$trace" $(printf -- '-p %s ' $workers) &
-	strace_pid=$!
-	# shellcheck disable=SC2086
-	wait_until 5 _traced $workers
+	strace_start "$trace" splice $(pgrep -P "$(slb_pid)" -x slb-worker)
 	topo_exec client curl -sS --max-time 20 --limit-rate 1M -o "$out" "http://$TOPO_VIP/seq/1999998"
-	kill "$strace_pid"
-	wait "$strace_pid" || true
+	strace_stop
 	[ "$(stat -c %s "$out")" -eq 1999998 ]
 	[ "$(_seq_check "$out")" = "181818 0" ]
 	# server -> pipe and pipe -> client: all but the first buffer's worth, twice

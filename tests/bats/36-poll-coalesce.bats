@@ -50,24 +50,12 @@ _start() {
 
 _workers() { pgrep -P "$(slb_pid)" -x slb-worker | tr '\n' ' '; }
 
-# _traced PID...: every one of them has a tracer attached.
-_traced() {
-	local p
-	for p in "$@"; do
-		grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$p/status" || return 1
-	done
-}
-
 # _timed_waits SECONDS [wrk]: clock_nanosleep calls of the workers during
 # SECONDS, under wrk -c64 or idle.
 _timed_waits() {
-	local workers trace="$TOPO_DIR/nanosleep.trace" strace_pid
-	workers=$(_workers)
+	local trace="$TOPO_DIR/nanosleep.trace"
 	# shellcheck disable=SC2046
-	strace -qq -e trace=clock_nanosleep -o "$trace" $(printf -- '-p %s ' $workers) &
-	strace_pid=$!
-	# shellcheck disable=SC2086
-	wait_until 5 _traced $workers
+	strace_start "$trace" clock_nanosleep $(_workers)
 	if [ "${2:-}" = wrk ]; then
 		ip netns exec "$(topo_ns client)" timeout 30 \
 			wrk -t1 -c64 -d"$1"s --timeout 5s "http://$TOPO_VIP/" </dev/null >"$TOPO_DIR/wrk.out" 2>&1 3>&-
@@ -75,8 +63,7 @@ _timed_waits() {
 	else
 		sleep "$1"
 	fi
-	kill "$strace_pid"
-	wait "$strace_pid" || true
+	strace_stop
 	grep -c 'clock_nanosleep(' "$trace" || true
 }
 

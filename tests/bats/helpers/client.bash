@@ -165,3 +165,28 @@ slb_basic_up() {
 	slb_config_basic >"$TOPO_DIR/slb.ini"
 	slb_start "$TOPO_DIR/slb.ini"
 }
+
+# all_traced PID...: every one of them has a tracer (strace) attached.
+all_traced() {
+	local p
+	for p in "$@"; do
+		grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$p/status" || return 1
+	done
+}
+
+# strace_start OUT SYSCALLS PID...: strace those processes' SYSCALLS into OUT
+# in the background (its pid in STRACE_PID); returns once all are attached.
+strace_start() {
+	local out=$1 calls=$2
+	shift 2
+	# shellcheck disable=SC2046
+	strace -qq -e trace="$calls" -o "$out" $(printf -- '-p %s ' "$@") &
+	STRACE_PID=$!
+	wait_until 5 all_traced "$@"
+}
+
+# strace_stop: ends the strace strace_start began.
+strace_stop() {
+	kill "$STRACE_PID"
+	wait "$STRACE_PID" || true
+}
