@@ -325,6 +325,8 @@ void master_child_exited(struct master *m, pid_t pid, int status)
 			slb_debug("%s %u (generation %u, pid %d) %s", kind_program(c->kind), c->index,
 				  c->generation, pid, how);
 			c->used = false;
+			if (c->kind == MASTER_WORKER)
+				master_listeners_release(m);
 			return;
 		}
 		if (now - c->started_ms < QUICK_DEATH_MS)

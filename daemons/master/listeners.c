@@ -2,6 +2,15 @@
  * listeners.c - the listening sockets, bound by the master once and shared
  * by every worker of every generation, so a reload never closes a port that
  * stays in the configuration.
+ *
+ * A udp socket the configuration drops (a listener removed or stopped) is
+ * parked, not closed: the draining workers keep it open for the replies of
+ * their flows, so binding its address anew would fail until they exit. A
+ * listener that comes back on that address takes the parked socket over
+ * and serves at once, sharing it with them as a kept listener is shared.
+ * A parked socket is closed once no worker of its generation or an older
+ * one is left. (SO_REUSEPORT would let a second socket bind, but the kernel
+ * would then hash part of the clients to the old one, which nobody reads.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,41 +94,64 @@ bad:
 	return -1;
 }
 
-/* The fd of <old>'s listener bound to the same address and transport as <lc>, or -1. */
-static int reusable_fd(const struct slb_listener_conf *lc, const struct slb_config *old,
-		       const int *old_fds)
+static bool is_udp(const struct slb_listener_conf *lc)
 {
-	if (!old)
-		return -1;
-	for (unsigned i = 0; i < old->nlisteners; i++)
-		if ((old->listeners[i].protocol == SLB_PROTO_UDP) == (lc->protocol == SLB_PROTO_UDP) &&
-		    slb_sockaddr_equal(&old->listeners[i].bind, &lc->bind))
-			return old_fds[i];
+	return lc->protocol == SLB_PROTO_UDP;
+}
+
+/* The running or parked socket bound to the address and transport of <lc>, or -1. */
+static int reusable_fd(const struct master *m, const struct slb_listener_conf *lc)
+{
+	for (unsigned i = 0; m->listen_fds && i < m->config->nlisteners; i++) {
+		const struct slb_listener_conf *running = &m->config->listeners[i];
+
+		if (m->listen_fds[i] >= 0 && is_udp(running) == is_udp(lc) &&
+		    slb_sockaddr_equal(&running->bind, &lc->bind))
+			return m->listen_fds[i];
+	}
+	for (unsigned i = 0; is_udp(lc) && i < m->nparked; i++)
+		if (slb_sockaddr_equal(&m->parked[i].bind, &lc->bind))
+			return m->parked[i].fd;
 	return -1;
 }
 
-int *master_listeners_bind(const struct slb_config *config, const struct slb_config *old,
-			   const int *old_fds)
+static bool fd_listed(const int *fds, unsigned n, int fd)
 {
-	int *fds = calloc(config->nlisteners ? config->nlisteners : 1, sizeof(*fds));
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] == fd)
+			return true;
+	return false;
+}
+
+/* Whether <fd> is a socket the master holds: running or parked. */
+static bool fd_held(const struct master *m, int fd)
+{
+	if (m->listen_fds && fd_listed(m->listen_fds, m->config->nlisteners, fd))
+		return true;
+	for (unsigned i = 0; i < m->nparked; i++)
+		if (m->parked[i].fd == fd)
+			return true;
+	return false;
+}
+
+int *master_listeners_bind(struct master *m, const struct slb_config *next)
+{
+	int *fds = malloc((next->nlisteners ? next->nlisteners : 1) * sizeof(*fds));
 
 	if (!fds)
 		return NULL;
-	for (unsigned i = 0; i < config->nlisteners; i++) {
-		int fd = reusable_fd(&config->listeners[i], old, old_fds);
+	for (unsigned i = 0; i < next->nlisteners; i++)
+		fds[i] = -1;
+	for (unsigned i = 0; i < next->nlisteners; i++) {
+		int fd;
 
-		if (!config->listeners[i].enabled) {
-			fds[i] = -1; /* stopped: nothing listens, connections are refused */
-			continue;
-		}
+		if (!next->listeners[i].enabled)
+			continue; /* stopped: nothing listens, connections are refused */
+		fd = reusable_fd(m, &next->listeners[i]);
 		if (fd == -1)
-			fd = listener_bind(&config->listeners[i]);
+			fd = listener_bind(&next->listeners[i]);
 		if (fd == -1) {
-			/* Close only what this call opened: the old ones still serve. */
-			for (unsigned j = 0; j < i; j++)
-				if (fds[j] >= 0 && reusable_fd(&config->listeners[j], old, old_fds) == -1)
-					close(fds[j]);
-			free(fds);
+			master_listeners_discard(m, fds, next->nlisteners);
 			return NULL;
 		}
 		fds[i] = fd;
@@ -127,14 +159,74 @@ int *master_listeners_bind(const struct slb_config *config, const struct slb_con
 	return fds;
 }
 
-void master_listeners_close(const int *fds, unsigned n, const int *keep, unsigned nkeep)
+void master_listeners_discard(struct master *m, int *fds, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
-		bool kept = false;
-
-		for (unsigned j = 0; j < nkeep && !kept; j++)
-			kept = keep[j] == fds[i];
-		if (!kept && fds[i] >= 0)
+	/* Close only what the bind opened: the others still serve, or wait parked. */
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0 && !fd_held(m, fds[i]))
 			close(fds[i]);
+	free(fds);
+}
+
+/* Keeps <fd> of <lc> open while the current generation's workers may hold it. */
+static void park(struct master *m, int fd, const struct slb_listener_conf *lc)
+{
+	struct master_parked_udp *parked = reallocarray(m->parked, m->nparked + 1, sizeof(*parked));
+
+	if (!parked) {
+		close(fd); /* the listener cannot come back before they drain, as without parking */
+		return;
 	}
+	m->parked = parked;
+	m->parked[m->nparked++] = (struct master_parked_udp){
+		.fd = fd, .bind = lc->bind, .generation = m->generation
+	};
+}
+
+void master_listeners_switch(struct master *m, int *fds, const struct slb_config *next)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < m->nparked; i++)
+		if (!fd_listed(fds, next->nlisteners, m->parked[i].fd))
+			m->parked[kept++] = m->parked[i];
+	m->nparked = kept;
+	for (unsigned i = 0; m->listen_fds && i < m->config->nlisteners; i++) {
+		int fd = m->listen_fds[i];
+
+		if (fd < 0 || fd_listed(fds, next->nlisteners, fd))
+			continue;
+		if (is_udp(&m->config->listeners[i]))
+			park(m, fd, &m->config->listeners[i]);
+		else
+			close(fd);
+	}
+	free(m->listen_fds);
+	m->listen_fds = fds;
+	master_listeners_release(m);
+}
+
+/* Whether a worker of <generation> or an older one is still running (or due to respawn). */
+static bool workers_upto(const struct master *m, uint32_t generation)
+{
+	for (unsigned i = 0; i < MASTER_MAX_CHILDREN; i++) {
+		const struct master_child *c = &m->children[i];
+
+		if (c->used && c->kind == MASTER_WORKER && c->generation <= generation)
+			return true;
+	}
+	return false;
+}
+
+void master_listeners_release(struct master *m)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < m->nparked; i++) {
+		if (workers_upto(m, m->parked[i].generation))
+			m->parked[kept++] = m->parked[i];
+		else
+			close(m->parked[i].fd);
+	}
+	m->nparked = kept;
 }

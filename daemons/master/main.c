@@ -254,7 +254,7 @@ static int master_run(struct master *m)
 		goto bad;
 	if (slb_shm_apply_config(&m->shm, m->config) == -1)
 		goto bad_shm;
-	m->listen_fds = master_listeners_bind(m->config, NULL, NULL);
+	m->listen_fds = master_listeners_bind(m, m->config);
 	if (!m->listen_fds)
 		goto bad_shm;
 	if (master_control_open(m) == -1 || master_metrics_open(m) == -1 ||

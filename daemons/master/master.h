@@ -42,6 +42,16 @@ struct master_child {
 	uint64_t kill_at_ms; /* retired: SIGKILL if still alive then, 0 = none */
 };
 
+/*
+ * A udp listening socket the configuration no longer has (listeners.c), kept
+ * while workers of <generation> or older may hold it.
+ */
+struct master_parked_udp {
+	int fd;
+	struct slb_sockaddr bind;
+	uint32_t generation;
+};
+
 struct master {
 	const char *config_path;
 	bool foreground;
@@ -49,6 +59,8 @@ struct master {
 	int config_fd; /* sealed memfd: the exact bytes validated, run-time changes applied */
 	int file_fd; /* sealed memfd: slb.ini as it was read, what run-time changes apply to */
 	int *listen_fds; /* one per config listener */
+	struct master_parked_udp *parked; /* udp sockets dropped by a reload, still held */
+	unsigned nparked;
 	struct slb_shm shm;
 	uint32_t generation;
 	struct master_child children[MASTER_MAX_CHILDREN];
@@ -79,10 +91,17 @@ void master_children_signal(struct master *m, int sig);
 struct master_child *master_child_alloc(struct master *m, enum master_child_kind kind,
 					 unsigned index);
 
-/* listeners.c */
-int *master_listeners_bind(const struct slb_config *config, const struct slb_config *old,
-			   const int *old_fds);
-void master_listeners_close(const int *fds, unsigned n, const int *keep, unsigned nkeep);
+/* listeners.c: the sockets of <next> (one per listener, -1 for a stopped one):
+ * the running or parked ones on the same address kept, the others bound now;
+ * NULL (logged) when one cannot be bound, nothing changed. */
+int *master_listeners_bind(struct master *m, const struct slb_config *next);
+/* A switch that failed after the bind: closes what it opened, frees <fds>. */
+void master_listeners_discard(struct master *m, int *fds, unsigned n);
+/* The switch to <next> (before m->config and m->generation move on): <fds> become
+ * the running sockets, the old ones are closed or, for udp, parked. */
+void master_listeners_switch(struct master *m, int *fds, const struct slb_config *next);
+/* After a worker exited: closes the parked sockets no worker may hold any more. */
+void master_listeners_release(struct master *m);
 
 /* reload.c: SIGHUP; the switch to a validated <next> (its sealed <fd>, slb.ini's
  * <file_fd>): 0, or -1 (logged) with nothing changed and nothing taken over */

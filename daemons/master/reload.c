@@ -125,12 +125,11 @@ int master_switch(struct master *m, struct slb_config *next, int fd, int file_fd
 	bool restart_failover;
 	int *fds;
 
-	fds = master_listeners_bind(next, old, m->listen_fds);
+	fds = master_listeners_bind(m, next);
 	if (!fds)
 		return -1;
 	if (slb_shm_apply_config(&m->shm, next) == -1) {
-		master_listeners_close(fds, next->nlisteners, m->listen_fds, old->nlisteners);
-		free(fds);
+		master_listeners_discard(m, fds, next->nlisteners);
 		return -1;
 	}
 
@@ -152,12 +151,10 @@ int master_switch(struct master *m, struct slb_config *next, int fd, int file_fd
 			master_child_retire(m, c, true); /* exits, leaving the VIPs in place */
 		}
 	}
-	master_listeners_close(m->listen_fds, old->nlisteners, fds, next->nlisteners);
-	free(m->listen_fds);
+	master_listeners_switch(m, fds, next);
 	close(m->config_fd);
 	close(m->file_fd);
 	slb_config_free(old);
-	m->listen_fds = fds;
 	m->config = next;
 	m->config_fd = fd;
 	m->file_fd = file_fd;

@@ -6,7 +6,8 @@
 # persistence apply, and a reload keeps flows on their server.  One slb runs for the whole file:
 #
 #   5353 dns      wrr  group udp      b1:9053 w100, b2:9053 w50, check none
-#   5354 idle     wrr  group udp      idle_timeout = 1s
+#   5354 idle     wrr  group udp      idle_timeout = 1s; a reload removes it
+#                                       for a while
 #   5355 refused  rr   group refused  b1:9053, b2:9054 (nothing listens)
 #   5356 deny     wrr  group udp      acl_deny has the client's address
 #   5357 any      wrr  group udp      bound to 0.0.0.0: replies from the address used
@@ -23,6 +24,8 @@
 #   5366 linger   wrr  group udp      idle_timeout = 4s (outlives a reload)
 #   5367 stream   wrr  group stream   b2:9057 (socat: ten answers 300 ms apart
 #                                       to each datagram), idle_timeout = 1s
+#   5368 again    wrr  group udp      idle_timeout = 10s; a reload removes it
+#                                       and the next adds it back
 #
 # Clients are slb-test-udp-client: FLOWS sockets, each its own source port,
 # one datagram per flow and round, one line "FLOW ROUND ANSWER SOURCE" each.
@@ -37,7 +40,9 @@ _config() {
 	local b1 b2
 	b1=$(topo_ip b1) b2=$(topo_ip b2)
 	# The usual [global], [node] and [vip], without its tcp listener and group.
-	slb_config_basic | sed -e '/^\[listener web\]/,$d' -e "s/^metrics =.*/metrics = 127.0.0.1:$METRICS_PORT/"
+	# drain_timeout 12s: a generation is gone 12 s after the next one is ready.
+	slb_config_basic | sed -e '/^\[listener web\]/,$d' -e "s/^metrics =.*/metrics = 127.0.0.1:$METRICS_PORT/" \
+		-e '/^\[global\]/a drain_timeout = 12s'
 	cat <<EOF
 
 [listener dns]
@@ -140,6 +145,12 @@ protocol = udp
 bind = $TOPO_VIP:5366
 group = udp
 idle_timeout = 4s
+
+[listener again]
+protocol = udp
+bind = $TOPO_VIP:5368
+group = udp
+idle_timeout = 10s
 
 [listener stream]
 protocol = udp
@@ -439,23 +450,81 @@ _answers() { awk '{ print $3 }' <<<"$1" | sort | uniq -c | awk '{ print $2, $1 }
 	[ "$(awk '$2 == 1 { print $3 }' "$out" | sort -u)" = b1 ]
 }
 
-@test "reload: an old worker keeps its udp flows until they are idle, then exits" {
-	local gen
-	# A generation whose workers carry nothing but the flow below.
+# _reload_gen: reloads, prints the new generation's number.
+_reload_gen() {
+	log_mark
+	slb_reload
+	slb_wait_reloaded >&2 || return 1
+	_log_text | sed -n 's/.*reloaded .* (generation \([0-9]*\)).*/\1/p' | tail -n1
+}
+
+# _flow_answered PORT: one new flow to VIP:PORT gets its answer.
+_flow_answered() {
+	run udp_client -t "$TOPO_VIP:$1" -f 1
+	[ "$status" -eq 0 ]
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+}
+
+# _listener_remove NAME: reloads without [listener NAME]; _listener_restore
+# NAME reloads with it again.
+_listener_remove() {
+	cp "$TOPO_DIR/slb.ini" "$TOPO_DIR/$1.ini"
+	sed -i "/^\[listener $1\]/,/^\$/d" "$TOPO_DIR/slb.ini"
 	log_mark
 	slb_reload
 	slb_wait_reloaded
-	gen=$(_log_text | sed -n 's/.*reloaded .* (generation \([0-9]*\)).*/\1/p' | tail -n1)
-	run udp_client -t "$TOPO_VIP:5366" -f 1
-	[ "$status" -eq 0 ]
-	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+}
+
+_listener_restore() {
+	cp "$TOPO_DIR/$1.ini" "$TOPO_DIR/slb.ini"
+	log_mark
+	slb_reload
+	slb_wait_reloaded
+}
+
+@test "reload: an old worker keeps its udp flows until they are idle, then exits" {
+	local gen
+	# A generation whose workers carry nothing but the flow below.
+	gen=$(_reload_gen)
+	_flow_answered 5366
 	log_mark
 	slb_reload
 	slb_wait_reloaded
 	log_has "worker [0-9]+ \(generation $gen\) draining 0 connections, 1 udp flows"
-	# idle_timeout is 4 s there; drain_timeout (30 s) is not what ends them.
+	# idle_timeout is 4 s there; drain_timeout (12 s) is not what ends them.
 	wait_until 8 eval '[ "$(log_count "slb-worker [0-9]+ \(generation $gen, pid [0-9]+\) exited with status 0")" -eq 2 ]'
 	log_lacks 'did not drain in time'
+}
+
+@test "reload: a udp listener removed is closed once the workers that drained its flows are gone" {
+	_flow_answered 5354
+	_listener_remove idle
+	# Unbound once every older generation, which held it too, is gone.
+	wait_until 16 eval '[ -z "$(topo_exec lb1 ss -Huln "sport = :5354")" ]'
+	run udp_client -t "$TOPO_VIP:5354" -f 1 -w 300
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 1 ]
+	_listener_restore idle
+}
+
+@test "reload: a udp listener removed, then added back while old workers drain its flows, serves at once" {
+	local gen
+	# A flow on 5368 keeps one worker of this generation, and the listener's
+	# socket with it, for its idle_timeout (10 s) after the reload below.
+	gen=$(_reload_gen)
+	_flow_answered 5368
+	_listener_remove again
+	log_has "worker [0-9]+ \(generation $gen\) draining 0 connections, 1 udp flows"
+
+	_listener_restore again
+	run udp_client -t "$TOPO_VIP:5368" -f 5
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[ "$(tally_of fail "$(_answers "$output")")" -eq 0 ]
+	[ "$(awk '{ print $4 }' <<<"$output" | sort -u)" = "$TOPO_VIP:5368" ]
+	log_lacks 'reload failed'
+	# All of that while the worker holding the old flow still drains.
+	ps -eo args= | awk -v g="$gen" -v f="$TOPO_DIR/slb.ini" \
+		'$1 == "slb-worker" && $3 == g && $7 == f { n++ } END { exit !n }'
 }
 
 @test "/metrics: the udp listener's flows, bytes and denials" {
