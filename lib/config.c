@@ -31,6 +31,7 @@
 #include "config_scan.h"
 #include "config_schema.h"
 #include "config_values.h"
+#include "ctl.h"
 
 #define CONFIG_MAX_BYTES (4u << 20)
 
@@ -154,6 +155,29 @@ static void parse_section(struct loader *ld, const struct slb_scan_section *sec,
 
 /* ---- pass 1: layout ---- */
 
+/*
+ * A listener named like a keyword slbctl reads after `sessions` could not be
+ * named there: `slbctl sessions flush` would flush every listener's sessions
+ * instead of listing those of a listener "flush". Reports it and says true.
+ */
+static bool listener_name_clashes(struct loader *ld, const struct slb_scan_section *sec,
+				  const char *name)
+{
+	const struct slb_ctl_command *clash = slb_ctl_name_clash("LISTENER", name);
+	char words[3 * SLB_NAME_MAX] = "";
+
+	if (!clash)
+		return false;
+	for (unsigned i = 0; i < 3 && clash->words[i]; i++)
+		snprintf(words + strlen(words), sizeof(words) - strlen(words), "%s%s", i ? " " : "",
+			 clash->words[i]);
+	slb_scan_error(&ld->errors, sec->line, sec->name, NULL,
+		       "'%s' cannot name a listener: 'slbctl %s' is the command to %s, so this "
+		       "listener could not be named there; choose another name", name, words,
+		       clash->help);
+	return true;
+}
+
 /* Returns the kind of <sec> ("TYPE" or "TYPE NAME"), or -1 when it is unusable (reported). */
 static int classify(struct loader *ld, const struct slb_scan_section *sec)
 {
@@ -195,6 +219,8 @@ static int classify(struct loader *ld, const struct slb_scan_section *sec)
 		slb_scan_error(&ld->errors, sec->line, sec->name, NULL, "%s", err);
 		return -1;
 	}
+	if (k == SLB_SECTION_LISTENER && listener_name_clashes(ld, sec, name))
+		return -1;
 	return k;
 }
 

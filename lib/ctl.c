@@ -78,6 +78,37 @@ static unsigned match(const struct slb_ctl_command *cmd, unsigned n, char *const
 	return k;
 }
 
+/* Whether the argument label <arg> is <label>, optional ("[LISTENER]") or not. */
+static bool label_is(const char *arg, const char *label)
+{
+	size_t len = strlen(label);
+
+	if (arg[0] == '[')
+		return strncmp(arg + 1, label, len) == 0 && strcmp(arg + 1 + len, "]") == 0;
+	return strcmp(arg, label) == 0;
+}
+
+const struct slb_ctl_command *slb_ctl_name_clash(const char *label, const char *name)
+{
+	for (unsigned i = 0; i < slb_ctl_ncommands; i++) {
+		const struct slb_ctl_command *c = &slb_ctl_commands[i];
+		unsigned k = count(c->words, 3, false);
+
+		if (!c->args[0] || !label_is(c->args[0], label) || k == 3)
+			continue;
+		for (unsigned j = 0; j < slb_ctl_ncommands; j++) {
+			const struct slb_ctl_command *d = &slb_ctl_commands[j];
+			unsigned w = 0;
+
+			while (w < k && d->words[w] && strcmp(d->words[w], c->words[w]) == 0)
+				w++;
+			if (w == k && d->words[k] && strcmp(d->words[k], name) == 0)
+				return d;
+		}
+	}
+	return NULL;
+}
+
 /* "add, set, remove" after "server": what a first keyword can be followed by. */
 static void subcommands(const char *first, char *buf, size_t len)
 {

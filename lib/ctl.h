@@ -80,6 +80,14 @@ int slb_ctl_parse_words(unsigned n, char *const words[], struct slb_ctl_request 
 			size_t errlen);
 
 /*
+ * The command that <name>, given as the argument labelled <label> ("LISTENER")
+ * right after a command's keywords, would be read as instead: another command
+ * whose next keyword it is ('sessions flush' for a listener named "flush").
+ * NULL when <name> reads as the argument everywhere.
+ */
+const struct slb_ctl_command *slb_ctl_name_clash(const char *label, const char *name);
+
+/*
  * Splits one request line <line> (of <len> bytes, a trailing '\n' allowed,
  * no NUL inside) into words and parses them as slb_ctl_parse_words() does.
  */

@@ -722,6 +722,11 @@ static const struct bad_case bad_cases[] = {
 	  "'_', '.', '-')\n" },
 	{ "[listener]\n", "slb.ini:1: [listener]: needs a name: [listener NAME]\n" },
 	{ "[global main]\n", "slb.ini:1: [global main]: [global] takes no name\n" },
+	/* `slbctl sessions flush` could never list a listener "flush"'s sessions */
+	{ "[listener flush]\nprotocol = tcp\nbind = 198.18.0.1:80\n" G,
+	  "slb.ini:1: [listener flush]: 'flush' cannot name a listener: 'slbctl sessions flush' "
+	  "is the command to flush persistence sessions, so this listener could not be named "
+	  "there; choose another name\n" },
 	/* features not built yet */
 	{ "[failover]                  ; absent = standalone: this node simply holds its VIPs\n"
 	  "interface = eth0\npriority = 255            ; 1..254\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n",

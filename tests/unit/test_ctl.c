@@ -134,6 +134,19 @@ static void test_table_consistent(void **state)
 	}
 }
 
+/* A name that a command line would read as the keyword of another command. */
+static void test_name_clash(void **state)
+{
+	(void)state;
+	assert_ptr_equal(slb_ctl_name_clash("LISTENER", "flush"),
+			 &slb_ctl_commands[SLB_CTL_SESSIONS_FLUSH]);
+	assert_null(slb_ctl_name_clash("LISTENER", "sessions"));
+	assert_null(slb_ctl_name_clash("LISTENER", "web80"));
+	/* Only where that argument comes right after the keywords. */
+	assert_null(slb_ctl_name_clash("GROUP", "flush"));
+	assert_null(slb_ctl_name_clash("NAME", "start"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_table_consistent),
+		cmocka_unit_test(test_name_clash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
