@@ -17,6 +17,8 @@
 
 /* Rereads of an entry that changed under a reader before it reports a miss. */
 #define READ_TRIES 4
+/* Reads of an entry held by a writer a replication walk makes (about a microsecond) before it walks back. */
+#define WALK_HELD_TRIES 64
 /* Scans of a bucket a put retries when another writer took its entry first. */
 #define PUT_TRIES 4
 /*
@@ -94,14 +96,15 @@ static void entry_give_back(struct slb_session_entry *e, uint64_t held)
 	atomic_store_explicit(&e->seq, seq_make(0, (uint32_t)held + 1), memory_order_release);
 }
 
+/* The stamp first: a walk that finds the entry held reads it (next_before_write). */
 static void entry_write(struct slb_session_entry *e, const uint64_t key[3], uint64_t server,
 			uint64_t expires_ms, uint64_t stamp)
 {
+	atomic_store_explicit(&e->stamp, stamp, memory_order_relaxed);
 	for (int i = 0; i < 3; i++)
 		atomic_store_explicit(&e->key[i], key[i], memory_order_relaxed);
 	atomic_store_explicit(&e->server, server, memory_order_relaxed);
 	atomic_store_explicit(&e->expires_ms, expires_ms, memory_order_relaxed);
-	atomic_store_explicit(&e->stamp, stamp, memory_order_relaxed);
 }
 
 /*
@@ -356,8 +359,8 @@ static bool entry_bury(struct slb_sessions *t, struct slb_session_entry *e,
 
 	if (!entry_take(e, seen->seq, &held))
 		return false;
-	atomic_store_explicit(&e->expires_ms, SLB_SESSIONS_TOMBSTONE, memory_order_relaxed);
 	atomic_store_explicit(&e->stamp, next_stamp(t), memory_order_relaxed);
+	atomic_store_explicit(&e->expires_ms, SLB_SESSIONS_TOMBSTONE, memory_order_relaxed);
 	entry_give_back(e, held);
 	return true;
 }
@@ -485,8 +488,8 @@ bool slb_sessions_touch(struct slb_sessions *t, const struct slb_session_key *ke
 	/* Changed since the read: another writer owns the news, ours is moot. */
 	if (!entry_take(e, s.seq, &held))
 		return true;
-	atomic_store_explicit(&e->expires_ms, expires_ms, memory_order_relaxed);
 	atomic_store_explicit(&e->stamp, next_stamp(t), memory_order_relaxed);
+	atomic_store_explicit(&e->expires_ms, expires_ms, memory_order_relaxed);
 	entry_give_back(e, held);
 	return true;
 }
@@ -660,18 +663,32 @@ static uint64_t next_before_write(struct slb_session_entry *e, uint64_t seq, uin
 	return stamped_after(next, before) ? before : next;
 }
 
+/*
+ * entry_read() for a walk: a write under way is a few stores, worth a
+ * moment's rereads rather than walking back before it (next_before_write),
+ * which would send again everything written since the entry's last write.
+ * Bounded: a writer preempted or killed mid-write is not waited for.
+ */
+static bool entry_read_walking(struct slb_session_entry *e, struct snapshot *s)
+{
+	for (int tries = 0; tries < WALK_HELD_TRIES; tries++)
+		if (entry_read(e, s))
+			return true;
+	return false;
+}
+
 /* The walks: <tombstones> adds the removed sessions stamped after a <since> of not 0. */
 static uint64_t walk(struct slb_sessions *t, uint64_t since, uint64_t now_ms, uint32_t first,
 		     uint32_t count, bool tombstones, slb_sessions_visit_fn visit, void *arg)
 {
-	/* A write that takes its number after this load lands in an entry the walk reads after it. */
+	/* What is stamped after this is the next walk's; writes passed under way take it back. */
 	uint64_t next = atomic_load_explicit(&t->change, memory_order_seq_cst);
 	uint32_t end = range_end(t, first, count);
 	struct slb_session session;
 	struct snapshot s;
 
 	for (uint32_t i = next_written(t, first, end); i < end; i = next_written(t, i + 1, end)) {
-		if (!entry_read(&t->entries[i], &s)) {
+		if (!entry_read_walking(&t->entries[i], &s)) {
 			next = next_before_write(&t->entries[i], s.seq, since, next);
 			continue;
 		}

@@ -344,7 +344,7 @@ static void tables_free(void)
  * (A walk that returned the change number it began at misses a write that
  * had taken its number, stopped so.)
  */
-#define CAUGHT_WANTED 20
+#define CAUGHT_WANTED 40
 
 static void test_walk_covers_writes_in_flight(void **state)
 {
