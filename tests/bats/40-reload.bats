@@ -223,30 +223,38 @@ EOF
 	_reload
 }
 
+# _answered_since T: connections of the load started at or after T (us) that a backend answered.
+_answered_since() { awk -v t="$1" '$1 >= t && $2 ~ /^b[12]$/' "$TOPO_DIR/load.out" | wc -l; }
+
 @test "reloads under continuous load lose no connection" {
-	local stop=$TOPO_DIR/load.stop out=$TOPO_DIR/load.out i
+	local stop=$TOPO_DIR/load.stop out=$TOPO_DIR/load.out i t
 	rm -f "$stop"
 	_config | _install
-	# Sequential clients until told to stop (bounded: 3000 at most).
+	# Sequential clients until told to stop (bounded: 3000 at most), one line
+	# each: when it started (us) and the backend that answered, or fail.
 	ip netns exec "$(topo_ns client)" bash -c '
 		for ((i = 0; i < 3000; i++)); do
 			[ -e "$1" ] && break
+			t=${EPOCHREALTIME/[.,]/}
 			r=$(timeout 3 socat -T2 -u "TCP:$2:8080,connect-timeout=2" STDOUT 2>/dev/null | head -n1)
-			echo "${r:-fail}"
+			echo "$t ${r:-fail}"
 		done' load "$stop" "$TOPO_VIP" </dev/null >"$out" 2>&1 3>&- &
 	local load=$!
-	sleep 0.3
+	wait_until 10 eval '[ "$(_answered_since 0)" -ge 5 ]'
 	for i in 1 2 3; do
 		if [ $((i % 2)) -eq 1 ]; then _config 100; else _config 50; fi | _install
+		t=${EPOCHREALTIME/[.,]/}
 		_reload
-		sleep 0.2
+		# However loaded the machine, connections go on being answered
+		# through and after each reload: 5 started since its SIGHUP.
+		wait_until 10 eval '[ "$(_answered_since "$t")" -ge 5 ]'
 	done
 	touch "$stop"
 	wait_until 10 eval '! kill -0 $load 2>/dev/null'
 	wait "$load" || true
 	local tally
-	tally=$(sort "$out" | uniq -c | awk '{ print $2, $1 }')
+	tally=$(awk '{ print $2 }' "$out" | sort | uniq -c | awk '{ print $2, $1 }')
 	echo "$tally"
 	[ "$(tally_of fail "$tally")" -eq 0 ]
-	[ "$(($(tally_of b1 "$tally") + $(tally_of b2 "$tally")))" -ge 100 ]
+	[ "$(($(tally_of b1 "$tally") + $(tally_of b2 "$tally")))" -eq "$(wc -l <"$out")" ]
 }
