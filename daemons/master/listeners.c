@@ -35,6 +35,21 @@ static int set_freebind(int fd, int family)
 			  family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof(one));
 }
 
+/*
+ * An HTTP client speaks first: the kernel hands a connection over only once
+ * its first bytes are in (or header_timeout passed), so a worker wakes once
+ * per connection, not for the handshake and again for the request, and a
+ * connection that never sends costs no worker anything.
+ */
+static int defer_accept(int fd, const struct slb_listener_conf *lc)
+{
+	int seconds = (int)((lc->header_timeout_ms + 999) / 1000);
+
+	if (!slb_protocol_is_http(lc->protocol))
+		return 0;
+	return setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof(seconds));
+}
+
 /* NODELAY here is inherited by every accepted socket: one syscall less per connection. */
 static int tcp_listener_setup(int fd, const struct slb_listener_conf *lc)
 {
@@ -42,6 +57,7 @@ static int tcp_listener_setup(int fd, const struct slb_listener_conf *lc)
 
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1 ||
+	    defer_accept(fd, lc) == -1 ||
 	    set_freebind(fd, lc->bind.u.sa.sa_family) == -1 ||
 	    bind(fd, &lc->bind.u.sa, lc->bind.len) == -1 || listen(fd, LISTEN_BACKLOG) == -1)
 		return -1;

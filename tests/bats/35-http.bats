@@ -376,18 +376,39 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 	[ "${a%% req=*}" != "${b%% req=*}" ]
 }
 
+# _metric PREFIX: the value of the first /metrics line starting with PREFIX.
+_metric() {
+	topo_exec client curl -sf --max-time 5 "http://$(topo_ip lb1):9180/metrics" |
+		awk -v k="$1" 'index($0, k) == 1 { print $2; exit }'
+}
+
 @test "/metrics counts HTTP requests per listener and per server" {
 	local before after
-	_requests() {
-		topo_exec client curl -sf --max-time 5 "http://$(topo_ip lb1):9180/metrics" |
-			awk -v k="$1" 'index($0, k) == 1 { print $2 }'
-	}
-	before=$(_requests 'slb_listener_http_requests_total{listener="http"}')
+	before=$(_metric 'slb_listener_http_requests_total{listener="http"}')
 	for i in 1 2 3 4 5; do http_curl -o /dev/null "http://$TOPO_VIP/m$i"; done
-	after=$(_requests 'slb_listener_http_requests_total{listener="http"}')
+	after=$(_metric 'slb_listener_http_requests_total{listener="http"}')
 	echo "listener: $before -> $after"
 	[ $((after - before)) -eq 5 ]
-	[ "$(_requests 'slb_server_http_requests_total{group="hweb",server="b1"')" -ge 5 ]
+	[ "$(_metric 'slb_server_http_requests_total{group="hweb",server="b1"')" -ge 5 ]
+}
+
+@test "a client that connects and sends nothing is handed to a worker only with its request (deferred accept)" {
+	local key='slb_listener_connections_total{listener="long"}' before during after
+	before=$(_metric "$key")
+	topo_exec client bash -c '{ sleep 1.5; printf "GET /late HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"; } |
+		socat -t 5 - "TCP:$1:84"' x "$TOPO_VIP" >"$TOPO_DIR/late.out" &
+	local client_pid=$!
+	# the handshake is done (the client sees its connection established)...
+	wait_until 2 eval '[ "$(topo_exec client ss -Htn state established "( dport = :84 )" | wc -l)" -eq 1 ]'
+	sleep 0.5
+	# ...but no worker has accepted it yet
+	during=$(_metric "$key")
+	wait "$client_pid"
+	after=$(_metric "$key")
+	echo "accepted: $before, $during while silent, $after after the request"
+	[ "$during" -eq "$before" ]
+	[ "$after" -eq $((before + 1)) ]
+	grep -q '^HTTP/1.1 200 OK' "$TOPO_DIR/late.out"
 }
 
 WS_REQ='GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
