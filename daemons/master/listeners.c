@@ -39,14 +39,15 @@ static int set_freebind(int fd, int family)
  * An HTTP client speaks first: the kernel hands a connection over only once
  * its first bytes are in (or header_timeout passed), so a worker wakes once
  * per connection, not for the handshake and again for the request, and a
- * connection that never sends costs no worker anything.
+ * connection that never sends costs no worker anything. Off for tcp
+ * listeners, whose servers may speak first; set again on a socket a reload
+ * keeps, whose listener may have changed protocol.
  */
 static int defer_accept(int fd, const struct slb_listener_conf *lc)
 {
-	int seconds = (int)((lc->header_timeout_ms + 999) / 1000);
+	int seconds = slb_protocol_is_http(lc->protocol) ? (int)((lc->header_timeout_ms + 999) / 1000)
+							 : 0;
 
-	if (!slb_protocol_is_http(lc->protocol))
-		return 0;
 	return setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof(seconds));
 }
 
@@ -166,6 +167,9 @@ int *master_listeners_bind(struct master *m, const struct slb_config *next)
 		fd = reusable_fd(m, &next->listeners[i]);
 		if (fd == -1)
 			fd = listener_bind(&next->listeners[i]);
+		else if (next->listeners[i].protocol != SLB_PROTO_UDP &&
+			 defer_accept(fd, &next->listeners[i]) == -1)
+			slb_warn("listener %s: cannot set TCP_DEFER_ACCEPT: %m", next->listeners[i].name);
 		if (fd == -1) {
 			master_listeners_discard(m, fds, next->nlisteners);
 			return NULL;

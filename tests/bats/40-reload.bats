@@ -150,6 +150,26 @@ EOF
 	_split_ok "$output" 30 20 10
 }
 
+# _with_turn PROTOCOL: the base file plus listener turn on :8084 speaking PROTOCOL.
+_with_turn() {
+	_config
+	printf '\n[listener turn]\nprotocol = %s\nbind = %s:8084\ngroup = web\n' "$1" "$TOPO_VIP"
+}
+
+@test "a listener turned from http into tcp on its socket: a server that speaks first is heard at once" {
+	_with_turn http | _install
+	_reload
+	_with_turn tcp | _install
+	_reload
+	# The socket is kept; the http listener's deferred accept must not be:
+	# the client sends nothing and still gets the backend's greeting.
+	run client_probe 8084 2
+	echo "$output"
+	[[ $output == "eof "*" b"[12] ]]
+	_config | _install
+	_reload
+}
+
 @test "a server added to the group (b3 at b1:9001) receives traffic" {
 	_config | sed "s/^server\.b2 = .*/&\nserver.b3 = $(topo_ip b1):9001 weight=100/" | _install
 	grep -q '^server.b3 = ' "$TOPO_DIR/slb.ini"
