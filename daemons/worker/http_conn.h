@@ -114,14 +114,16 @@ struct http_conn {
 	bool resp_started; /* response bytes were written to the client */
 	uint32_t pinned_head; /* bytes of the request head kept at the start of <in> */
 	enum slb_http_framing req_framing;
-	uint64_t req_left;
+	uint64_t req_left; /* body bytes not yet taken from the client */
+	bool req_splicing; /* the rest of the request body goes through <req_pipe> */
+	struct slb_pipe req_pipe;
 	struct slb_http_chunked req_chunk;
 	enum slb_http_framing resp_framing;
 	enum http_out_mode out_mode;
 	bool server_keep_alive;
 	uint64_t resp_left; /* body bytes not yet taken from the server */
-	bool splicing; /* the rest of the body goes through <body_pipe> (http_splice.c) */
-	struct slb_pipe body_pipe;
+	bool resp_splicing; /* the rest of the response body goes through <resp_pipe> (http_splice.c) */
+	struct slb_pipe resp_pipe;
 	struct slb_http_chunked resp_chunk;
 	unsigned status;
 	struct http_route_result route; /* rule, server and whether the client's cookie chose it */

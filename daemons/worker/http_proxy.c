@@ -120,7 +120,8 @@ static void conn_close(struct worker *w, struct http_conn *c)
 	close(c->fd);
 	http_buf_release(&c->in);
 	http_buf_release(&c->out);
-	http_splice_end(c);
+	http_splice_end(c, HTTP_SPLICE_RESPONSE);
+	http_splice_end(c, HTTP_SPLICE_REQUEST);
 	slb_gzip_free(&c->gz);
 	http_tls_free(&c->tls);
 	dlist_remove(&c->timer_node);
@@ -259,7 +260,8 @@ static int client_read(struct worker *w, struct http_conn *c)
 	bool was_empty = http_buf_len(&c->in) == 0;
 	ssize_t n;
 
-	if (!c->readable || c->eof)
+	/* A spliced request body is read by http_splice_step(), not into the buffer. */
+	if (!c->readable || c->eof || c->req_splicing)
 		return 0;
 	n = c->tls.ssl ? http_tls_recv(&c->tls, &c->in, client_ready(c))
 		       : http_buf_recv(&c->in, c->fd, true);
@@ -452,18 +454,56 @@ static int request_head(struct worker *w, struct http_conn *c)
 	return 0;
 }
 
+/* A request body the client sends through a pipe (http_splice.c); as request_body(). */
+static int request_body_spliced(struct worker *w, struct http_conn *c, bool *done)
+{
+	struct http_server *s = c->srv;
+	int r;
+
+	/* What the buffer holds goes first: the pipe's bytes come after it. */
+	if (http_buf_len(&s->out))
+		return 0;
+	r = http_splice_step(c, HTTP_SPLICE_REQUEST);
+	if (r == HTTP_SPLICE_SOURCE_FAILED) {
+		conn_close(w, c);
+		return -1;
+	}
+	if (r == HTTP_SPLICE_DESTINATION_FAILED) {
+		/* Reset: what the server answered, if anything, is still read. */
+		s->eof = true;
+		http_splice_end(c, HTTP_SPLICE_REQUEST);
+		return 1;
+	}
+	watch_out(w, s->fd, &s->tag, &s->watch_out, !s->writable);
+	*done = http_splice_done(c, HTTP_SPLICE_REQUEST);
+	if (*done)
+		http_splice_end(c, HTTP_SPLICE_REQUEST);
+	return r;
+}
+
 static int request_body(struct worker *w, struct http_conn *c)
 {
 	struct http_server *s = c->srv;
 	bool done = false;
-	int progress;
+	int progress = 0;
 
 	if (c->req_framing == SLB_HTTP_BODY_LENGTH) {
-		size_t n = http_body_move(&c->in, &s->out, c->req_left);
+		if (!c->req_splicing) {
+			size_t n = http_body_move(&c->in, &s->out, c->req_left);
 
-		c->req_left -= n;
-		done = c->req_left == 0;
-		progress = n > 0;
+			c->req_left -= n;
+			done = c->req_left == 0;
+			progress = n > 0;
+			if (!done && http_splice_wanted(c, HTTP_SPLICE_REQUEST))
+				http_splice_begin(c, HTTP_SPLICE_REQUEST); /* or the copying goes on */
+		}
+		if (c->req_splicing) {
+			int r = request_body_spliced(w, c, &done);
+
+			if (r == -1)
+				return -1;
+			progress |= r;
+		}
 	} else {
 		progress = http_body_chunks(&c->req_chunk, &c->in, &s->out, true, &done);
 		if (progress == -1)
@@ -473,8 +513,9 @@ static int request_body(struct worker *w, struct http_conn *c)
 		c->req = REQ_SENT;
 		return 1;
 	}
-	if (c->eof && !http_buf_len(&c->in)) {
-		conn_close(w, c); /* the body stopped short: nothing to answer */
+	/* The body stopped short (a spliced one may still be leaving the pipe): nothing to answer. */
+	if (c->eof && !http_buf_len(&c->in) && (!c->req_splicing || c->req_left)) {
+		conn_close(w, c);
 		return -1;
 	}
 	return progress;
@@ -525,7 +566,7 @@ static int server_write(struct worker *w, struct http_conn *c)
 
 	if (!s || s->connecting || (s->tls.ssl && (s->eof || !server_tls_ready(w, s))))
 		return 0;
-	if (!http_buf_len(&s->out))
+	if (!http_buf_len(&s->out) && !c->req_pipe.len)
 		watch_out(w, s->fd, &s->tag, &s->watch_out, false);
 	if (!s->writable || !http_buf_len(&s->out))
 		return 0;
@@ -549,7 +590,7 @@ static int server_read(struct worker *w, struct http_conn *c)
 	ssize_t n;
 
 	/* A spliced body is read by http_splice_step(), not into the buffer. */
-	if (!s || s->connecting || !s->readable || s->eof || c->splicing ||
+	if (!s || s->connecting || !s->readable || s->eof || c->resp_splicing ||
 	    (s->tls.ssl && !server_tls_ready(w, s)))
 		return 0;
 	n = s->tls.ssl ? http_tls_recv(&s->tls, &s->in, server_ready(s))
@@ -797,27 +838,27 @@ static int response_body(struct worker *w, struct http_conn *c)
 		}
 	} else switch (c->resp_framing) {
 	case SLB_HTTP_BODY_LENGTH:
-		if (!c->splicing) {
+		if (!c->resp_splicing) {
 			n = http_body_move(&s->in, &c->out, c->resp_left);
 			c->resp_left -= n;
 			done = c->resp_left == 0;
 			progress = n > 0;
-			if (!done && http_splice_wanted(c))
-				http_splice_begin(c); /* without a pipe, the copying goes on */
+			if (!done && http_splice_wanted(c, HTTP_SPLICE_RESPONSE))
+				http_splice_begin(c, HTTP_SPLICE_RESPONSE); /* or the copying goes on */
 		}
 		/* What the buffer holds goes first: the pipe's bytes come after it. */
-		if (c->splicing && !http_buf_len(&c->out)) {
-			int r = http_splice_step(c);
+		if (c->resp_splicing && !http_buf_len(&c->out)) {
+			int r = http_splice_step(c, HTTP_SPLICE_RESPONSE);
 
-			if (r == -1) {
-				conn_close(w, c);
+			if (r < 0) {
+				conn_close(w, c); /* either side broke off: the client must not take it as whole */
 				return -1;
 			}
 			watch_out(w, c->fd, &c->tag, &c->watch_out, !c->writable);
 			progress |= r;
-			done = http_splice_done(c);
+			done = http_splice_done(c, HTTP_SPLICE_RESPONSE);
 			if (done)
-				http_splice_end(c);
+				http_splice_end(c, HTTP_SPLICE_RESPONSE);
 		}
 		break;
 	case SLB_HTTP_BODY_CHUNKED:
@@ -844,7 +885,7 @@ static int response_body(struct worker *w, struct http_conn *c)
 		return 1;
 	}
 	/* The server stopped short (a spliced body may still be leaving the pipe). */
-	if (s->eof && !http_buf_len(&s->in) && (!c->splicing || c->resp_left)) {
+	if (s->eof && !http_buf_len(&s->in) && (!c->resp_splicing || c->resp_left)) {
 		conn_close(w, c);
 		return -1;
 	}
@@ -892,6 +933,7 @@ static void transaction_end(struct worker *w, struct http_conn *c)
 	if (c->req != REQ_SENT) {
 		c->keep_alive = false; /* the rest of the request body is still coming */
 		c->may_send_more = true;
+		http_splice_end(c, HTTP_SPLICE_REQUEST); /* read and dropped while lingering */
 	}
 	c->requests++;
 	c->req = REQ_HEAD;
@@ -1015,7 +1057,8 @@ void http_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
 	c->fd = cfd;
 	c->l = l;
 	c->log_slot = -1;
-	c->body_pipe.rfd = c->body_pipe.wfd = -1;
+	c->resp_pipe.rfd = c->resp_pipe.wfd = -1;
+	c->req_pipe.rfd = c->req_pipe.wfd = -1;
 	c->readable = c->writable = true;
 	if (client->sa_family == AF_INET6) {
 		memcpy(&c->client.u.sa, client, sizeof(struct sockaddr_in6));

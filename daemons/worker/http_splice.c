@@ -1,5 +1,5 @@
 /*
- * http_splice.c - response bodies through a pipe. See http_splice.h.
+ * http_splice.c - bodies through a pipe. See http_splice.h.
  */
 #include "http_splice.h"
 
@@ -13,91 +13,130 @@
 #define HTTP_SPLICE_MIN 16384
 #define HTTP_SPLICE_CHUNK (1u << 20)
 
-bool http_splice_wanted(const struct http_conn *c)
+/* The two sockets, the pipe and the counters of one direction. */
+struct leg {
+	int src, dst;
+	bool *src_readable, *src_eof, *dst_writable;
+	uint64_t *left, *bytes_in, *bytes_out;
+	struct slb_pipe *pipe;
+	bool *splicing;
+};
+
+static struct leg leg_of(struct http_conn *c, enum http_splice_dir dir)
+{
+	struct http_server *s = c->srv;
+
+	if (dir == HTTP_SPLICE_RESPONSE)
+		return (struct leg){ s->fd, c->fd, &s->readable, &s->eof, &c->writable,
+				     &c->resp_left, &s->bytes_in, &c->bytes_out, &c->resp_pipe,
+				     &c->resp_splicing };
+	return (struct leg){ c->fd, s->fd, &c->readable, &c->eof, &s->writable,
+			     &c->req_left, &c->bytes_in, &s->bytes_out, &c->req_pipe,
+			     &c->req_splicing };
+}
+
+bool http_splice_wanted(const struct http_conn *c, enum http_splice_dir dir)
 {
 	const struct http_server *s = c->srv;
 
-	return c->resp == RESP_BODY && c->resp_framing == SLB_HTTP_BODY_LENGTH &&
-	       c->out_mode == OUT_AS_IS && !c->gzip && !c->tls.ssl && !s->tls.ssl &&
-	       !http_buf_len(&s->in) && c->resp_left >= HTTP_SPLICE_MIN;
+	if (c->tls.ssl || s->tls.ssl)
+		return false;
+	if (dir == HTTP_SPLICE_RESPONSE)
+		return c->resp == RESP_BODY && c->resp_framing == SLB_HTTP_BODY_LENGTH &&
+		       c->out_mode == OUT_AS_IS && !c->gzip && !http_buf_len(&s->in) &&
+		       c->resp_left >= HTTP_SPLICE_MIN;
+	/* After the connect: what goes into the pipe cannot go to another server. */
+	return c->req == REQ_BODY && c->req_framing == SLB_HTTP_BODY_LENGTH && !s->connecting &&
+	       !http_buf_len(&c->in) && c->req_left >= HTTP_SPLICE_MIN;
 }
 
-int http_splice_begin(struct http_conn *c)
+int http_splice_begin(struct http_conn *c, enum http_splice_dir dir)
 {
-	if (pipe_pool_get(&c->body_pipe) == -1)
+	struct leg l = leg_of(c, dir);
+
+	if (pipe_pool_get(l.pipe) == -1)
 		return -1;
-	c->splicing = true;
+	*l.splicing = true;
 	return 0;
 }
 
-static int splice_in(struct http_conn *c, struct http_server *s)
+static int splice_in(const struct leg *l)
 {
-	struct slb_pipe *p = &c->body_pipe;
-	size_t want = c->resp_left < HTTP_SPLICE_CHUNK ? (size_t)c->resp_left : HTTP_SPLICE_CHUNK;
+	size_t want = *l->left < HTTP_SPLICE_CHUNK ? (size_t)*l->left : HTTP_SPLICE_CHUNK;
 	ssize_t n;
 
-	if (!want || !s->readable || s->eof)
+	if (!want || !*l->src_readable || *l->src_eof)
 		return 0;
-	n = splice(s->fd, NULL, p->wfd, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	n = splice(l->src, NULL, l->pipe->wfd, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	if (n > 0) {
-		p->len += (size_t)n;
-		c->resp_left -= (uint64_t)n;
-		s->bytes_in += (uint64_t)n;
+		l->pipe->len += (size_t)n;
+		*l->left -= (uint64_t)n;
+		*l->bytes_in += (uint64_t)n;
 		return 1;
 	}
 	if (n == 0) {
-		s->eof = true;
+		*l->src_eof = true;
 		return 1;
 	}
 	/* A full pipe says EAGAIN too: only into an empty one does it mean the socket is dry. */
 	if (errno == EAGAIN) {
-		if (p->len == 0)
-			s->readable = false;
+		if (l->pipe->len == 0)
+			*l->src_readable = false;
 		return 0;
 	}
-	return errno == EINTR ? 0 : -1;
+	return errno == EINTR ? 0 : HTTP_SPLICE_SOURCE_FAILED;
 }
 
-static int splice_out(struct http_conn *c)
+static int splice_out(const struct leg *l)
 {
-	struct slb_pipe *p = &c->body_pipe;
 	ssize_t n;
 
-	if (!p->len || !c->writable)
+	if (!l->pipe->len || !*l->dst_writable)
 		return 0;
-	n = splice(p->rfd, NULL, c->fd, NULL, p->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	n = splice(l->pipe->rfd, NULL, l->dst, NULL, l->pipe->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	if (n > 0) {
-		p->len -= (size_t)n;
-		c->bytes_out += (uint64_t)n;
+		l->pipe->len -= (size_t)n;
+		*l->bytes_out += (uint64_t)n;
 		return 1;
 	}
 	if (n == -1 && errno == EAGAIN) {
-		c->writable = false;
+		*l->dst_writable = false;
 		return 0;
 	}
 	if (n == -1 && errno == EINTR)
 		return 0;
 	if (n == 0)
 		errno = EPIPE;
-	return -1;
+	return HTTP_SPLICE_DESTINATION_FAILED;
 }
 
-int http_splice_step(struct http_conn *c)
+int http_splice_step(struct http_conn *c, enum http_splice_dir dir)
 {
-	int in = splice_in(c, c->srv), out;
+	struct leg l = leg_of(c, dir);
+	int in = splice_in(&l), out;
 
-	if (in == -1 || (out = splice_out(c)) == -1)
-		return -1;
+	if (in < 0)
+		return in;
+	out = splice_out(&l);
+	if (out < 0)
+		return out;
 	return in | out;
 }
 
-bool http_splice_done(const struct http_conn *c)
+bool http_splice_done(const struct http_conn *c, enum http_splice_dir dir)
 {
-	return c->resp_left == 0 && c->body_pipe.len == 0;
+	if (dir == HTTP_SPLICE_RESPONSE)
+		return c->resp_left == 0 && c->resp_pipe.len == 0;
+	return c->req_left == 0 && c->req_pipe.len == 0;
 }
 
-void http_splice_end(struct http_conn *c)
+void http_splice_end(struct http_conn *c, enum http_splice_dir dir)
 {
-	pipe_pool_put(&c->body_pipe);
-	c->splicing = false;
+	if (dir == HTTP_SPLICE_RESPONSE) {
+		pipe_pool_put(&c->resp_pipe);
+		c->resp_splicing = false;
+	} else {
+		pipe_pool_put(&c->req_pipe);
+		c->req_splicing = false;
+	}
 }

@@ -179,6 +179,23 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 	[ "$moved" -ge $((2 * 1900000)) ]
 }
 
+@test "a long request body is spliced (not copied), whole and in order, and so is its echo" {
+	local body="$TOPO_DIR/up.body" out="$TOPO_DIR/up.out" trace="$TOPO_DIR/up.trace" moved
+	awk 'BEGIN { for (o = 0; o < 999999; o += 11) printf "%010d\n", o }' >"$body"
+	# shellcheck disable=SC2046
+	strace_start "$trace" splice $(pgrep -P "$(slb_pid)" -x slb-worker)
+	topo_exec client curl -sS --max-time 20 --data-binary @"$body" -o "$out" "http://$TOPO_VIP/up"
+	strace_stop
+	head -n1 "$out"
+	[[ "$(head -n1 "$out")" == "b1 conn="*" body=999999" ]]
+	# the backend echoes what it received after a "--body--" line
+	sed '1,/^--body--$/d' "$out" | cmp - "$body"
+	# up (client -> pipe -> server) and down: all but the first buffer's worth, twice each
+	moved=$(awk -F' = ' '/splice\(/ && $NF + 0 > 0 { n += $NF } END { print n + 0 }' "$trace")
+	echo "spliced: $moved"
+	[ "$moved" -ge $((4 * 900000)) ]
+}
+
 @test "after a spliced body the connection serves the next request; a body cut short is not passed off as whole" {
 	run http_curl -o /dev/null -o /dev/null -w '%{http_code} %{size_download} %{num_connects}\n' \
 		"http://$TOPO_VIP/seq/500000" "http://$TOPO_VIP/seq/300003"
