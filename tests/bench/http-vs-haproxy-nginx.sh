@@ -23,7 +23,9 @@
 # Knobs: PEERS_SH (path of peers.sh; default shared/bench/peers.sh next to
 #   the repo, else /work/shared/bench/peers.sh), SLB_BIN_DIR (default the
 #   repo root), SLB_XFF (x_forwarded_for of slb's listener, default no:
-#   the peers add no such fields), and every peers.sh knob (REPS, DURATION, CONNS, RATE, ...).
+#   the peers add no such fields), SLB_POLL_COALESCE ([global] poll_coalesce
+#   of slb, default: slb's own default), and every peers.sh knob (REPS,
+#   DURATION, CONNS, RATE, ...).
 # Output: peers.sh's $OUT_DIR (raw.tsv, summary.tsv, table.txt), then the
 #   ratio table, also written to $OUT_DIR/ratios.txt.
 # ---- end of help
@@ -48,6 +50,7 @@ export SLB_NAME=slb SLB_PORT=${SLB_PORT:-18095}
 # same request reaches the backends from every proxy. SLB_XFF=yes measures slb
 # with them.
 export SLB_XFF=${SLB_XFF:-no}
+export SLB_POLL_COALESCE=${SLB_POLL_COALESCE:-}
 # Runs in the foreground under peers.sh, which pins it and kills it by pid.
 export SLB_START='cat >"$BENCH_RUN_DIR/slb.ini" <<EOC
 [global]
@@ -60,6 +63,7 @@ pid_file = $BENCH_RUN_DIR/slb.pid
 control_socket = $BENCH_RUN_DIR/slb.sock
 state_file = $BENCH_RUN_DIR/slb.state
 metrics =
+${SLB_POLL_COALESCE:+poll_coalesce = $SLB_POLL_COALESCE}
 [listener web]
 protocol = http
 bind = 127.0.0.1:$BENCH_HTTP_PORT
