@@ -251,6 +251,13 @@ int slb_value_name(const char *text, char *err)
 			 text, SLB_NAME_MAX - 1);
 		return -1;
 	}
+	/* slbctl reads a word starting with '-' as an option ("--json" anywhere). */
+	if (text[0] == '-') {
+		snprintf(err, SLB_VALUE_ERRLEN,
+			 "'%s' is not a valid name: it may not start with '-', which slbctl reads "
+			 "as an option", text);
+		return -1;
+	}
 	return 0;
 }
 

@@ -66,7 +66,10 @@ const char *slb_value_enum_name(const struct slb_value_word *table, int value);
 int slb_value_list(const char *text, int (*each)(const char *item, void *arg, char *err),
 		   void *arg, char *err);
 
-/* Section, server and rule names: 1..SLB_NAME_MAX-1 characters of [a-z0-9_.-]. */
+/*
+ * Section, server and rule names: 1..SLB_NAME_MAX-1 characters of [a-z0-9_.-],
+ * not starting with '-' (slbctl would read the word as an option).
+ */
 int slb_value_name(const char *text, char *err);
 
 /* "IP:PORT" or "[v6]:PORT" (slb_sockaddr_parse() with a message). */

@@ -727,6 +727,16 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:1: [listener flush]: 'flush' cannot name a listener: 'slbctl sessions flush' "
 	  "is the command to flush persistence sessions, so this listener could not be named "
 	  "there; choose another name\n" },
+	/* slbctl reads a word starting with '-' as an option: "--json" anywhere */
+	{ "[listener --json]\nprotocol = tcp\nbind = 198.18.0.1:80\n" G,
+	  "slb.ini:1: [listener --json]: '--json' is not a valid name: it may not start with "
+	  "'-', which slbctl reads as an option\n" },
+	{ "[group -web]\n",
+	  "slb.ini:1: [group -web]: '-web' is not a valid name: it may not start with '-', "
+	  "which slbctl reads as an option\n" },
+	{ G "server.--json = 198.18.0.1:80\n",
+	  "slb.ini:2: [group default] server.--json: '--json' is not a valid name: it may not "
+	  "start with '-', which slbctl reads as an option\n" },
 	/* features not built yet */
 	{ "[failover]                  ; absent = standalone: this node simply holds its VIPs\n"
 	  "interface = eth0\npriority = 255            ; 1..254\n" "[vip v]\naddress = 198.18.0.100/24\ninterface = eth0\n",
@@ -1017,6 +1027,10 @@ static void test_values(void **state)
 	assert_int_equal(slb_value_duration("-1s", 0, UINT32_MAX, &ms, err), -1);
 	assert_int_equal(slb_value_duration("1 s", 0, UINT32_MAX, &ms, err), -1);
 	assert_int_equal(ms, 3600000);
+	/* '-' inside a name, not first: slbctl would take "-web" as an option */
+	assert_int_equal(slb_value_name("web-1.a_b", err), 0);
+	assert_int_equal(slb_value_name("-web", err), -1);
+	assert_int_equal(slb_value_name("--json", err), -1);
 	slb_value_format_duration(90000, buf, sizeof(buf));
 	assert_string_equal(buf, "90s");
 	slb_value_format_duration(7200000, buf, sizeof(buf));
