@@ -45,9 +45,12 @@ bool http_splice_wanted(const struct http_conn *c, enum http_splice_dir dir)
 		return c->resp == RESP_BODY && c->resp_framing == SLB_HTTP_BODY_LENGTH &&
 		       c->out_mode == OUT_AS_IS && !c->gzip && !http_buf_len(&s->in) &&
 		       c->resp_left >= HTTP_SPLICE_MIN;
-	/* After the connect: what goes into the pipe cannot go to another server. */
+	/*
+	 * After the connect: what goes into the pipe cannot go to another server.
+	 * Not to a server that reset: the copying path drops what it cannot send.
+	 */
 	return c->req == REQ_BODY && c->req_framing == SLB_HTTP_BODY_LENGTH && !s->connecting &&
-	       !http_buf_len(&c->in) && c->req_left >= HTTP_SPLICE_MIN;
+	       !s->eof && !http_buf_len(&c->in) && c->req_left >= HTTP_SPLICE_MIN;
 }
 
 int http_splice_begin(struct http_conn *c, enum http_splice_dir dir)
