@@ -15,8 +15,28 @@
 
 #include "log.h"
 
-/* The master's own descriptors, listeners, channels, pools: a margin, not a count. */
-#define FD_LIMIT_BASE 64
+/*
+ * The master's own descriptors, listeners, channels: a margin, not a count;
+ * plus a worker's pool of idle splice pipes (conn_pool.c: 512 pipes).
+ */
+#define FD_LIMIT_BASE (64 + 2 * 512)
+
+/*
+ * Descriptors one connection may hold: a udp flow its socket; a tcp one
+ * client, server and a pipe each way (splice); an http one client, server
+ * and the pipe of the body being spliced.
+ */
+static unsigned fds_per_connection(enum slb_protocol protocol)
+{
+	switch (protocol) {
+	case SLB_PROTO_UDP:
+		return 1;
+	case SLB_PROTO_TCP:
+		return 6;
+	default:
+		return 4;
+	}
+}
 
 static uint64_t fd_limit_needed(const struct slb_config *config)
 {
@@ -25,7 +45,7 @@ static uint64_t fd_limit_needed(const struct slb_config *config)
 	for (unsigned i = 0; i < config->nlisteners; i++) {
 		const struct slb_listener_conf *lc = &config->listeners[i];
 
-		needed += (uint64_t)lc->max_connections * (lc->protocol == SLB_PROTO_UDP ? 1 : 2);
+		needed += (uint64_t)lc->max_connections * fds_per_connection(lc->protocol);
 	}
 	return needed;
 }

@@ -10,8 +10,10 @@
  * Raises the soft RLIMIT_NOFILE to the hard one (a line at info when it
  * changes). Given a <config>, also warns when the hard limit is below what
  * its listeners' max_connections may need in one process: max_connections
- * is node-wide, so one worker can hold all of them, with two descriptors
- * per tcp/http(s) connection (client and server) and one per udp flow.
+ * is node-wide, so one worker can hold all of them, with six descriptors
+ * per tcp connection (client, server, a splice pipe each way), four per
+ * http(s) one (client, server, the pipe of a spliced body), one per udp
+ * flow, and the worker's pool of idle pipes.
  * Listeners without max_connections count nothing. Returns 0, or -1
  * (logged) when the limit cannot be read or set: the caller runs on with
  * the limit it has.

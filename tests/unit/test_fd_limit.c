@@ -1,8 +1,9 @@
 /*
  * test_fd_limit.c - the open-file limit: a low soft limit is raised to the
  * hard one with one line at info, a second call changes and says nothing,
- * and a hard limit below what max_connections needs (two descriptors per
- * tcp/http connection, one per udp flow) is a warning.
+ * and a hard limit below what max_connections needs (six descriptors per
+ * tcp connection, four per http one, one per udp flow, and the idle pipes)
+ * is a warning.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,19 +45,19 @@ static void test_soft_raised_to_hard(void **state)
 static void test_warns_below_max_connections(void **state)
 {
 	struct slb_listener_conf listeners[3] = {
-		{ .protocol = SLB_PROTO_TCP, .max_connections = 1000 },
+		{ .protocol = SLB_PROTO_TCP, .max_connections = 400 },
 		{ .protocol = SLB_PROTO_UDP, .max_connections = 500 },
 		{ .protocol = SLB_PROTO_HTTP, .max_connections = 0 }, /* unlimited: not counted */
 	};
 	struct slb_config config = { .nlisteners = 3, .listeners = listeners };
-	const char *warning = "warning: the open-file limit 2000 is below the 2567 descriptors";
+	const char *warning = "warning: the open-file limit 3500 is below the 3991 descriptors";
 
 	(void)state;
-	/* 64 + 3 listeners + 2 x 1000 + 500 = 2567 needed. */
-	set_limits(2567, 2567);
+	/* 64 + 1024 (idle pipes) + 3 listeners + 6 x 400 (tcp) + 500 (udp) = 3991 needed. */
+	set_limits(3991, 3991);
 	assert_int_equal(slb_fd_limit_raise(&config), 0);
 	assert_int_equal(log_capture_count("is below the"), 0);
-	set_limits(2000, 2000);
+	set_limits(3500, 3500);
 	assert_int_equal(slb_fd_limit_raise(&config), 0);
 	assert_int_equal(log_capture_count(warning), 1);
 	/* The children pass no config: no warning of theirs. */
