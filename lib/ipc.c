@@ -17,6 +17,8 @@ int slb_msg_payload_size(uint16_t type)
 		return (int)sizeof(((struct slb_msg *)0)->u.drain);
 	case SLB_MSG_FAILOVER_MANUAL:
 		return (int)sizeof(((struct slb_msg *)0)->u.manual);
+	case SLB_MSG_WEIGHT:
+		return (int)sizeof(((struct slb_msg *)0)->u.weight);
 	default:
 		return -1;
 	}

@@ -22,6 +22,7 @@ enum slb_msg_type {
 	SLB_MSG_READY = 1, /* child -> master: set up, serving */
 	SLB_MSG_DRAIN = 2, /* master -> worker: stop accepting, finish, exit */
 	SLB_MSG_FAILOVER_MANUAL = 3, /* master -> slb-failover: slbctl takeover/release */
+	SLB_MSG_WEIGHT = 4, /* master -> slb-checker: slbctl set a server's weight */
 };
 
 enum slb_failover_manual {
@@ -48,6 +49,9 @@ struct slb_msg {
 		struct {
 			uint32_t op; /* enum slb_failover_manual */
 		} manual;
+		struct {
+			uint32_t slot; /* the server's slot in shm */
+		} weight;
 	} u;
 };
 

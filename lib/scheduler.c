@@ -105,10 +105,10 @@ void slb_sched_group_free(struct slb_sched_group *group)
 }
 
 /* Weight of a member that may take a new connection, 0 if it may not. */
-static uint32_t usable_weight(const struct slb_sched_member *m, struct slb_shm_server *servers,
-			      int exclude_slot)
+static uint32_t usable_weight(const struct slb_sched_member *m,
+			      const struct slb_shm_server *servers, int exclude_slot)
 {
-	struct slb_shm_server *s = &servers[m->slot];
+	const struct slb_shm_server *s = &servers[m->slot];
 
 	if ((int)m->slot == exclude_slot ||
 	    atomic_load_explicit(&s->serial, memory_order_relaxed) != m->serial ||
@@ -351,4 +351,13 @@ unsigned slb_sched_group_unhealthy(const struct slb_sched_group *group,
 			atomic_load_explicit(&s->health, memory_order_relaxed) != SLB_HEALTH_UP;
 	}
 	return down;
+}
+
+bool slb_sched_group_can_pick(const struct slb_sched_group *group,
+			      const struct slb_shm_server *servers)
+{
+	for (unsigned i = 0; i < group->nmembers; i++)
+		if (usable_weight(&group->members[i], servers, -1) > 0)
+			return true;
+	return false;
 }

@@ -17,6 +17,7 @@
 #ifndef SLB_SCHEDULER_H
 #define SLB_SCHEDULER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <sys/socket.h>
@@ -73,5 +74,13 @@ int slb_sched_pick(struct slb_sched_group *group, struct slb_shm_server *servers
  */
 unsigned slb_sched_group_unhealthy(const struct slb_sched_group *group,
 				   const struct slb_shm_server *servers);
+
+/*
+ * Whether slb_sched_pick() can pick a member of <group> with nothing
+ * excluded: one is up, has weight > 0 and still owns its slot. A listener's
+ * backup group takes new traffic only then (daemons/worker/listener_pick.c).
+ */
+bool slb_sched_group_can_pick(const struct slb_sched_group *group,
+			      const struct slb_shm_server *servers);
 
 #endif

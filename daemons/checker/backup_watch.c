@@ -4,11 +4,13 @@
  * Workers decide per pick whether a listener's new traffic goes to its
  * backup_group (daemons/worker/listener_pick.c); each of them would see a
  * switch, so none of them logs it. The checker writes the verdicts the
- * decision depends on: after every health transition it recounts, with the
- * same function the workers use, and logs each switch exactly once. A
+ * decision depends on: after every health transition, and after every
+ * weight slbctl sets (the master says so, SLB_MSG_WEIGHT), it recounts with
+ * the same functions the workers use, and logs each switch exactly once. A
  * switch is where new traffic really goes: the backup group only while
- * failover_threshold is reached and a server of it is up (a warning when
- * the threshold is reached with none up: the group's survivors go on). The
+ * failover_threshold is reached and a server of it can be picked, up with a
+ * weight above 0 (a warning when the threshold is reached with none: the
+ * group's survivors go on). The
  * same state is each listener's on_backup in shared memory for the metrics
  * (slb_listener_backup_active).
  */
@@ -28,7 +30,7 @@ static enum backup_state watch_state(const struct backup_watch *bw, const struct
 	*down = slb_sched_group_unhealthy(&bw->members, shm->servers);
 	if (*down < bw->listener->failover_threshold)
 		return BACKUP_IDLE;
-	if (slb_sched_group_unhealthy(&bw->backup_members, shm->servers) < bw->backup_members.nmembers)
+	if (slb_sched_group_can_pick(&bw->backup_members, shm->servers))
 		return BACKUP_SERVING;
 	return BACKUP_NONE_UP;
 }
@@ -47,9 +49,9 @@ static void watch_switch(struct backup_watch *bw, enum backup_state state, unsig
 		break;
 	case BACKUP_NONE_UP:
 		slb_warn("listener %s: %u of %u servers of group %s down, but no server of backup "
-			 "group %s is up: new traffic %s group %s", l->name, down, n, group,
-			 bw->backup->name, bw->state == BACKUP_SERVING ? "back to" : "stays on",
-			 group);
+			 "group %s is up with a weight above 0: new traffic %s group %s", l->name,
+			 down, n, group, bw->backup->name,
+			 bw->state == BACKUP_SERVING ? "back to" : "stays on", group);
 		break;
 	case BACKUP_IDLE:
 		if (bw->state == BACKUP_SERVING)

@@ -98,9 +98,10 @@ int backup_watch_setup(struct backup_watches *bws, const struct slb_config *cf,
 		       const struct slb_shm *shm);
 
 /*
- * After a health transition: logs each listener whose new traffic switched,
- * and updates its on_backup in <shm>: 1 while the threshold is reached and
- * the backup group has a server up (the workers' pick, listener_pick.c).
+ * After a health transition or a weight change: logs each listener whose new
+ * traffic switched, and updates its on_backup in <shm>: 1 while the
+ * threshold is reached and the backup group has a server up with a weight
+ * above 0 (the workers' pick, listener_pick.c).
  */
 void backup_watch_update(struct backup_watches *bws, const struct slb_shm *shm);
 

@@ -225,8 +225,12 @@ static void checker_loop(struct checker *ck)
 			if (!t) {
 				struct slb_msg msg;
 
-				/* The master sends the checker nothing: EOF means it is gone. */
-				if (slb_msg_recv(SLB_FD_CHANNEL, &msg) != -2)
+				int r = slb_msg_recv(SLB_FD_CHANNEL, &msg);
+
+				/* slbctl set a weight: a backup group may have become pickable or not. */
+				if (r == 1 && msg.hdr.type == SLB_MSG_WEIGHT)
+					backup_watch_update(&ck->backups, &ck->shm);
+				else if (r != -2) /* EOF: the master is gone; it sends nothing else */
 					return;
 				continue;
 			}

@@ -558,6 +558,25 @@ static int cmd_group_list(struct master *m, const struct slb_ctl_request *req, F
 
 /* --- server set ---------------------------------------------------------------- */
 
+/*
+ * Tells the checker that server <s>'s weight changed: whether a listener's
+ * backup group can take new traffic depends on it, and the checker, which
+ * logs that switch and keeps slb_listener_backup_active, recounts.
+ */
+static void tell_checker_weight(struct master *m, const struct slb_shm_server *s)
+{
+	uint32_t slot = (uint32_t)(s - m->shm.servers);
+
+	for (unsigned i = 0; i < MASTER_MAX_CHILDREN; i++) {
+		struct master_child *c = &m->children[i];
+
+		if (!c->used || c->retired || c->kind != MASTER_CHECKER || !c->pid || c->channel < 0)
+			continue;
+		if (slb_msg_send(c->channel, SLB_MSG_WEIGHT, c->generation, &slot) == -1)
+			slb_warn("weight change not sent to slb-checker (pid %d): %m", (int)c->pid);
+	}
+}
+
 static int cmd_server_set(struct master *m, const struct slb_ctl_request *req, FILE *out,
 			  char *err, size_t errlen)
 {
@@ -608,6 +627,8 @@ static int cmd_server_set(struct master *m, const struct slb_ctl_request *req, F
 	old = atomic_exchange(&s->weight, weight);
 	/* Any new weight ends a drain in progress; drain= starts one. */
 	atomic_store(&s->drain_deadline_ms, deadline);
+	if (old != weight)
+		tell_checker_weight(m, s);
 	slb_info("server %s/%s: weight %u -> %u%s%s (slbctl)", gc->name, sc->name, old, weight,
 		 deadline ? ", connections left closed at " : "",
 		 deadline ? time_text(when, sizeof(when), deadline) : "");

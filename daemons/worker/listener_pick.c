@@ -19,7 +19,10 @@ int worker_pick(struct worker *w, struct worker_listener *l, int exclude_slot,
 	    slb_sched_group_unhealthy(&l->sched, w->shm.servers) >= l->conf->failover_threshold) {
 		int slot = slb_sched_pick(&l->backup, w->shm.servers, exclude_slot, client);
 
-		/* A backup group with nothing up leaves the group's survivors serving. */
+		/*
+		 * A backup group with nothing up with a weight above 0 leaves the
+		 * group's survivors serving (the checker's backup_watch.c says so).
+		 */
 		if (slot >= 0)
 			return slot;
 	}

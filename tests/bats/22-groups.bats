@@ -138,6 +138,8 @@ _main_up() {
 	fi
 }
 
+_ctl() { "$(slb_bin slbctl)" -s "$TOPO_DIR/lb1/slb.sock" "$@"; }
+
 # _backup_active [LISTENER]: slb_listener_backup_active of LISTENER (default bk).
 _backup_active() {
 	topo_exec lb1 curl -sf --max-time 5 http://127.0.0.1:9180/metrics |
@@ -200,7 +202,7 @@ _only() {
 # said once (and only) that new traffic HOW ("stays on", "back to") group
 # main, where b3 alone takes it, and the gauge says 0.
 _b3_alone() {
-	log_wait "slb-checker\[[0-9]+\]: warning: listener bk: 2 of 3 servers of group main down, but no server of backup group dr is up: new traffic $1 group main\$" 2
+	log_wait "slb-checker\[[0-9]+\]: warning: listener bk: 2 of 3 servers of group main down, but no server of backup group dr is up with a weight above 0: new traffic $1 group main\$" 2
 	run client_count 20 "$TOPO_VIP" 8096
 	assert_tally "$output" b3=20
 	[ "$(_backup_active)" = 0 ]
@@ -251,4 +253,54 @@ _b3_alone() {
 	log_wait 'slb-checker\[[0-9]+\]: info: listener bk: 1 of 3 servers of group main down \(threshold 2\), below the threshold again$' 2
 	sleep 0.6
 	[ "$(log_count 'listener bk: ')" -eq 1 ]
+}
+
+# _dr_up: both servers of group dr run, are marked up and weigh 100.
+_dr_up() {
+	local n
+	for n in 1 2; do
+		_ctl server set dr "d$n" weight=100 >/dev/null
+		if [ -z "$(backend_pid "b$n" 9600)" ]; then
+			log_mark
+			backend_start "b$n" 9600 tcp "d$n"
+			health_wait "dr/d$n" UP 5
+		fi
+	done
+}
+
+@test "backup_group: a backup group whose servers up all weigh 0 takes no new traffic, and the log and the gauge follow slbctl's weights" {
+	_main_up b1 9500
+	_main_up b2 9500
+	_dr_up
+	log_mark
+	backend_stop b1 9500
+	backend_stop b2 9500
+	health_wait main/b1 DOWN 5
+	health_wait main/b2 DOWN 5
+	log_wait 'slb-checker\[[0-9]+\]: warning: listener bk: 2 of 3 servers of group main down, new traffic to backup group dr$' 2
+	wait_until 2 eval '[ "$(_backup_active)" = 1 ]'
+
+	# Both up, both weight 0: the workers pick from group main, where b3 is
+	# left; the checker says so at the second weight, not at the first.
+	log_mark
+	_ctl server set dr d1 weight=0
+	run client_count 20 "$TOPO_VIP" 8096
+	assert_tally "$output" d2=20
+	[ "$(_backup_active)" = 1 ]
+	_ctl server set dr d2 weight=0
+	_b3_alone "back to"
+
+	# A weight back: new traffic to that backup server, logged then.
+	log_mark
+	_ctl server set dr d2 weight=100
+	log_wait 'slb-checker\[[0-9]+\]: warning: listener bk: 2 of 3 servers of group main down, new traffic to backup group dr$' 2
+	run client_count 20 "$TOPO_VIP" 8096
+	assert_tally "$output" d2=20
+	[ "$(_backup_active)" = 1 ]
+	[ "$(log_count 'listener bk: ')" -eq 1 ]
+
+	_dr_up
+	_main_up b1 9500
+	_main_up b2 9500
+	wait_until 2 eval '[ "$(_backup_active)" = 0 ]'
 }

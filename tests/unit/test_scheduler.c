@@ -452,6 +452,29 @@ static void test_unhealthy_count(void **state)
 	set_weights(100, 100, 100);
 }
 
+/* can_pick says whether slb_sched_pick would find a member: up, weight > 0, own slot. */
+static void test_can_pick(void **state)
+{
+	struct slb_sched_group g;
+
+	(void)state;
+	set_weights(0, 0, 100);
+	assert_int_equal(slb_sched_group_init(&g, SLB_SCHED_WRR, &group, &shm), 0);
+	assert_true(slb_sched_group_can_pick(&g, shm.servers));
+	atomic_store(&shm.servers[slots[2]].health, SLB_HEALTH_DOWN);
+	/* two up at weight 0, one down: nothing to pick, as slb_sched_pick finds */
+	assert_false(slb_sched_group_can_pick(&g, shm.servers));
+	assert_int_equal(slb_sched_pick(&g, shm.servers, -1, NULL), -1);
+	atomic_store(&shm.servers[slots[2]].health, SLB_HEALTH_UP);
+	atomic_fetch_add(&shm.servers[slots[2]].serial, 1000);
+	assert_false(slb_sched_group_can_pick(&g, shm.servers));
+	atomic_fetch_sub(&shm.servers[slots[2]].serial, 1000);
+	atomic_store(&shm.servers[slots[0]].weight, 1);
+	assert_true(slb_sched_group_can_pick(&g, shm.servers));
+	slb_sched_group_free(&g);
+	set_weights(100, 100, 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_hash_null_client_and_all_down),
 		cmocka_unit_test(test_primary_secondary),
 		cmocka_unit_test(test_unhealthy_count),
+		cmocka_unit_test(test_can_pick),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
