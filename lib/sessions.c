@@ -543,17 +543,25 @@ uint64_t slb_sessions_flushes(struct slb_sessions *t)
 	return atomic_load(&t->flushes);
 }
 
-bool slb_sessions_flushed(struct slb_sessions *t, uint64_t n, int *listener, uint64_t *began)
+int slb_sessions_flushed(struct slb_sessions *t, uint64_t n, int *listener, uint64_t *began)
 {
 	uint64_t word = atomic_load(&t->flush_log[n % SLB_SESSIONS_FLUSH_LOG]);
 	uint64_t now = atomic_load(&t->change);
 
+	if (n == 0)
+		return -1;
 	/* The word holds the low 16 bits of the number and 32 of the change number. */
-	if (n == 0 || word >> 48 != (n & 0xffff))
-		return false;
-	*listener = (int)(word >> 32 & 0xffff) - 1;
-	*began = now - (uint32_t)((uint32_t)now - (uint32_t)word);
-	return true;
+	if (word >> 48 == (n & 0xffff)) {
+		*listener = (int)(word >> 32 & 0xffff) - 1;
+		*began = now - (uint32_t)((uint32_t)now - (uint32_t)word);
+		return 1;
+	}
+	/*
+	 * Another number: overwritten by flush n + SLB_SESSIONS_FLUSH_LOG or a
+	 * later one once that many were counted (read after the word, so none
+	 * was when it held an older one), else its writer is under way.
+	 */
+	return n + SLB_SESSIONS_FLUSH_LOG <= slb_sessions_flushes(t) ? -1 : 0;
 }
 
 unsigned slb_sessions_flush(struct slb_sessions *t, int listener)

@@ -108,12 +108,12 @@ unsigned slb_sessions_flush(struct slb_sessions *t, int listener);
  * Flushes done so far. For flush number <n> (1, 2, ...) of them,
  * slb_sessions_flushed() tells its listener slot (-1: all) in <*listener>
  * and in <*began> the change number when it began (every session put since
- * has a later one); false when the log no longer holds it (more than a few
- * flushes since, or its writer is not done): the reader must assume
- * anything was flushed.
+ * has a later one), and returns 1; 0 when its writer is not done yet (look
+ * again later); -1 when the log no longer holds it (SLB_SESSIONS_FLUSH_LOG
+ * flushes since): the reader must assume anything was flushed.
  */
 uint64_t slb_sessions_flushes(struct slb_sessions *t);
-bool slb_sessions_flushed(struct slb_sessions *t, uint64_t n, int *listener, uint64_t *began);
+int slb_sessions_flushed(struct slb_sessions *t, uint64_t n, int *listener, uint64_t *began);
 
 /*
  * Live sessions evicted by puts so far. For eviction number <n> (1, 2, ...)

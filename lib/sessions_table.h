@@ -24,8 +24,8 @@
  *
  * The flush log is a ring without a lock: a flush, its scan done, takes its
  * number from <flushes>, then stores one word. A reader that finds another
- * number in the word (overwritten, or its writer not there yet) knows that
- * flush is lost to it and falls back to everything (slb_sessions_flushed).
+ * number in the word knows that flush is lost to it once the ring came
+ * round since, else that its writer is not there yet (slb_sessions_flushed).
  * A flush killed during its scan is not logged: it did not complete.
  *
  * The eviction log is a ring too: a put that evicts a live session of

@@ -15,16 +15,19 @@
  * (REMOVE), and each poll reads the table's flush log (FLUSH, in order with
  * the sessions queued before it). After a flush the next walk goes back to
  * the change number the flush began at, so a session put during or after
- * the flush but sent before the FLUSH is sent again. A flush gone from the
- * log before it was read (a few in one poll) becomes a FLUSH of everything
- * and a walk of the whole table.
+ * the flush but sent before the FLUSH is sent again.
  *
  * A live session a put evicted from a full bucket is in the table's
  * eviction log: each poll sends REMOVE for those logged since, and the
  * next walk goes back to before the first, so that a session put again
- * after its eviction is sent again after its REMOVE. A peer that the log
- * lost evictions for (over SLB_SESSIONS_EVICTION_LOG in one poll) is
- * dropped: its next bulk copy removes what it should not keep.
+ * after its eviction is sent again after its REMOVE.
+ *
+ * A peer that a log lost records for (over SLB_SESSIONS_FLUSH_LOG flushes
+ * or SLB_SESSIONS_EVICTION_LOG evictions in one poll) is dropped: its next
+ * bulk copy refreshes its table in place and then removes what the copy
+ * did not carry. Not a FLUSH of everything and a walk of the whole table:
+ * that empties the backup's table until the walk is sent, and a takeover
+ * then would lose every session.
  *
  * Nothing here blocks the election: a walk goes SYNC_WALK_CHUNK entries
  * per turn of the loop (a 1M-entry table is ~20 ms to walk, spread so over
@@ -201,28 +204,29 @@ static bool change_before(uint64_t a, uint64_t b)
 }
 
 /*
- * Queues a FLUSH for each flush since the peer's last look (or one of
- * everything, and a whole walk, when the log lost some) and takes the next
- * walk back to where the first began. Between two walks only, after every
- * session read before the flush was queued.
+ * Queues a FLUSH for each flush since the peer's last look and takes the
+ * next walk back to where the first began. Between two walks only, after
+ * every session read before the flush was queued. False when the log lost
+ * one: the peer must start over.
  */
-static void poll_flushes(struct failover *f, struct sync_peer *p)
+static bool poll_flushes(struct failover *f, struct sync_peer *p)
 {
 	struct slb_sessions *t = f->shm->sessions;
 	uint64_t flushes = slb_sessions_flushes(t), began;
 	int listener;
 
 	for (; p->flushes != flushes; p->flushes++) {
-		if (!slb_sessions_flushed(t, p->flushes + 1, &listener, &began)) {
-			enqueue_flush(p, -1);
-			p->since = 0;
-			p->flushes = flushes;
-			return;
-		}
+		int got = slb_sessions_flushed(t, p->flushes + 1, &listener, &began);
+
+		if (got == 0)
+			return true; /* its writer is not done: the next poll reads it */
+		if (got < 0)
+			return false;
 		enqueue_flush(p, listener);
 		if (change_before(began, p->since))
 			p->since = began;
 	}
+	return true;
 }
 
 /*
@@ -511,10 +515,17 @@ void sync_master_tick(struct failover *f)
 			continue;
 		}
 		if (poll && p->state != PEER_HELLO && !p->walking) {
-			poll_flushes(f, p);
-			if (!poll_evictions(f, p)) {
-				peer_drop(f, i, "evictions lost to it, its copy starts over "
-						"when it reconnects");
+			const char *lost = NULL;
+			char why[80];
+
+			if (!poll_flushes(f, p))
+				lost = "flushes";
+			else if (!poll_evictions(f, p))
+				lost = "evictions";
+			if (lost) {
+				snprintf(why, sizeof(why), "%s lost to it, its copy starts over "
+					 "when it reconnects", lost);
+				peer_drop(f, i, why);
 				continue;
 			}
 		}

@@ -350,6 +350,24 @@ _two_listeners_synced() {
 	fo_log_has lb2 'sync: 5 sessions the master no longer has removed after its bulk copy'
 }
 
+@test "more flushes between two polls than lb1's log holds drop the backup: its next bulk copy prunes, its table is never emptied" {
+	local kept
+	_two_listeners_synced 3
+	kept=$(printf 'web 10.3.0.%s b2\n' 1 3)
+	fo_log_mark
+	# A removal, then 12 flushes of web2 in a row: whichever poll falls
+	# between them, one poll finds more than the 4 the log holds.
+	"$TOPO_REPO/tests/tools/slb-test-sessions" -r "${TOPO_ID}lb1" web 10.3.0.2 1
+	"$TOPO_REPO/tests/tools/slb-test-sessions" -f "${TOPO_ID}lb1" web2 12
+	[ "$(_sessions_by_listener lb1)" = "$kept" ]
+	fo_log_wait lb1 'sync: backup [0-9.:]+ dropped: flushes lost to it, its copy starts over when it reconnects' 2
+	fo_log_wait lb2 'sync: bulk copy from master 198\.18\.0\.3 complete: 2 sessions' 5
+	wait_until 2 eval '[ "$(_sessions_by_listener lb2)" = "$kept" ]'
+	fo_log_wait lb2 'sync: [0-9]+ sessions the master no longer has removed after its bulk copy' 2
+	# Refreshed in place: no FLUSH of everything emptied lb2's table.
+	fo_log_lacks lb2 'sync: sessions flushed: '
+}
+
 @test "sessions evicted from lb1's full table go from lb2's too" {
 	local n
 	_configs
