@@ -101,10 +101,13 @@ fo_transitions() {
 # --- the split-brain sampler ------------------------------------------------
 # Every 10 ms, looks at both namespaces (`ip -o addr`, lb1 then lb2, about
 # 2 ms each) and appends "MS LB1 LB2" (0/1) to $TOPO_DIR/fo/samples.  lb1 is
-# read first: a handover from lb1 to lb2 (lb2 waits at least a quarter of its
-# skew, ~17 ms, after lb1 released) cannot show as an overlap, so any "1 1"
-# is both holding at once.  The other way round (lb1 preempting lb2: lb1
-# adds the VIP, then lb2 releases it) a sample can show "none" for that
+# read first; when both reads saw the VIP, lb1 is read again, and only if it
+# still has it is the sample "1 1": a loaded machine can put the two reads
+# further apart than a handover from lb1 to lb2 takes (lb1 releases, lb2
+# takes it ~15 ms later), and a lb1 that had let go by then was not holding
+# the VIP with lb2 at the moment lb2 was read (it becomes "0 1").  So any
+# "1 1" is both holding at once.  The other way round (lb1 preempting lb2:
+# lb1 adds the VIP, then lb2 releases it) a sample can show "none" for that
 # moment.  Alongside, `ip monitor address` in both
 # namespaces records every add and delete of the VIP with microsecond
 # timestamps: vip_events_overlap reports overlaps too short for the sampler.
@@ -122,6 +125,9 @@ _vip_sampler_loop() {
 		a=0 b=0
 		[[ $(ip -n "$ns1" -o -4 addr show dev "$if1" 2>/dev/null) == *" inet $TOPO_VIP/"* ]] && a=1
 		[[ $(ip -n "$ns2" -o -4 addr show dev "$if2" 2>/dev/null) == *" inet $TOPO_VIP/"* ]] && b=1
+		if [ "$a$b" = 11 ]; then
+			[[ $(ip -n "$ns1" -o -4 addr show dev "$if1" 2>/dev/null) == *" inet $TOPO_VIP/"* ]] || a=0
+		fi
 		echo "$now $a $b"
 		now=$(_fo_now_ms)
 		wait_ms=$((next - now))
