@@ -261,9 +261,10 @@ _failover_pid() { pgrep -P "$(slb_pid "$1")" -x slb-failover; }
 	[ $((t_master - t_backup)) -lt 2500 ]
 	[ "$held" -ge 800 ]
 	# Until then, lb2 alone: no sample without the VIP (at lb1's takeover
-	# the sampler may show one "none": it reads lb1, before lb1 adds the
-	# VIP, then lb2, after lb2 released it).
-	[ "$(vip_samples_of none "$t_backup" "$((t_first - 30))")" -eq 0 ]
+	# the sample just before lb1's first may show "none": it read lb1,
+	# before lb1 added the VIP, then lb2, after lb2 released it; on a loaded
+	# machine that sample can begin 100 ms and more before).
+	[ "$(vip_samples_of none "$t_backup" "$(vip_sample_before "$t_first")")" -eq 0 ]
 	_preemption_window 1
 	_service_ok 20
 }

@@ -211,6 +211,13 @@ vip_first_sample() {
 	[ -n "$t" ] && echo "$t"
 }
 
+# vip_sample_before MS: time of the last sample before MS (empty and 1 if none).
+vip_sample_before() {
+	local t
+	t=$(awk -v to="$1" '$1 < to { t = $1 } END { if (t) print t }' "$(_fo_dir)/samples")
+	[ -n "$t" ] && echo "$t"
+}
+
 # _vip_overlaps: from the `ip monitor` records (state at the start: the
 # first sample), one line per period when both namespaces had the VIP:
 # "START_MS DURATION_MS" (ms since the epoch, fractional), DURATION "end"
