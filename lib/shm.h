@@ -24,7 +24,7 @@
 #include "sessions.h"
 
 #define SLB_SHM_MAGIC 0x736c62736d656d31ULL /* "slbsmem1" */
-#define SLB_SHM_LAYOUT_VERSION 7
+#define SLB_SHM_LAYOUT_VERSION 8
 
 enum slb_health { SLB_HEALTH_UP = 0, SLB_HEALTH_DOWN = 1 };
 
@@ -90,6 +90,7 @@ struct slb_shm_failover {
 	_Atomic uint64_t adverts_received;
 	_Atomic uint64_t drops[SLB_FAILOVER_DROP_KINDS]; /* by enum slb_vrrp_verdict */
 	_Atomic uint64_t timer_late_max_us; /* worst lateness of an election timer */
+	_Atomic uint64_t turn_cpu_max_us; /* most CPU time one turn of the election loop took */
 	_Atomic uint32_t workers_alive; /* written by the master */
 	/* sessions the master sent whose listener or server this node lacks */
 	_Atomic uint64_t sync_dropped;

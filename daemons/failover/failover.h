@@ -97,6 +97,7 @@ struct failover {
 	bool master_left; /* BACKUP: the master said priority 0 */
 	uint32_t manual; /* enum slb_failover_manual: slbctl takeover/release, until restart */
 	uint64_t now_ms;
+	uint64_t turn_cpu_us; /* this thread's CPU time when the loop's turn began */
 	uint64_t advert_due_ms; /* MASTER: next advert */
 	uint64_t master_down_ms; /* BACKUP: take over if nothing heard by then */
 	uint64_t backup_since_ms; /* for preempt_delay */

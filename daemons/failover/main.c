@@ -48,6 +48,7 @@ static enum wake failover_wait(struct failover *f, int epfd, int timeout_ms)
 	int n = epoll_wait(epfd, ev, 8, timeout_ms);
 
 	f->now_ms = slb_now_ms();
+	f->turn_cpu_us = slb_thread_cpu_us();
 	if (failover_stop_asked)
 		return WAKE_STOP;
 	for (int i = 0; i < n; i++) {
@@ -79,6 +80,19 @@ static enum wake failover_wait(struct failover *f, int epfd, int timeout_ms)
 		}
 	}
 	return WAKE_TIMER;
+}
+
+/*
+ * The turn's CPU time, the worst kept: what this loop's own work (a chunk of
+ * a walk, a burst of frames) can make a timer wait, measured apart from the
+ * time a busy machine does not run it.
+ */
+static void note_turn_cpu(struct failover *f)
+{
+	uint64_t used = slb_thread_cpu_us() - f->turn_cpu_us;
+
+	if (used > atomic_load(&f->shared->turn_cpu_max_us))
+		atomic_store(&f->shared->turn_cpu_max_us, used);
 }
 
 /* This node's own IPv4 address on <ifname>: the first that is not a VIP. */
@@ -215,6 +229,7 @@ static int run_election(struct failover *f, int epfd, uint32_t generation)
 		failover_on_timers(f);
 		sync_master_tick(f);
 		sync_backup_tick(f);
+		note_turn_cpu(f);
 	}
 }
 

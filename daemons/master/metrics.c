@@ -315,6 +315,9 @@ static void write_node(struct master *m, FILE *out)
 	      atomic_load(&fo->sync_dropped), false);
 	gauge(out, "slb_failover_timer_late_max_seconds", "gauge",
 	      "Worst lateness of an election timer.", atomic_load(&fo->timer_late_max_us), true);
+	gauge(out, "slb_failover_turn_cpu_max_seconds", "gauge",
+	      "Most CPU time one turn of the election loop took (its own work, whatever the load).",
+	      atomic_load(&fo->turn_cpu_max_us), true);
 	gauge(out, "slb_workers_alive", "gauge", "Worker processes running.",
 	      atomic_load(&fo->workers_alive), false);
 	gauge(out, "slb_config_generation", "gauge",

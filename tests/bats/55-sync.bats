@@ -202,7 +202,7 @@ _sessions_match() { [ "$(_sessions_on "$1")" = "$(sort "$2")" ]; }
 }
 
 @test "a backup too slow to take the copy is dropped, and the next connection gets a fresh bulk copy" {
-	local late
+	local metrics late turn
 	_configs
 	sed -i "s/^metrics =.*/metrics = 127.0.0.1:9109/" "$TOPO_DIR/lb1.ini"
 	fo_log_mark
@@ -222,13 +222,17 @@ _sessions_match() { [ "$(_sessions_on "$1")" = "$(sort "$2")" ]; }
 	[[ $output == *"bulk_end 20000"* ]]
 	[ "$(grep -c '^session web 10\.1\.' <<<"$output")" -eq 20000 ]
 	# The election never waited on it: the walks of the 1M-entry table went
-	# in chunks between its timers (in one go, ~50 ms with sanitizers).
+	# in chunks between its timers (in one go, ~50 ms with sanitizers). What
+	# the loop's own work can make a timer wait is the CPU time of its
+	# longest turn; the timers' lateness adds what a loaded machine's
+	# scheduler adds (26 ms was seen at load 2), so it is only shown.
 	fo_log_lacks lb1 'vrid 51: MASTER -> '
 	vip_holder_is lb1
-	late=$(topo_exec lb1 curl -sf --max-time 5 http://127.0.0.1:9109/metrics |
-		awk '$1 == "slb_failover_timer_late_max_seconds" { printf "%d", $2 * 1000 }')
-	echo "worst election timer lateness: $late ms"
-	[ "$late" -lt 25 ]
+	metrics=$(topo_exec lb1 curl -sf --max-time 5 http://127.0.0.1:9109/metrics)
+	late=$(awk '$1 == "slb_failover_timer_late_max_seconds" { printf "%d", $2 * 1000 }' <<<"$metrics")
+	turn=$(awk '$1 == "slb_failover_turn_cpu_max_seconds" { printf "%d", $2 * 1000 }' <<<"$metrics")
+	echo "longest turn of the election loop: $turn ms of CPU; worst election timer lateness: $late ms"
+	[ "$turn" -lt 25 ]
 }
 
 # _sync_dropped ROLE: slb_failover_sync_dropped_sessions_total from ROLE's metrics at 127.0.0.1:9109.

@@ -119,7 +119,8 @@ _check_format() {
 		slb_failover_transitions_total slb_failover_adverts_sent_total \
 		slb_failover_adverts_received_total slb_failover_dropped_packets_total \
 		slb_failover_sync_dropped_sessions_total \
-		slb_failover_timer_late_max_seconds slb_workers_alive slb_config_generation; do
+		slb_failover_timer_late_max_seconds slb_failover_turn_cpu_max_seconds \
+		slb_workers_alive slb_config_generation; do
 		grep -E "^# TYPE $f (counter|gauge)\$" <<<"$body" >/dev/null || { echo "missing $f"; return 1; }
 	done
 	# HEAD: the same head, no body; a query string is the same path.
@@ -140,6 +141,7 @@ _check_format() {
 	[ "$(_val "$body" slb_workers_alive)" = 2 ]
 	[ "$(_val "$body" slb_config_generation)" = 0 ]
 	_val "$body" slb_failover_timer_late_max_seconds | grep -E '^[0-9]+\.[0-9]{6}$'
+	_val "$body" slb_failover_turn_cpu_max_seconds | grep -E '^[0-9]+\.[0-9]{6}$'
 	# One series per drop reason of lib/vrrp.c, all zero here.
 	for r in truncated bad_ip bad_ttl bad_version bad_type bad_checksum other_vrid bad_interval \
 		bad_count auth_missing auth_unexpected auth_bad; do
