@@ -38,6 +38,7 @@ struct http_server {
 	bool rdhup; /* the peer's FIN was reported: a short read no longer means drained */
 	bool watch_out; /* EPOLLOUT is in the epoll set */
 	bool eof;
+	bool write_failed; /* refused a write (reset): nothing more goes to it, its answer is still read */
 	bool closed; /* in the graveyard: later events of this batch are stale */
 	struct http_tls tls; /* server_tls groups: TLS towards the server */
 	struct http_conn *owner; /* NULL while idle */

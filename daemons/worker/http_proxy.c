@@ -470,7 +470,7 @@ static int request_body_spliced(struct worker *w, struct http_conn *c, bool *don
 	}
 	if (r == HTTP_SPLICE_DESTINATION_FAILED) {
 		/* Reset: what the server answered, if anything, is still read. */
-		s->eof = true;
+		s->write_failed = true;
 		http_splice_end(c, HTTP_SPLICE_REQUEST);
 		return 1;
 	}
@@ -564,7 +564,8 @@ static int server_write(struct worker *w, struct http_conn *c)
 	struct http_server *s = c->srv;
 	ssize_t n;
 
-	if (!s || s->connecting || (s->tls.ssl && (s->eof || !server_tls_ready(w, s))))
+	if (!s || s->connecting || s->write_failed ||
+	    (s->tls.ssl && (s->eof || !server_tls_ready(w, s))))
 		return 0;
 	if (!http_buf_len(&s->out) && !c->req_pipe.len)
 		watch_out(w, s->fd, &s->tag, &s->watch_out, false);
@@ -580,7 +581,7 @@ static int server_write(struct worker *w, struct http_conn *c)
 		s->writable = false;
 		watch_out(w, s->fd, &s->tag, &s->watch_out, true);
 	} else if (n == -1 && errno != EINTR)
-		s->eof = true; /* reset: what it answered, if anything, is still read */
+		s->write_failed = true;
 	return 0;
 }
 
@@ -921,7 +922,7 @@ static void transaction_end(struct worker *w, struct http_conn *c)
 	 * no further event (edge-triggered) and look alive to the next request.
 	 */
 	bool reuse = c->req == REQ_SENT && c->server_keep_alive &&
-		     c->resp_framing != SLB_HTTP_BODY_CLOSE && !s->rdhup && !s->eof;
+		     c->resp_framing != SLB_HTTP_BODY_CLOSE && !s->rdhup && !s->eof && !s->write_failed;
 
 	http_log_transaction(c, server_name(w, c), http_buf_len(&c->out), w->now_ms);
 	account(c);

@@ -50,7 +50,7 @@ bool http_splice_wanted(const struct http_conn *c, enum http_splice_dir dir)
 	 * Not to a server that reset: the copying path drops what it cannot send.
 	 */
 	return c->req == REQ_BODY && c->req_framing == SLB_HTTP_BODY_LENGTH && !s->connecting &&
-	       !s->eof && !http_buf_len(&c->in) && c->req_left >= HTTP_SPLICE_MIN;
+	       !s->write_failed && !http_buf_len(&c->in) && c->req_left >= HTTP_SPLICE_MIN;
 }
 
 int http_splice_begin(struct http_conn *c, enum http_splice_dir dir)

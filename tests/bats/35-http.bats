@@ -204,6 +204,18 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 	done
 }
 
+@test "a server that answers early and resets during a long upload: its answer reaches the client, slb goes on" {
+	local body="$TOPO_DIR/up.body" code
+	awk 'BEGIN { for (o = 0; o < 999999; o += 11) printf "%010d\n", o }' >"$body"
+	code=$(topo_exec client curl -sS --max-time 10 --data-binary @"$body" -o /dev/null \
+		-w '%{http_code}' "http://$TOPO_VIP/reset" 2>/dev/null) || true
+	echo "answer: $code"
+	# the write that fails stops the writing, not the reading: the 413 waits before the reset
+	[ "$code" = 413 ]
+	slb_running_or_fail
+	[ "$(http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP/after-reset")" = 200 ]
+}
+
 @test "after a spliced body the connection serves the next request; a body cut short is not passed off as whole" {
 	run http_curl -o /dev/null -o /dev/null -w '%{http_code} %{size_download} %{num_connects}\n' \
 		"http://$TOPO_VIP/seq/500000" "http://$TOPO_VIP/seq/300003"

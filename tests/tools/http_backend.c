@@ -23,6 +23,8 @@
  *               "%010u\n" giving each line's own offset, so a test sees
  *               any byte lost, doubled or out of order
  *   /short/N    Content-Length N, half of the 'x' bytes, then a close
+ *   /reset      413 at once, without reading the request body, then a
+ *               reset (SO_LINGER 0) while the client may still be sending
  *   /broken     two different Content-Lengths
  *   /garbage    not HTTP at all
  *   /ws         with Connection: upgrade and Upgrade: websocket, 101, then
@@ -263,6 +265,14 @@ static void serve(int fd)
 		memcpy(path, msg.target, plen);
 		path[plen] = '\0';
 		drop(head_len);
+		if (strncmp(path, "/reset", 6) == 0) {
+			struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+
+			write_str(fd, "HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n"
+				      "Connection: close\r\n\r\n");
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+			return;
+		}
 		if (msg.expect_continue && write_str(fd, "HTTP/1.1 100 Continue\r\n\r\n") == -1)
 			return;
 		if (!read_body(fd))
