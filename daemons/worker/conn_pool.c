@@ -3,6 +3,7 @@
  */
 #include "conn_pool.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,4 +102,28 @@ void pipe_pool_put(struct slb_pipe *p)
 	}
 	p->rfd = p->wfd = -1;
 	p->len = 0;
+}
+
+ssize_t pipe_fill(struct slb_pipe *p, int src, size_t max, bool *dry)
+{
+	ssize_t n = splice(src, NULL, p->wfd, NULL, max, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+	if (n > 0)
+		p->len += (size_t)n;
+	else if (n == -1 && errno == EAGAIN)
+		*dry = p->len == 0;
+	return n;
+}
+
+ssize_t pipe_drain(struct slb_pipe *p, int dst)
+{
+	ssize_t n = splice(p->rfd, NULL, dst, NULL, p->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+	if (n > 0) {
+		p->len -= (size_t)n;
+	} else if (n == 0) {
+		errno = EPIPE; /* a socket that takes nothing of a non-empty pipe is gone */
+		n = -1;
+	}
+	return n;
 }

@@ -8,7 +8,9 @@
 #ifndef SLB_CONN_POOL_H
 #define SLB_CONN_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct slb_pipe {
 	int rfd;
@@ -26,5 +28,16 @@ int pipe_pool_get(struct slb_pipe *p);
 
 /* Takes <p> back (pooled if empty, closed otherwise) and marks it unused. */
 void pipe_pool_put(struct slb_pipe *p);
+
+/*
+ * Splices up to <max> bytes from socket <src> into <p>. Returns what moved
+ * (> 0, added to p->len), 0 at the source's EOF, or -1 with errno. On
+ * EAGAIN, *dry says whether the socket has nothing: a full pipe says EAGAIN
+ * too, so only into an empty pipe does it mean the socket is dry.
+ */
+ssize_t pipe_fill(struct slb_pipe *p, int src, size_t max, bool *dry);
+
+/* Splices what <p> holds into socket <dst>: what moved (> 0, taken off p->len), or -1 with errno. */
+ssize_t pipe_drain(struct slb_pipe *p, int dst);
 
 #endif

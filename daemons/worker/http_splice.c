@@ -4,7 +4,6 @@
 #include "http_splice.h"
 
 #include <errno.h>
-#include <fcntl.h>
 
 /*
  * Below this much body left, one recv() and one send() through the buffer
@@ -66,13 +65,13 @@ int http_splice_begin(struct http_conn *c, enum http_splice_dir dir)
 static int splice_in(const struct leg *l)
 {
 	size_t want = *l->left < HTTP_SPLICE_CHUNK ? (size_t)*l->left : HTTP_SPLICE_CHUNK;
+	bool dry = false;
 	ssize_t n;
 
 	if (!want || !*l->src_readable || *l->src_eof)
 		return 0;
-	n = splice(l->src, NULL, l->pipe->wfd, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	n = pipe_fill(l->pipe, l->src, want, &dry);
 	if (n > 0) {
-		l->pipe->len += (size_t)n;
 		*l->left -= (uint64_t)n;
 		*l->bytes_in += (uint64_t)n;
 		return 1;
@@ -81,9 +80,8 @@ static int splice_in(const struct leg *l)
 		*l->src_eof = true;
 		return 1;
 	}
-	/* A full pipe says EAGAIN too: only into an empty one does it mean the socket is dry. */
 	if (errno == EAGAIN) {
-		if (l->pipe->len == 0)
+		if (dry)
 			*l->src_readable = false;
 		return 0;
 	}
@@ -96,21 +94,16 @@ static int splice_out(const struct leg *l)
 
 	if (!l->pipe->len || !*l->dst_writable)
 		return 0;
-	n = splice(l->pipe->rfd, NULL, l->dst, NULL, l->pipe->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	n = pipe_drain(l->pipe, l->dst);
 	if (n > 0) {
-		l->pipe->len -= (size_t)n;
 		*l->bytes_out += (uint64_t)n;
 		return 1;
 	}
-	if (n == -1 && errno == EAGAIN) {
+	if (errno == EAGAIN) {
 		*l->dst_writable = false;
 		return 0;
 	}
-	if (n == -1 && errno == EINTR)
-		return 0;
-	if (n == 0)
-		errno = EPIPE;
-	return HTTP_SPLICE_DESTINATION_FAILED;
+	return errno == EINTR ? 0 : HTTP_SPLICE_DESTINATION_FAILED;
 }
 
 int http_splice_step(struct http_conn *c, enum http_splice_dir dir)

@@ -15,7 +15,6 @@
 #include "tcp_proxy.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
@@ -282,23 +281,20 @@ static int flow_copy(struct tcp_flow *f, int src, struct tcp_ready *src_ready, i
 /* Splice mode: socket -> pipe. Returns 1 on progress, 0 when nothing moved, -1 on error. */
 static int flow_splice_in(struct tcp_flow *f, int src, struct tcp_ready *src_ready)
 {
-	bool pipe_was_empty = f->pipe.len == 0;
+	bool dry = false;
 	ssize_t n;
 
 	if (flow_pipe(f) == -1)
 		return -1;
-	n = splice(src, NULL, f->pipe.wfd, NULL, SPLICE_CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-	if (n > 0) {
-		f->pipe.len += (size_t)n;
+	n = pipe_fill(&f->pipe, src, SPLICE_CHUNK, &dry);
+	if (n > 0)
 		return 1;
-	}
 	if (n == 0) {
 		f->src_eof = true;
 		return 1;
 	}
 	if (errno == EAGAIN) {
-		/* Into an empty pipe, EAGAIN can only mean the socket is dry. */
-		if (pipe_was_empty)
+		if (dry)
 			src_ready->readable = false;
 		return 0;
 	}
@@ -326,11 +322,9 @@ static int flow_pump(struct tcp_flow *f, int src, struct tcp_ready *src_ready, i
 				return -1;
 		}
 		if (f->pipe.len > 0 && dst_ready->writable) {
-			ssize_t n = splice(f->pipe.rfd, NULL, dst, NULL, f->pipe.len,
-					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			ssize_t n = pipe_drain(&f->pipe, dst);
 
 			if (n > 0) {
-				f->pipe.len -= (size_t)n;
 				f->bytes += (uint64_t)n;
 				progress = 1;
 			} else if (errno == EAGAIN) {
