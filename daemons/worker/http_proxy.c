@@ -13,8 +13,7 @@
  * Bodies are re-framed, never passed through blindly: a Content-Length
  * body is counted out, a chunked one decoded and encoded again, so what the
  * server sees is exactly what slb parsed (the defence against smuggling).
- * A chunked or close-delimited response goes to an HTTP/1.1 client
- * chunked, to an HTTP/1.0 client plain and then closed.
+ * The response side is http_response.c.
  */
 #include "http_proxy.h"
 
@@ -32,6 +31,7 @@
 #include "http_gzip.h"
 #include "http_head.h"
 #include "http_reply.h"
+#include "http_response.h"
 #include "http_rules.h"
 #include "http_server.h"
 #include "http_splice.h"
@@ -105,7 +105,7 @@ static void account(struct http_conn *c)
 	c->bytes_in = c->bytes_out = 0;
 }
 
-static void conn_close(struct worker *w, struct http_conn *c)
+void http_conn_close(struct worker *w, struct http_conn *c)
 {
 	struct slb_shm_listener *ls = listener_stats(c->l);
 
@@ -132,7 +132,7 @@ static void conn_close(struct worker *w, struct http_conn *c)
 	w->http->dead_conns = c;
 }
 
-static const char *server_name(struct worker *w, const struct http_conn *c)
+const char *http_conn_server_name(struct worker *w, const struct http_conn *c)
 {
 	struct slb_shm_server *st = server_stats(w, c->log_slot, c->log_serial);
 
@@ -152,7 +152,7 @@ static int reply_local(struct worker *w, struct http_conn *c, unsigned status,
 		http_server_close(w, c->srv, false);
 	c->srv = NULL;
 	if (c->resp_started) {
-		conn_close(w, c);
+		http_conn_close(w, c);
 		return -1;
 	}
 	c->status = status;
@@ -169,7 +169,7 @@ static int reply_local(struct worker *w, struct http_conn *c, unsigned status,
 	return 1;
 }
 
-static int reply_error(struct worker *w, struct http_conn *c, unsigned status)
+int http_conn_reply_error(struct worker *w, struct http_conn *c, unsigned status)
 {
 	return reply_local(w, c, status, NULL);
 }
@@ -184,7 +184,7 @@ static int reply_redirect(struct worker *w, struct http_conn *c, const struct sl
 	/* A Location needs a host, and only an origin-form target fits after it. */
 	if (!hlen || m->target[0] != '/' ||
 	    hlen + m->target_len + 9 > sizeof(location))
-		return reply_error(w, c, 400);
+		return http_conn_reply_error(w, c, 400);
 	snprintf(location, sizeof(location), "https://%.*s%.*s", (int)hlen, host->value,
 		 (int)m->target_len, m->target);
 	return reply_local(w, c, 301, location);
@@ -197,7 +197,7 @@ static int reply_redirect(struct worker *w, struct http_conn *c, const struct sl
  * room: subscribed all the time, edge-triggered epoll would wake the worker
  * for every ACK that frees send buffer space.
  */
-static void watch_out(struct worker *w, int fd, enum worker_tag *tag, bool *watching, bool want)
+void http_watch_out(struct worker *w, int fd, enum worker_tag *tag, bool *watching, bool want)
 {
 	struct epoll_event ev = {
 		.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (want ? EPOLLOUT : 0),
@@ -238,7 +238,7 @@ static int client_write(struct worker *w, struct http_conn *c)
 	if (n > 0) {
 		c->bytes_out += (uint64_t)n;
 		if (!http_buf_len(&c->out)) {
-			watch_out(w, c->fd, &c->tag, &c->watch_out, false);
+			http_watch_out(w, c->fd, &c->tag, &c->watch_out, false);
 			if (c->req == REQ_HEAD && !http_buf_len(&c->in))
 				http_buf_release(&c->out);
 		}
@@ -247,11 +247,11 @@ static int client_write(struct worker *w, struct http_conn *c)
 	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
 		if (errno == EAGAIN) {
 			c->writable = false;
-			watch_out(w, c->fd, &c->tag, &c->watch_out, true);
+			http_watch_out(w, c->fd, &c->tag, &c->watch_out, true);
 		}
 		return 0;
 	}
-	conn_close(w, c);
+	http_conn_close(w, c);
 	return -1;
 }
 
@@ -283,10 +283,10 @@ static int client_read(struct worker *w, struct http_conn *c)
 	if (errno == EAGAIN)
 		c->readable = false;
 	if (errno == EINTR && !c->writable) /* TLS must write before it can read on */
-		watch_out(w, c->fd, &c->tag, &c->watch_out, true);
+		http_watch_out(w, c->fd, &c->tag, &c->watch_out, true);
 	if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
 		return 0;
-	conn_close(w, c);
+	http_conn_close(w, c);
 	return -1;
 }
 
@@ -302,7 +302,7 @@ static int client_linger(struct worker *w, struct http_conn *c)
 {
 	http_tls_shutdown(&c->tls);
 	if (c->eof || (!c->may_send_more && !http_buf_len(&c->in))) {
-		conn_close(w, c);
+		http_conn_close(w, c);
 		return -1;
 	}
 	shutdown(c->fd, SHUT_WR);
@@ -394,7 +394,7 @@ static int request_start(struct worker *w, struct http_conn *c, size_t head_len)
 	if (ls)
 		counter_add(&ls->requests, 1);
 	if (status)
-		return reply_error(w, c, (unsigned)status);
+		return http_conn_reply_error(w, c, (unsigned)status);
 	c->method = m->method_id;
 	c->minor = m->minor;
 	c->keep_alive = m->keep_alive;
@@ -403,16 +403,16 @@ static int request_start(struct worker *w, struct http_conn *c, size_t head_len)
 	c->accept_gzip = c->l->conf->gzip && http_gzip_request_accepts(m);
 	http_log_request(c, m);
 	if (http_head_trace_has(m, w->config->node.name))
-		return reply_error(w, c, 463);
+		return http_conn_reply_error(w, c, 463);
 	if (c->l->conf->redirect_https)
 		return reply_redirect(w, c, m);
 	/* A WebSocket upgrade takes a connection of its own: never a pooled one. */
 	c->upgrade = c->l->conf->websocket && http_head_is_websocket(m);
 	c->replayable = idempotent_without_body(m) && !c->upgrade;
 	if (attach_server(w, c, m) == -1)
-		return reply_error(w, c, 503);
+		return http_conn_reply_error(w, c, 503);
 	if (forward_head(w, c, m) == -1)
-		return reply_error(w, c, 431);
+		return http_conn_reply_error(w, c, 431);
 	c->t_sent_ms = w->now_ms;
 	memset(&c->scan, 0, sizeof(c->scan)); /* the response's from now on */
 	c->resp = RESP_HEAD;
@@ -439,16 +439,16 @@ static int request_head(struct worker *w, struct http_conn *c)
 	if (!len) {
 		if (!c->eof)
 			return 0;
-		conn_close(w, c); /* a clean end between requests */
+		http_conn_close(w, c); /* a clean end between requests */
 		return -1;
 	}
 	r = slb_http_scan_head(&c->scan, http_buf_head(&c->in), len, limits, true);
 	if (r < 0)
-		return reply_error(w, c, (unsigned)-r);
+		return http_conn_reply_error(w, c, (unsigned)-r);
 	if (r > 0)
 		return request_start(w, c, (size_t)r);
 	if (c->eof) {
-		conn_close(w, c); /* the client gave up mid-head */
+		http_conn_close(w, c); /* the client gave up mid-head */
 		return -1;
 	}
 	return 0;
@@ -465,7 +465,7 @@ static int request_body_spliced(struct worker *w, struct http_conn *c, bool *don
 		return 0;
 	r = http_splice_step(c, HTTP_SPLICE_REQUEST);
 	if (r == HTTP_SPLICE_SOURCE_FAILED) {
-		conn_close(w, c);
+		http_conn_close(w, c);
 		return -1;
 	}
 	if (r == HTTP_SPLICE_DESTINATION_FAILED) {
@@ -474,7 +474,7 @@ static int request_body_spliced(struct worker *w, struct http_conn *c, bool *don
 		http_splice_end(c, HTTP_SPLICE_REQUEST);
 		return 1;
 	}
-	watch_out(w, s->fd, &s->tag, &s->watch_out, !s->writable);
+	http_watch_out(w, s->fd, &s->tag, &s->watch_out, !s->writable);
 	*done = http_splice_done(c, HTTP_SPLICE_REQUEST);
 	if (*done)
 		http_splice_end(c, HTTP_SPLICE_REQUEST);
@@ -507,7 +507,7 @@ static int request_body(struct worker *w, struct http_conn *c)
 	} else {
 		progress = http_body_chunks(&c->req_chunk, &c->in, &s->out, true, &done);
 		if (progress == -1)
-			return reply_error(w, c, 400);
+			return http_conn_reply_error(w, c, 400);
 	}
 	if (done) {
 		c->req = REQ_SENT;
@@ -515,7 +515,7 @@ static int request_body(struct worker *w, struct http_conn *c)
 	}
 	/* The body stopped short (a spliced one may still be leaving the pipe): nothing to answer. */
 	if (c->eof && !http_buf_len(&c->in) && (!c->req_splicing || c->req_left)) {
-		conn_close(w, c);
+		http_conn_close(w, c);
 		return -1;
 	}
 	return progress;
@@ -555,7 +555,7 @@ static int server_tls_ready(struct worker *w, struct http_server *s)
 	if (r == -1)
 		s->eof = true;
 	else if (r == 0)
-		watch_out(w, s->fd, &s->tag, &s->watch_out, !s->writable);
+		http_watch_out(w, s->fd, &s->tag, &s->watch_out, !s->writable);
 	return r == 1;
 }
 
@@ -568,7 +568,7 @@ static int server_write(struct worker *w, struct http_conn *c)
 	    (s->tls.ssl && (s->eof || !server_tls_ready(w, s))))
 		return 0;
 	if (!http_buf_len(&s->out) && !c->req_pipe.len)
-		watch_out(w, s->fd, &s->tag, &s->watch_out, false);
+		http_watch_out(w, s->fd, &s->tag, &s->watch_out, false);
 	if (!s->writable || !http_buf_len(&s->out))
 		return 0;
 	n = s->tls.ssl ? http_tls_send(&s->tls, &s->out, server_ready(s))
@@ -579,7 +579,7 @@ static int server_write(struct worker *w, struct http_conn *c)
 	}
 	if (n == -1 && errno == EAGAIN) {
 		s->writable = false;
-		watch_out(w, s->fd, &s->tag, &s->watch_out, true);
+		http_watch_out(w, s->fd, &s->tag, &s->watch_out, true);
 	} else if (n == -1 && errno != EINTR)
 		s->write_failed = true;
 	return 0;
@@ -606,7 +606,7 @@ static int server_read(struct worker *w, struct http_conn *c)
 	if (n == -1 && errno == EAGAIN)
 		s->readable = false;
 	if (n == -1 && errno == EINTR && !s->writable) /* TLS must write before it reads on */
-		watch_out(w, s->fd, &s->tag, &s->watch_out, true);
+		http_watch_out(w, s->fd, &s->tag, &s->watch_out, true);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR || errno == ENOBUFS))
 		return 0;
 	s->eof = true; /* EOF or reset */
@@ -616,7 +616,7 @@ static int server_read(struct worker *w, struct http_conn *c)
 /*
  * A pooled connection that the server had closed: the request goes again
  * on a fresh connection to the same server, once, if it is idempotent and
- * nothing of a response came. Returns as reply_error().
+ * nothing of a response came. Returns as http_conn_reply_error().
  */
 static int request_replay(struct worker *w, struct http_conn *c)
 {
@@ -627,290 +627,24 @@ static int request_replay(struct worker *w, struct http_conn *c)
 	c->srv = http_server_get(w, slot, false, c);
 	c->retried = true;
 	if (!c->srv)
-		return reply_error(w, c, 503);
+		return http_conn_reply_error(w, c, 503);
 	c->log_serial = c->srv->serial;
 	if (slb_http_parse_request(http_buf_head(&c->in), c->pinned_head, limits, m) != 0 ||
 	    forward_head(w, c, m) == -1)
-		return reply_error(w, c, 502);
+		return http_conn_reply_error(w, c, 502);
 	memset(&c->scan, 0, sizeof(c->scan));
 	return 1;
 }
 
 /* The server ended or broke the response before its head was complete. */
-static int server_broken(struct worker *w, struct http_conn *c)
+int http_conn_server_broken(struct worker *w, struct http_conn *c)
 {
 	struct http_server *s = c->srv;
 
 	if (s->reused && c->replayable && !c->retried && !c->resp_started && c->pinned_head &&
 	    !http_buf_len(&s->in))
 		return request_replay(w, c);
-	return reply_error(w, c, 502);
-}
-
-struct edit_arg {
-	struct worker *w;
-	struct http_conn *c;
-};
-
-/* http_response_edit's rewrite: the server's Set-Cookie under cookie_rewrite. */
-static long rewrite_field(void *arg, const struct slb_http_header *h, char *buf, size_t cap)
-{
-	struct edit_arg *a = arg;
-
-	return http_policy_rewrite_set_cookie(a->c->l->http_policy, a->w, a->c->srv->slot, h, buf,
-					      cap);
-}
-
-/* What the listener's policy changes in this final response; -1 when it cannot be written. */
-static int response_edit(struct edit_arg *a, struct http_response_edit *edit, char *set_cookie,
-			 size_t cap)
-{
-	struct worker *w = a->w;
-	struct http_conn *c = a->c;
-	int n = http_policy_insert_cookie(c->l->http_policy, w, &c->route, set_cookie, cap);
-
-	memset(edit, 0, sizeof(*edit));
-	if (n < 0)
-		return -1;
-	if (n > 0) {
-		edit->set_cookie = set_cookie;
-		edit->set_cookie_len = (size_t)n;
-	}
-	if (http_policy_rewrites_set_cookie(c->l->http_policy))
-		edit->rewrite = rewrite_field;
-	edit->arg = a;
-	edit->gzip = c->gzip;
-	return 0;
-}
-
-static int response_final(struct worker *w, struct http_conn *c, const struct slb_http_msg *m)
-{
-	struct edit_arg arg = { w, c };
-	struct http_response_edit edit;
-	char set_cookie[256];
-	struct slb_shm_server *st = server_stats(w, c->srv->slot, c->srv->serial);
-	/* A client that half-closed after pipelining still gets what it sent answered. */
-	bool more = http_buf_len(&c->in) > c->pinned_head;
-	bool keep = c->keep_alive && (!c->eof || more) && c->req == REQ_SENT && !w->draining;
-	enum http_out_mode mode = OUT_AS_IS;
-	bool chunk = false;
-
-	c->gzip = http_gzip_wanted(c, m) && slb_gzip_start(&c->gz) == 0;
-	if (c->gzip) {
-		/* a new length: chunked, or until close for an HTTP/1.0 client */
-		chunk = c->minor >= 1;
-		keep = keep && chunk;
-		c->gz_run = 0;
-		c->gz_last = c->gz_flushed = false;
-	} else if (m->framing == SLB_HTTP_BODY_CHUNKED || m->framing == SLB_HTTP_BODY_CLOSE) {
-		if (c->minor >= 1) {
-			mode = OUT_CHUNK;
-			chunk = true;
-		} else {
-			mode = m->framing == SLB_HTTP_BODY_CHUNKED ? OUT_DECHUNK : OUT_AS_IS;
-			keep = false;
-		}
-	}
-	if (response_edit(&arg, &edit, set_cookie, sizeof(set_cookie)) == -1 ||
-	    http_head_response(&c->out, http_buf_room(&c->out, true), m, chunk, keep, c->minor,
-			       &edit) == -1)
-		return http_buf_len(&c->out) ? 0 : reply_error(w, c, 502);
-	if (st)
-		counter_add(&st->requests, 1);
-	c->keep_alive = keep;
-	c->out_mode = mode;
-	c->status = m->status;
-	c->t_response_ms = w->now_ms;
-	c->server_keep_alive = m->keep_alive;
-	c->resp_framing = m->framing;
-	c->resp_left = m->content_length;
-	memset(&c->resp_chunk, 0, sizeof(c->resp_chunk));
-	c->resp_started = true;
-	c->resp = m->framing == SLB_HTTP_BODY_NONE ? RESP_DONE : RESP_BODY;
-	return 1;
-}
-
-/*
- * The server switched to WebSocket: its 101 goes to the client, and from
- * now on bytes go both ways unparsed (tunnel_step()). Returns as
- * reply_error().
- */
-static int tunnel_start(struct worker *w, struct http_conn *c, const struct slb_http_msg *m,
-			size_t head_len)
-{
-	struct slb_shm_server *st = server_stats(w, c->srv->slot, c->srv->serial);
-
-	if (http_head_response(&c->out, http_buf_room(&c->out, true), m, false, true, c->minor,
-			       NULL) == -1)
-		return http_buf_len(&c->out) ? 0 : reply_error(w, c, 502);
-	if (st)
-		counter_add(&st->requests, 1);
-	http_buf_consume(&c->srv->in, head_len);
-	http_buf_consume(&c->in, c->pinned_head);
-	c->pinned_head = 0;
-	c->status = m->status;
-	c->t_response_ms = w->now_ms;
-	c->resp_started = true;
-	c->keep_alive = false;
-	c->resp = RESP_TUNNEL;
-	http_log_transaction(c, server_name(w, c), http_buf_len(&c->out), w->now_ms);
-	return 1;
-}
-
-/* Relays a tunnel's bytes; each side's FIN goes on once its bytes are through. */
-static int tunnel_step(struct worker *w, struct http_conn *c)
-{
-	struct http_server *s = c->srv;
-	int progress = http_body_move(&c->in, &s->out, UINT64_MAX) > 0;
-
-	progress |= http_body_move(&s->in, &c->out, UINT64_MAX) > 0;
-	if (c->eof && !c->tunnel_up_shut && !http_buf_len(&c->in) && !http_buf_len(&s->out)) {
-		http_tls_shutdown(&s->tls);
-		shutdown(s->fd, SHUT_WR);
-		c->tunnel_up_shut = true;
-		progress = 1;
-	}
-	if (s->eof && !c->tunnel_down_shut && !http_buf_len(&s->in) && !http_buf_len(&c->out)) {
-		http_tls_shutdown(&c->tls);
-		shutdown(c->fd, SHUT_WR);
-		c->tunnel_down_shut = true;
-		progress = 1;
-	}
-	if (c->tunnel_up_shut && c->tunnel_down_shut) {
-		conn_close(w, c);
-		return -1;
-	}
-	return progress;
-}
-
-static int response_head(struct worker *w, struct http_conn *c)
-{
-	struct http_server *s = c->srv;
-	struct slb_http_msg *m = &w->http->msg;
-	size_t len = http_buf_len(&s->in);
-	long r;
-	int rc;
-
-	if (!len)
-		return s->eof ? server_broken(w, c) : 0;
-	r = slb_http_scan_head(&c->scan, http_buf_head(&s->in), len, limits, false);
-	if (r == 0)
-		return s->eof ? reply_error(w, c, 502) : 0;
-	if (r < 0 || slb_http_parse_response(http_buf_head(&s->in), (size_t)r, limits, c->method, m))
-		return reply_error(w, c, 502);
-	if (http_buf_ensure(&c->out) == -1)
-		return 0;
-	if (m->status == 101)
-		return c->upgrade ? tunnel_start(w, c, m, (size_t)r) : reply_error(w, c, 502);
-	if (m->status < 200) {
-		/* 100 and 103 go to the client (not to HTTP/1.0 ones); the final response follows. */
-		if (c->minor >= 1) {
-			if (http_head_response(&c->out, http_buf_room(&c->out, true), m, false, true,
-					       c->minor, NULL) == -1)
-				return http_buf_len(&c->out) ? 0 : reply_error(w, c, 502);
-			c->resp_started = true;
-		}
-	} else if ((rc = response_final(w, c, m)) != 1) {
-		return rc;
-	}
-	http_buf_consume(&s->in, (size_t)r);
-	memset(&c->scan, 0, sizeof(c->scan));
-	if (c->pinned_head && c->resp_started) {
-		http_buf_consume(&c->in, c->pinned_head);
-		c->pinned_head = 0;
-	}
-	return 1;
-}
-
-static int response_body(struct worker *w, struct http_conn *c)
-{
-	struct http_server *s = c->srv;
-	bool done = false;
-	int progress = 0;
-	size_t n;
-
-	if (http_buf_ensure(&c->out) == -1)
-		return 0;
-	if (c->gzip) {
-		progress = http_gzip_body(c, &s->in, s->eof, &done);
-		if (progress == -1) {
-			conn_close(w, c); /* broken mid-response: the client must not take it as whole */
-			return -1;
-		}
-	} else switch (c->resp_framing) {
-	case SLB_HTTP_BODY_LENGTH:
-		if (!c->resp_splicing) {
-			n = http_body_move(&s->in, &c->out, c->resp_left);
-			c->resp_left -= n;
-			done = c->resp_left == 0;
-			progress = n > 0;
-			if (!done && http_splice_wanted(c, HTTP_SPLICE_RESPONSE))
-				http_splice_begin(c, HTTP_SPLICE_RESPONSE); /* or the copying goes on */
-		}
-		/* What the buffer holds goes first: the pipe's bytes come after it. */
-		if (c->resp_splicing && !http_buf_len(&c->out)) {
-			int r = http_splice_step(c, HTTP_SPLICE_RESPONSE);
-
-			if (r < 0) {
-				conn_close(w, c); /* either side broke off: the client must not take it as whole */
-				return -1;
-			}
-			watch_out(w, c->fd, &c->tag, &c->watch_out, !c->writable);
-			progress |= r;
-			done = http_splice_done(c, HTTP_SPLICE_RESPONSE);
-			if (done)
-				http_splice_end(c, HTTP_SPLICE_RESPONSE);
-		}
-		break;
-	case SLB_HTTP_BODY_CHUNKED:
-		progress = http_body_chunks(&c->resp_chunk, &s->in, &c->out, c->out_mode == OUT_CHUNK, &done);
-		if (progress == -1) {
-			conn_close(w, c); /* broken mid-response: the client must not take it as whole */
-			return -1;
-		}
-		break;
-	default: /* until the server closes */
-		if (c->out_mode == OUT_CHUNK)
-			progress = http_body_chunk(&s->in, &c->out) > 0;
-		else
-			progress = http_body_move(&s->in, &c->out, UINT64_MAX) > 0;
-		if (s->eof && !http_buf_len(&s->in)) {
-			if (c->out_mode == OUT_CHUNK && http_body_last_chunk(&c->out) == -1)
-				return progress;
-			done = true;
-		}
-		break;
-	}
-	if (done) {
-		c->resp = RESP_DONE;
-		return 1;
-	}
-	/* The server stopped short (a spliced body may still be leaving the pipe). */
-	if (s->eof && !http_buf_len(&s->in) && (!c->resp_splicing || c->resp_left)) {
-		conn_close(w, c);
-		return -1;
-	}
-	return progress;
-}
-
-static int response_step(struct worker *w, struct http_conn *c)
-{
-	int r;
-
-	if (!c->srv)
-		return 0;
-	if (c->resp == RESP_HEAD) {
-		r = response_head(w, c);
-		/* Head and the body bytes behind it leave in one write. */
-		if (r != 1 || c->resp != RESP_BODY)
-			return r;
-		return response_body(w, c) == -1 ? -1 : 1;
-	}
-	if (c->resp == RESP_BODY)
-		return response_body(w, c);
-	if (c->resp == RESP_TUNNEL)
-		return tunnel_step(w, c);
-	return 0;
+	return http_conn_reply_error(w, c, 502);
 }
 
 /* The response is through: log, count, keep or close the server, next request. */
@@ -924,7 +658,7 @@ static void transaction_end(struct worker *w, struct http_conn *c)
 	bool reuse = c->req == REQ_SENT && c->server_keep_alive &&
 		     c->resp_framing != SLB_HTTP_BODY_CLOSE && !s->rdhup && !s->eof && !s->write_failed;
 
-	http_log_transaction(c, server_name(w, c), http_buf_len(&c->out), w->now_ms);
+	http_log_transaction(c, http_conn_server_name(w, c), http_buf_len(&c->out), w->now_ms);
 	account(c);
 	c->srv = NULL;
 	if (reuse)
@@ -963,9 +697,9 @@ static void conn_run(struct worker *w, struct http_conn *c)
 		int r = http_tls_handshake(&c->tls, client_ready(c));
 
 		if (r == -1)
-			conn_close(w, c);
+			http_conn_close(w, c);
 		else if (r == 0)
-			watch_out(w, c->fd, &c->tag, &c->watch_out, !c->writable);
+			http_watch_out(w, c->fd, &c->tag, &c->watch_out, !c->writable);
 		if (r != 1)
 			return;
 	}
@@ -977,7 +711,7 @@ static void conn_run(struct worker *w, struct http_conn *c)
 		progress |= r;
 		if (c->lingering) {
 			if (c->eof) {
-				conn_close(w, c);
+				http_conn_close(w, c);
 				return;
 			}
 			if (!progress)
@@ -989,7 +723,7 @@ static void conn_run(struct worker *w, struct http_conn *c)
 		progress |= r;
 		progress |= server_write(w, c);
 		progress |= server_read(w, c);
-		if ((r = response_step(w, c)) == -1)
+		if ((r = http_response_step(w, c)) == -1)
 			return;
 		progress |= r;
 		if (c->srv && c->resp == RESP_DONE) {
@@ -1037,7 +771,7 @@ static void connect_failed(struct worker *w, struct http_conn *c)
 		return;
 	}
 	http_buf_release(&pending);
-	if (reply_error(w, c, 503) == 1)
+	if (http_conn_reply_error(w, c, 503) == 1)
 		conn_run(w, c);
 }
 
@@ -1146,25 +880,25 @@ static void conn_expired(struct worker *w, struct http_conn *c)
 	switch (c->timer) {
 	case HTTP_T_HEADER:
 		/* A connection that never sent a byte is closed without a word. */
-		if (!http_buf_len(&c->in) || reply_error(w, c, 408) == -1)
+		if (!http_buf_len(&c->in) || http_conn_reply_error(w, c, 408) == -1)
 			break;
 		conn_run(w, c);
 		return;
 	case HTTP_T_BODY:
-		if (reply_error(w, c, 408) == 1)
+		if (http_conn_reply_error(w, c, 408) == 1)
 			conn_run(w, c);
 		return;
 	case HTTP_T_CONNECT:
 		connect_failed(w, c);
 		return;
 	case HTTP_T_SERVER:
-		if (reply_error(w, c, 504) == 1)
+		if (http_conn_reply_error(w, c, 504) == 1)
 			conn_run(w, c);
 		return;
 	default:
 		break;
 	}
-	conn_close(w, c);
+	http_conn_close(w, c);
 }
 
 void http_proxy_expire(struct worker *w, struct worker_listener *l)
@@ -1197,7 +931,7 @@ unsigned http_proxy_drain_servers(struct worker *w, struct worker_listener *l,
 		struct dlist_node *n = l->http_waiting[t].head;
 
 		while (n) {
-			struct dlist_node *next = n->next; /* conn_close() unlinks n */
+			struct dlist_node *next = n->next; /* http_conn_close() unlinks n */
 			struct http_conn *c = dlist_entry(n, struct http_conn, timer_node);
 			struct slb_shm_server *s = c->srv ? &w->shm.servers[c->srv->slot] : NULL;
 			uint64_t deadline = 0;
@@ -1206,7 +940,7 @@ unsigned http_proxy_drain_servers(struct worker *w, struct worker_listener *l,
 				deadline = atomic_load_explicit(&s->drain_deadline_ms,
 								memory_order_relaxed);
 			if (deadline && deadline <= now_real_ms) {
-				conn_close(w, c);
+				http_conn_close(w, c);
 				closed++;
 			}
 			n = next;
@@ -1230,7 +964,7 @@ void http_proxy_close_all(struct worker *w, struct worker_listener *l)
 {
 	for (int t = 0; t < HTTP_T_COUNT; t++)
 		while (l->http_waiting[t].head)
-			conn_close(w, dlist_entry(l->http_waiting[t].head, struct http_conn,
+			http_conn_close(w, dlist_entry(l->http_waiting[t].head, struct http_conn,
 						  timer_node));
 	http_server_expire(w, true);
 }

@@ -34,4 +34,26 @@ void http_proxy_reap(struct worker *w);
 /* Closes every connection of <l>, and the idle server pool (worker stopping). */
 void http_proxy_close_all(struct worker *w, struct worker_listener *l);
 
+/* For the other HTTP files of the worker (http_response.c): */
+struct http_conn;
+
+/* Closes <c> and its server connection; later events of this batch find it closed. */
+void http_conn_close(struct worker *w, struct http_conn *c);
+
+/*
+ * Answers <c>'s request with error <status> and closes after it (a response
+ * already under way cannot be replaced: the client is cut off). Returns 1
+ * (progress) or -1 (closed).
+ */
+int http_conn_reply_error(struct worker *w, struct http_conn *c, unsigned status);
+
+/* The server ended or broke the response before its head: a replay or 502, as reply_error. */
+int http_conn_server_broken(struct worker *w, struct http_conn *c);
+
+/* The name of the server that answered <c>, for the access log. */
+const char *http_conn_server_name(struct worker *w, const struct http_conn *c);
+
+/* Puts EPOLLOUT in <fd>'s epoll set or takes it out, when <want> differs from *<watching>. */
+void http_watch_out(struct worker *w, int fd, enum worker_tag *tag, bool *watching, bool want);
+
 #endif
