@@ -17,9 +17,9 @@
 
 /*
  * The master's own descriptors, listeners, channels: a margin, not a count;
- * plus a worker's pool of idle splice pipes (conn_pool.c: 512 pipes).
+ * plus a worker's pool of idle splice pipes.
  */
-#define FD_LIMIT_BASE (64 + 2 * 512)
+#define FD_LIMIT_BASE (64 + 2 * SLB_PIPE_POOL_MAX)
 
 /*
  * Descriptors one connection may hold: a udp flow its socket; a tcp one

@@ -20,4 +20,7 @@
  */
 int slb_fd_limit_raise(const struct slb_config *config);
 
+/* Idle splice pipes a worker keeps for reuse (daemons/worker/conn_pool.c): counted above. */
+#define SLB_PIPE_POOL_MAX 512
+
 #endif

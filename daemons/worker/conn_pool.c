@@ -9,8 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fd_limit.h"
+
 #define SLAB_RECORDS 256
-#define PIPE_POOL_MAX 512
 
 struct free_record {
 	struct free_record *next;
@@ -24,7 +25,7 @@ static struct record_list {
 	struct free_record *free;
 } record_lists[RECORD_SIZES];
 
-static struct slb_pipe pipe_pool[PIPE_POOL_MAX];
+static struct slb_pipe pipe_pool[SLB_PIPE_POOL_MAX];
 static unsigned pipe_pool_len;
 
 static struct record_list *record_list(size_t size)
@@ -94,7 +95,7 @@ void pipe_pool_put(struct slb_pipe *p)
 {
 	if (p->rfd < 0)
 		return;
-	if (p->len == 0 && pipe_pool_len < PIPE_POOL_MAX) {
+	if (p->len == 0 && pipe_pool_len < SLB_PIPE_POOL_MAX) {
 		pipe_pool[pipe_pool_len++] = *p;
 	} else {
 		close(p->rfd);
