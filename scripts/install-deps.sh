@@ -10,6 +10,7 @@ packages=(
 	dpkg-dev debhelper lintian rpm
 	man-db groff-base
 	iproute2 socat curl jq procps util-linux tcpdump strace wrk
+	nghttp2-client linux-perf
 )
 missing=()
 for p in "${packages[@]}"; do

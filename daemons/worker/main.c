@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "accept.h"
@@ -24,6 +22,7 @@
 #include "http_proxy.h"
 #include "ipc.h"
 #include "log.h"
+#include "poll_wait.h"
 #include "privileges.h"
 #include "tcp_proxy.h"
 #include "udp_proxy.h"
@@ -148,47 +147,16 @@ static bool worker_drain_due(const struct worker *w, uint64_t now_real_ms)
 	return false;
 }
 
-/*
- * Waits for the next batch of events. Under load (the last batch had at
- * least COALESCE_BATCH events) a worker that ran out of work sleeps on its
- * own timer for poll_coalesce and then takes what arrived, instead of
- * sleeping in epoll_wait, where each new event would wake it: waking a
- * sleeping worker costs the process that sent the bytes (a client, a
- * server on this host) an inter-processor interrupt, and the worker a
- * smaller batch. A timed wait that brings less than a batch ends it, so an
- * idle or lightly used worker sleeps and wakes as before.
- */
-#define COALESCE_BATCH 8
-
-static int worker_wait(struct worker *w, struct epoll_event *events, int max, bool *loaded)
-{
-	uint32_t coalesce_us = w->config->global.poll_coalesce_us;
-	int n;
-
-	if (*loaded) {
-		struct timespec pause = { .tv_nsec = (long)coalesce_us * 1000 };
-
-		nanosleep(&pause, NULL);
-		n = epoll_wait(w->epfd, events, max, 0);
-	} else {
-		n = epoll_wait(w->epfd, events, max,
-			       w->nconns || w->nflows || w->draining ? TICK_MS : -1);
-	}
-	*loaded = coalesce_us && n >= COALESCE_BATCH;
-	return n;
-}
-
 static void worker_loop(struct worker *w)
 {
 	struct epoll_event events[256];
 	uint64_t last_tick = 0;
-	bool loaded = false;
+	struct poll_wait poll;
 
-	/* The default slack (50 us) would stretch every poll_coalesce sleep. */
-	if (w->config->global.poll_coalesce_us)
-		prctl(PR_SET_TIMERSLACK, 1000UL);
+	poll_wait_init(&poll, w->epfd, w->config->global.poll_coalesce_us);
 	while (!worker_stop) {
-		int n = worker_wait(w, events, 256, &loaded);
+		int n = poll_wait_next(&poll, events, 256,
+				       w->nconns || w->nflows || w->draining ? TICK_MS : -1);
 
 		w->now_ms = slb_now_ms();
 		if (n == -1 && errno != EINTR) {
