@@ -2,7 +2,7 @@
  * http_proxy.c - the HTTP listener: one client connection, one transaction
  * at a time, between the client and a server connection.
  *
- * Every event on either socket runs conn_run(), which makes all the
+ * Every event on either socket runs http_conn_run(), which makes all the
  * progress it can, in order: write to the client, read from it, parse or
  * forward the request, write to the server, read from it, parse or forward
  * the response, end the transaction. Nothing blocks; a step that cannot go
@@ -13,7 +13,7 @@
  * Bodies are re-framed, never passed through blindly: a Content-Length
  * body is counted out, a chunked one decoded and encoded again, so what the
  * server sees is exactly what slb parsed (the defence against smuggling).
- * The response side is http_response.c.
+ * The response side is http_response.c, the timeouts http_timers.c.
  */
 #include "http_proxy.h"
 
@@ -35,6 +35,7 @@
 #include "http_rules.h"
 #include "http_server.h"
 #include "http_splice.h"
+#include "http_timers.h"
 #include "http_tls.h"
 #include "worker_stats.h"
 
@@ -42,54 +43,6 @@
 #define server_of_tag(tagp) ((struct http_server *)(void *)(tagp))
 
 static const struct slb_http_limits *const limits = &slb_http_default_limits;
-
-/* ---- timers ---- */
-
-static uint32_t timer_ms(const struct slb_listener_conf *lc, enum http_timer t)
-{
-	switch (t) {
-	case HTTP_T_HEADER: return lc->header_timeout_ms;
-	case HTTP_T_BODY: return lc->body_timeout_ms;
-	case HTTP_T_CONNECT: return lc->connect_timeout_ms;
-	case HTTP_T_SERVER: return lc->server_timeout_ms;
-	case HTTP_T_TUNNEL: return lc->idle_timeout_ms;
-	default: return lc->keepalive_timeout_ms;
-	}
-}
-
-static void timer_set(struct worker *w, struct http_conn *c, enum http_timer t)
-{
-	c->timer = t;
-	c->timer_since_ms = w->now_ms;
-	dlist_append(&c->l->http_waiting[t], &c->timer_node);
-}
-
-/*
- * Puts <c> on the timer its state calls for, after progress. Header,
- * connect and linger times run from when they started (a head trickling in
- * a byte at a time is still cut off); body and server times are pauses.
- */
-static void timer_update(struct worker *w, struct http_conn *c)
-{
-	enum http_timer t;
-
-	if (c->closing || c->lingering)
-		t = HTTP_T_KEEPALIVE;
-	else if (c->resp == RESP_TUNNEL)
-		t = HTTP_T_TUNNEL;
-	else if (c->srv && c->srv->connecting)
-		t = HTTP_T_CONNECT;
-	else if (c->req == REQ_HEAD)
-		t = http_buf_len(&c->in) || c->requests == 0 ? HTTP_T_HEADER : HTTP_T_KEEPALIVE;
-	else if (c->req == REQ_BODY && c->resp == RESP_HEAD)
-		t = HTTP_T_BODY;
-	else
-		t = HTTP_T_SERVER;
-	if (t == c->timer && c->timer_node.list &&
-	    (t == HTTP_T_HEADER || t == HTTP_T_CONNECT || t == HTTP_T_KEEPALIVE))
-		return;
-	timer_set(w, c, t);
-}
 
 /* ---- closing ---- */
 
@@ -308,7 +261,7 @@ static int client_linger(struct worker *w, struct http_conn *c)
 	shutdown(c->fd, SHUT_WR);
 	c->lingering = true;
 	http_buf_consume(&c->in, http_buf_len(&c->in));
-	timer_set(w, c, HTTP_T_KEEPALIVE);
+	http_timer_set(w, c, HTTP_T_KEEPALIVE);
 	return 1;
 }
 
@@ -689,7 +642,7 @@ static void transaction_end(struct worker *w, struct http_conn *c)
 
 /* ---- the loop ---- */
 
-static void conn_run(struct worker *w, struct http_conn *c)
+void http_conn_run(struct worker *w, struct http_conn *c)
 {
 	bool any = false;
 
@@ -743,11 +696,10 @@ static void conn_run(struct worker *w, struct http_conn *c)
 		any = true;
 	}
 	if (any)
-		timer_update(w, c);
+		http_timer_update(w, c);
 }
 
-/* The connect to the server failed: one other server, else 503. */
-static void connect_failed(struct worker *w, struct http_conn *c)
+void http_conn_connect_failed(struct worker *w, struct http_conn *c)
 {
 	struct http_buf pending = c->srv->out; /* nothing of it was sent: it goes elsewhere */
 	int failed = c->srv->slot;
@@ -767,12 +719,12 @@ static void connect_failed(struct worker *w, struct http_conn *c)
 		c->srv->out = pending;
 		c->log_slot = c->srv->slot;
 		c->log_serial = c->srv->serial;
-		timer_set(w, c, HTTP_T_CONNECT);
+		http_timer_set(w, c, HTTP_T_CONNECT);
 		return;
 	}
 	http_buf_release(&pending);
 	if (http_conn_reply_error(w, c, 503) == 1)
-		conn_run(w, c);
+		http_conn_run(w, c);
 }
 
 void http_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
@@ -817,7 +769,7 @@ void http_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
 	if (ls)
 		counter_add(&ls->total, 1);
 	c->t_start_ms = w->now_ms;
-	timer_set(w, c, HTTP_T_HEADER);
+	http_timer_set(w, c, HTTP_T_HEADER);
 }
 
 static void server_event(struct worker *w, struct http_server *s, uint32_t events)
@@ -834,7 +786,7 @@ static void server_event(struct worker *w, struct http_server *s, uint32_t event
 		struct slb_shm_server *st = server_stats(w, s->slot, s->serial);
 
 		if (events & (EPOLLERR | EPOLLHUP)) {
-			connect_failed(w, c);
+			http_conn_connect_failed(w, c);
 			return;
 		}
 		if (!(events & EPOLLOUT))
@@ -849,9 +801,9 @@ static void server_event(struct worker *w, struct http_server *s, uint32_t event
 		s->rdhup = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		s->writable = true;
-	conn_run(w, c);
+	http_conn_run(w, c);
 	if (!c->closed && c->srv == s && !s->connecting && c->timer == HTTP_T_CONNECT)
-		timer_update(w, c);
+		http_timer_update(w, c);
 }
 
 void http_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events)
@@ -871,82 +823,7 @@ void http_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events)
 		c->rdhup = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->writable = true;
-	conn_run(w, c);
-}
-
-/* What a timer running out means for <c>. */
-static void conn_expired(struct worker *w, struct http_conn *c)
-{
-	switch (c->timer) {
-	case HTTP_T_HEADER:
-		/* A connection that never sent a byte is closed without a word. */
-		if (!http_buf_len(&c->in) || http_conn_reply_error(w, c, 408) == -1)
-			break;
-		conn_run(w, c);
-		return;
-	case HTTP_T_BODY:
-		if (http_conn_reply_error(w, c, 408) == 1)
-			conn_run(w, c);
-		return;
-	case HTTP_T_CONNECT:
-		connect_failed(w, c);
-		return;
-	case HTTP_T_SERVER:
-		if (http_conn_reply_error(w, c, 504) == 1)
-			conn_run(w, c);
-		return;
-	default:
-		break;
-	}
-	http_conn_close(w, c);
-}
-
-void http_proxy_expire(struct worker *w, struct worker_listener *l)
-{
-	for (int t = 0; t < HTTP_T_COUNT; t++) {
-		struct dlist *list = &l->http_waiting[t];
-		uint64_t timeout = timer_ms(l->conf, (enum http_timer)t);
-
-		/* Bounded: an expired connection may come back to the tail of this list. */
-		for (unsigned n = list->len; n > 0 && list->head; n--) {
-			struct http_conn *c = dlist_entry(list->head, struct http_conn, timer_node);
-
-			if (c->timer_since_ms + timeout > w->now_ms &&
-			    !(w->draining && t == HTTP_T_KEEPALIVE && !http_buf_len(&c->in)))
-				break;
-			conn_expired(w, c);
-			if (!c->closed && c->timer_node.list == list && list->head == &c->timer_node)
-				timer_set(w, c, HTTP_T_KEEPALIVE);
-		}
-	}
-	http_server_expire(w, false);
-}
-
-unsigned http_proxy_drain_servers(struct worker *w, struct worker_listener *l,
-				  uint64_t now_real_ms)
-{
-	unsigned closed = 0;
-
-	for (int t = 0; t < HTTP_T_COUNT; t++) {
-		struct dlist_node *n = l->http_waiting[t].head;
-
-		while (n) {
-			struct dlist_node *next = n->next; /* http_conn_close() unlinks n */
-			struct http_conn *c = dlist_entry(n, struct http_conn, timer_node);
-			struct slb_shm_server *s = c->srv ? &w->shm.servers[c->srv->slot] : NULL;
-			uint64_t deadline = 0;
-
-			if (s && atomic_load_explicit(&s->serial, memory_order_relaxed) == c->srv->serial)
-				deadline = atomic_load_explicit(&s->drain_deadline_ms,
-								memory_order_relaxed);
-			if (deadline && deadline <= now_real_ms) {
-				http_conn_close(w, c);
-				closed++;
-			}
-			n = next;
-		}
-	}
-	return closed;
+	http_conn_run(w, c);
 }
 
 void http_proxy_reap(struct worker *w)

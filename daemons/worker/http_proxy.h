@@ -20,11 +20,11 @@ void http_proxy_start(struct worker *w, struct worker_listener *l, int cfd,
 /* Handles epoll <events> on an HTTP client- or server-side <tag>. */
 void http_proxy_event(struct worker *w, enum worker_tag *tag, uint32_t events);
 
-/* Acts on the timeouts of <l>'s clients, and on idle pooled servers. */
+/* Acts on the timeouts of <l>'s clients, and on idle pooled servers (http_timers.c). */
 void http_proxy_expire(struct worker *w, struct worker_listener *l);
 
 /* Closes <l>'s clients whose server's drain deadline is before <now_real_ms>;
- * returns how many. */
+ * returns how many (http_timers.c). */
 unsigned http_proxy_drain_servers(struct worker *w, struct worker_listener *l,
 				  uint64_t now_real_ms);
 
@@ -34,8 +34,14 @@ void http_proxy_reap(struct worker *w);
 /* Closes every connection of <l>, and the idle server pool (worker stopping). */
 void http_proxy_close_all(struct worker *w, struct worker_listener *l);
 
-/* For the other HTTP files of the worker (http_response.c): */
+/* For the other HTTP files of the worker (http_response.c, http_timers.c): */
 struct http_conn;
+
+/* Makes all the progress <c> can, on both its sockets, then puts it on the timer that fits. */
+void http_conn_run(struct worker *w, struct http_conn *c);
+
+/* The connect to <c>'s server failed or took too long: one other server, else 503. */
+void http_conn_connect_failed(struct worker *w, struct http_conn *c);
 
 /* Closes <c> and its server connection; later events of this batch find it closed. */
 void http_conn_close(struct worker *w, struct http_conn *c);

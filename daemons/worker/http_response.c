@@ -4,7 +4,7 @@
  * cookies, gzip), its body counted, decoded or re-chunked, or spliced
  * (http_splice.c), and a WebSocket upgrade turned into a tunnel. A chunked
  * or close-delimited response goes to an HTTP/1.1 client chunked, to an
- * HTTP/1.0 client plain and then closed. Driven by conn_run() in
+ * HTTP/1.0 client plain and then closed. Driven by http_conn_run() in
  * http_proxy.c, one step per turn.
  */
 #include "http_response.h"

@@ -1,0 +1,131 @@
+/*
+ * http_timers.c - the timeouts of HTTP client connections, apart from the
+ * proxying in http_proxy.c that makes the progress they measure.
+ *
+ * A client connection is on one list of its listener per timer
+ * (l->http_waiting[]), in the order it was put there: every list shares one
+ * timeout, so the walk once per tick stops at the first connection still
+ * in time. What running out means: a 408 for a request head or body that
+ * stopped coming, a 504 for a server that stopped answering, another server
+ * for a connect that took too long, a close for an idle keep-alive
+ * connection, a lingering one or a quiet tunnel. The per-tick walk that
+ * closes the clients of drained servers goes over the same lists.
+ */
+#include "http_timers.h"
+
+#include "http_proxy.h"
+#include "http_server.h"
+
+static uint32_t timer_ms(const struct slb_listener_conf *lc, enum http_timer t)
+{
+	switch (t) {
+	case HTTP_T_HEADER: return lc->header_timeout_ms;
+	case HTTP_T_BODY: return lc->body_timeout_ms;
+	case HTTP_T_CONNECT: return lc->connect_timeout_ms;
+	case HTTP_T_SERVER: return lc->server_timeout_ms;
+	case HTTP_T_TUNNEL: return lc->idle_timeout_ms;
+	default: return lc->keepalive_timeout_ms;
+	}
+}
+
+/*
+ * Header, connect and linger times run from when they started (a head
+ * trickling in a byte at a time is still cut off); body and server times
+ * are pauses.
+ */
+void http_timer_update(struct worker *w, struct http_conn *c)
+{
+	enum http_timer t;
+
+	if (c->closing || c->lingering)
+		t = HTTP_T_KEEPALIVE;
+	else if (c->resp == RESP_TUNNEL)
+		t = HTTP_T_TUNNEL;
+	else if (c->srv && c->srv->connecting)
+		t = HTTP_T_CONNECT;
+	else if (c->req == REQ_HEAD)
+		t = http_buf_len(&c->in) || c->requests == 0 ? HTTP_T_HEADER : HTTP_T_KEEPALIVE;
+	else if (c->req == REQ_BODY && c->resp == RESP_HEAD)
+		t = HTTP_T_BODY;
+	else
+		t = HTTP_T_SERVER;
+	if (t == c->timer && c->timer_node.list &&
+	    (t == HTTP_T_HEADER || t == HTTP_T_CONNECT || t == HTTP_T_KEEPALIVE))
+		return;
+	http_timer_set(w, c, t);
+}
+
+/* What a timer running out means for <c>. */
+static void conn_expired(struct worker *w, struct http_conn *c)
+{
+	switch (c->timer) {
+	case HTTP_T_HEADER:
+		/* A connection that never sent a byte is closed without a word. */
+		if (!http_buf_len(&c->in) || http_conn_reply_error(w, c, 408) == -1)
+			break;
+		http_conn_run(w, c);
+		return;
+	case HTTP_T_BODY:
+		if (http_conn_reply_error(w, c, 408) == 1)
+			http_conn_run(w, c);
+		return;
+	case HTTP_T_CONNECT:
+		http_conn_connect_failed(w, c);
+		return;
+	case HTTP_T_SERVER:
+		if (http_conn_reply_error(w, c, 504) == 1)
+			http_conn_run(w, c);
+		return;
+	default:
+		break;
+	}
+	http_conn_close(w, c);
+}
+
+void http_proxy_expire(struct worker *w, struct worker_listener *l)
+{
+	for (int t = 0; t < HTTP_T_COUNT; t++) {
+		struct dlist *list = &l->http_waiting[t];
+		uint64_t timeout = timer_ms(l->conf, (enum http_timer)t);
+
+		/* Bounded: an expired connection may come back to the tail of this list. */
+		for (unsigned n = list->len; n > 0 && list->head; n--) {
+			struct http_conn *c = dlist_entry(list->head, struct http_conn, timer_node);
+
+			if (c->timer_since_ms + timeout > w->now_ms &&
+			    !(w->draining && t == HTTP_T_KEEPALIVE && !http_buf_len(&c->in)))
+				break;
+			conn_expired(w, c);
+			if (!c->closed && c->timer_node.list == list && list->head == &c->timer_node)
+				http_timer_set(w, c, HTTP_T_KEEPALIVE);
+		}
+	}
+	http_server_expire(w, false);
+}
+
+unsigned http_proxy_drain_servers(struct worker *w, struct worker_listener *l,
+				  uint64_t now_real_ms)
+{
+	unsigned closed = 0;
+
+	for (int t = 0; t < HTTP_T_COUNT; t++) {
+		struct dlist_node *n = l->http_waiting[t].head;
+
+		while (n) {
+			struct dlist_node *next = n->next; /* http_conn_close() unlinks n */
+			struct http_conn *c = dlist_entry(n, struct http_conn, timer_node);
+			struct slb_shm_server *s = c->srv ? &w->shm.servers[c->srv->slot] : NULL;
+			uint64_t deadline = 0;
+
+			if (s && atomic_load_explicit(&s->serial, memory_order_relaxed) == c->srv->serial)
+				deadline = atomic_load_explicit(&s->drain_deadline_ms,
+								memory_order_relaxed);
+			if (deadline && deadline <= now_real_ms) {
+				http_conn_close(w, c);
+				closed++;
+			}
+			n = next;
+		}
+	}
+	return closed;
+}
