@@ -125,8 +125,7 @@ _send() {
 		[ "$output" = "b1 v2 $(topo_ip client):$((41110 + i)) $TOPO_VIP:8113 1048576 $PAYLOAD_SHA" ]
 	done
 	# ...and the refusing server was tried (and failed) along the way.
-	failed=$(topo_exec client curl -sf --max-time 5 "http://$(topo_ip lb1):9183/metrics" |
-		awk '/^slb_server_failed_connects_total\{.*server="refuses"/ { print $2 }')
+	failed=$(metric_value client "$(topo_ip lb1):9183" 'slb_server_failed_connects_total{group="ppretry",server="refuses"')
 	echo "failed connects to refuses: $failed"
-	[ "${failed:-0}" -ge 1 ]
+	[ "$failed" -ge 1 ]
 }

@@ -269,12 +269,11 @@ _short_session_made() {
 	local text i
 	_ctl sessions flush
 	for i in 71 72 73 74; do _from "$(_client_addr $i)" 2 >/dev/null; done
-	text=$(topo_exec client curl -sf --max-time 5 "http://$(topo_ip lb1):9181/metrics")
+	text=$(metrics_scrape client "$(topo_ip lb1):9181")
 	grep -E '^slb_sessions_(active|capacity)' <<<"$text"
-	grep -qx 'slb_sessions_active{listener="stick"} 4' <<<"$text"
-	grep -qx 'slb_sessions_active{listener="plain"} 0' <<<"$text"
-	grep -qx 'slb_sessions_capacity 1048576' <<<"$text"
+	[ "$(metric_in "$text" 'slb_sessions_active{listener="stick"}')" = 4 ]
+	[ "$(metric_in "$text" 'slb_sessions_active{listener="plain"}')" = 0 ]
+	[ "$(metric_in "$text" slb_sessions_capacity)" = 1048576 ]
 	_ctl sessions flush stick
-	text=$(topo_exec client curl -sf --max-time 5 "http://$(topo_ip lb1):9181/metrics")
-	grep -qx 'slb_sessions_active{listener="stick"} 0' <<<"$text"
+	[ "$(metric_value client "$(topo_ip lb1):9181" 'slb_sessions_active{listener="stick"}')" = 0 ]
 }

@@ -142,8 +142,7 @@ _ctl() { "$(slb_bin slbctl)" -s "$TOPO_DIR/lb1/slb.sock" "$@"; }
 
 # _backup_active [LISTENER]: slb_listener_backup_active of LISTENER (default bk).
 _backup_active() {
-	topo_exec lb1 curl -sf --max-time 5 http://127.0.0.1:9180/metrics |
-		awk -v k="slb_listener_backup_active{listener=\"${1:-bk}\"}" '$1 == k { print $2 }'
+	metric_value lb1 127.0.0.1:9180 "slb_listener_backup_active{listener=\"${1:-bk}\"}"
 }
 
 # _only TALLY NAME...: every one of 30 answers came from one of NAMEs, and

@@ -413,11 +413,8 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 	[ "${a%% req=*}" != "${b%% req=*}" ]
 }
 
-# _metric PREFIX: the value of the first /metrics line starting with PREFIX.
-_metric() {
-	topo_exec client curl -sf --max-time 5 "http://$(topo_ip lb1):9180/metrics" |
-		awk -v k="$1" 'index($0, k) == 1 { print $2; exit }'
-}
+# _metric SERIES: metric_value of SERIES from lb1:9180.
+_metric() { metric_value client "$(topo_ip lb1):9180" "$1"; }
 
 @test "/metrics counts HTTP requests per listener and per server" {
 	local before after

@@ -228,17 +228,16 @@ _sessions_match() { [ "$(_sessions_on "$1")" = "$(sort "$2")" ]; }
 	# scheduler adds (26 ms was seen at load 2), so it is only shown.
 	fo_log_lacks lb1 'vrid 51: MASTER -> '
 	vip_holder_is lb1
-	metrics=$(topo_exec lb1 curl -sf --max-time 5 http://127.0.0.1:9109/metrics)
-	late=$(awk '$1 == "slb_failover_timer_late_max_seconds" { printf "%d", $2 * 1000 }' <<<"$metrics")
-	turn=$(awk '$1 == "slb_failover_turn_cpu_max_seconds" { printf "%d", $2 * 1000 }' <<<"$metrics")
+	metrics=$(metrics_scrape lb1 127.0.0.1:9109)
+	late=$(metric_in "$metrics" slb_failover_timer_late_max_seconds | awk '{ printf "%d", $1 * 1000 }')
+	turn=$(metric_in "$metrics" slb_failover_turn_cpu_max_seconds | awk '{ printf "%d", $1 * 1000 }')
 	echo "longest turn of the election loop: $turn ms of CPU; worst election timer lateness: $late ms"
 	[ "$turn" -lt 25 ]
 }
 
 # _sync_dropped ROLE: slb_failover_sync_dropped_sessions_total from ROLE's metrics at 127.0.0.1:9109.
 _sync_dropped() {
-	topo_exec "$1" curl -sf --max-time 5 http://127.0.0.1:9109/metrics |
-		awk '$1 == "slb_failover_sync_dropped_sessions_total" { print $2 }'
+	metric_value "$1" 127.0.0.1:9109 slb_failover_sync_dropped_sessions_total
 }
 
 @test "sessions of a listener the backup does not have are dropped and counted; the others are applied" {

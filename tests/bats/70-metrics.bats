@@ -37,10 +37,8 @@ _config() {
 	slb_config_basic | sed "s/^metrics =.*/metrics = $(topo_ip lb1):$1/"
 }
 
-# _scrape [URL_PATH] [ADDR]: the body of GET /metrics (or URL_PATH) from the client.
-_scrape() {
-	topo_exec client curl -sf --max-time 5 "http://${2:-$MX}${1:-/metrics}"
-}
+# _scrape: the body of GET /metrics from the client.
+_scrape() { metrics_scrape client "$MX"; }
 
 # _code ARGS...: the HTTP status curl gets from the client (000 = none).
 _code() {
@@ -54,11 +52,6 @@ _raw() {
 		_raw "$1" "$addr" 2>/dev/null || true
 }
 
-# _val TEXT SERIES: the value of SERIES ("name{labels}" exactly as written) in TEXT.
-_val() {
-	awk -v k="$2" 'index($0, k " ") == 1 { v = $2; n++ } END { if (n != 1) exit 1; print v }' <<<"$1"
-}
-
 # _srv METRIC SERVER: the series name of METRIC for web/SERVER.
 _srv() {
 	echo "$1{group=\"web\",server=\"$2\",address=\"$(topo_ip "$2"):9000\"}"
@@ -66,7 +59,7 @@ _srv() {
 
 _lst() { echo "$1{listener=\"web\"}"; }
 
-_up() { [ "$(_val "$(_scrape)" "$(_srv slb_server_up "$1")")" = "${2:-1}" ]; }
+_up() { [ "$(metric_value client "$MX" "$(_srv slb_server_up "$1")")" = "${2:-1}" ]; }
 _both_up() { _up b1 && _up b2; }
 
 # _check_format TEXT: the Prometheus text format 0.0.4, strictly: HELP then
@@ -133,19 +126,19 @@ _check_format() {
 @test "node: standalone holds its VIPs as master, workers alive, generation 0, drops by reason" {
 	local body r
 	body=$(_scrape)
-	[ "$(_val "$body" 'slb_failover_state{state="master"}')" = 1 ]
-	[ "$(_val "$body" 'slb_failover_state{state="backup"}')" = 0 ]
-	[ "$(_val "$body" 'slb_failover_state{state="init"}')" = 0 ]
-	[ "$(_val "$body" 'slb_failover_state{state="fault"}')" = 0 ]
-	[ "$(_val "$body" slb_failover_enabled)" = 0 ]
-	[ "$(_val "$body" slb_workers_alive)" = 2 ]
-	[ "$(_val "$body" slb_config_generation)" = 0 ]
-	_val "$body" slb_failover_timer_late_max_seconds | grep -E '^[0-9]+\.[0-9]{6}$'
-	_val "$body" slb_failover_turn_cpu_max_seconds | grep -E '^[0-9]+\.[0-9]{6}$'
+	[ "$(metric_in "$body" 'slb_failover_state{state="master"}')" = 1 ]
+	[ "$(metric_in "$body" 'slb_failover_state{state="backup"}')" = 0 ]
+	[ "$(metric_in "$body" 'slb_failover_state{state="init"}')" = 0 ]
+	[ "$(metric_in "$body" 'slb_failover_state{state="fault"}')" = 0 ]
+	[ "$(metric_in "$body" slb_failover_enabled)" = 0 ]
+	[ "$(metric_in "$body" slb_workers_alive)" = 2 ]
+	[ "$(metric_in "$body" slb_config_generation)" = 0 ]
+	metric_in "$body" slb_failover_timer_late_max_seconds | grep -E '^[0-9]+\.[0-9]{6}$'
+	metric_in "$body" slb_failover_turn_cpu_max_seconds | grep -E '^[0-9]+\.[0-9]{6}$'
 	# One series per drop reason of lib/vrrp.c, all zero here.
 	for r in truncated bad_ip bad_ttl bad_version bad_type bad_checksum other_vrid bad_interval \
 		bad_count auth_missing auth_unexpected auth_bad; do
-		[ "$(_val "$body" "slb_failover_dropped_packets_total{reason=\"$r\"}")" = 0 ] ||
+		[ "$(metric_in "$body" "slb_failover_dropped_packets_total{reason=\"$r\"}")" = 0 ] ||
 			{ echo "reason $r"; grep dropped <<<"$body"; return 1; }
 	done
 }
@@ -157,9 +150,9 @@ _check_format() {
 	tally=$(client_count 30 "$TOPO_VIP" 8080)
 	echo "$tally"
 	[ "$(tally_of fail "$tally")" -eq 0 ]
-	wait_until 5 eval '[ "$(_val "$(_scrape)" "$(_lst slb_listener_active_connections)")" = 0 ]'
+	wait_until 5 eval '[ "$(metric_value client "$MX" "$(_lst slb_listener_active_connections)")" = 0 ]'
 	after=$(_scrape)
-	_delta() { echo $(($(_val "$after" "$1") - $(_val "$before" "$1"))); }
+	_delta() { echo $(($(metric_in "$after" "$1") - $(metric_in "$before" "$1"))); }
 	[ "$(_delta "$(_lst slb_listener_connections_total)")" -eq 30 ]
 	d1=$(_delta "$(_srv slb_server_connections_total b1)")
 	d2=$(_delta "$(_srv slb_server_connections_total b2)")
@@ -173,25 +166,25 @@ _check_format() {
 		"$(($(_delta "$(_srv slb_server_bytes_in_total b1)") + $(_delta "$(_srv slb_server_bytes_in_total b2)")))" ]
 	[ "$(_delta "$(_lst slb_listener_bytes_out_total)")" -eq 90 ]
 	[ "$(_delta "$(_lst slb_listener_no_server_total)")" -eq 0 ]
-	[ "$(_val "$after" "$(_srv slb_server_active_connections b1)")" = 0 ]
-	[ "$(_val "$after" "$(_srv slb_server_weight b1)")" = 100 ]
-	[ "$(_val "$after" "$(_srv slb_server_weight b2)")" = 50 ]
+	[ "$(metric_in "$after" "$(_srv slb_server_active_connections b1)")" = 0 ]
+	[ "$(metric_in "$after" "$(_srv slb_server_weight b1)")" = 100 ]
+	[ "$(metric_in "$after" "$(_srv slb_server_weight b2)")" = 50 ]
 	# tcp checks every 200 ms: a latency measured, in seconds.
-	_val "$after" "$(_srv slb_server_check_latency_seconds b1)" | grep -E '^0\.[0-9]{6}$'
+	metric_in "$after" "$(_srv slb_server_check_latency_seconds b1)" | grep -E '^0\.[0-9]{6}$'
 }
 
 @test "a stopped backend shows slb_server_up 0 and one more transition; back, 1" {
 	local before t0
 	wait_until 5 _both_up
 	before=$(_scrape)
-	t0=$(_val "$before" "$(_srv slb_server_health_transitions_total b2)")
+	t0=$(metric_in "$before" "$(_srv slb_server_health_transitions_total b2)")
 	backend_stop b2 9000
 	wait_until 5 _up b2 0
 	_up b1 1
-	[ "$(_val "$(_scrape)" "$(_srv slb_server_health_transitions_total b2)")" -eq $((t0 + 1)) ]
+	[ "$(metric_value client "$MX" "$(_srv slb_server_health_transitions_total b2)")" -eq $((t0 + 1)) ]
 	backend_start b2 9000
 	wait_until 5 _up b2 1
-	[ "$(_val "$(_scrape)" "$(_srv slb_server_health_transitions_total b2)")" -eq $((t0 + 2)) ]
+	[ "$(metric_value client "$MX" "$(_srv slb_server_health_transitions_total b2)")" -eq $((t0 + 2)) ]
 }
 
 @test "another path is 404, another method 405, a bad request 400, each closed at once" {
@@ -276,7 +269,7 @@ _check_format() {
 	slb_wait_reloaded
 	log_has 'slb-master\[[0-9]+\]: info: metrics: moved from [0-9.]+:9180 to http://[0-9.]+:9181/metrics'
 	[ "$(_code "http://$MX/metrics")" = 000 ]
-	_val "$(_scrape /metrics "$(topo_ip lb1):9181")" slb_config_generation | grep -x 1
+	metric_value client "$(topo_ip lb1):9181" slb_config_generation | grep -x 1
 
 	# Something else holds 9182 in lb1's namespace.
 	# fd 3 closed: bats waits for every holder of fd 3 before it ends a test.
@@ -289,7 +282,7 @@ _check_format() {
 	slb_reload
 	slb_wait_reloaded
 	log_has 'slb-master\[[0-9]+\]: error: metrics: cannot listen on [0-9.]+:9182: Address already in use; keeping [0-9.]+:9181'
-	_val "$(_scrape /metrics "$(topo_ip lb1):9181")" slb_config_generation | grep -x 2
+	metric_value client "$(topo_ip lb1):9181" slb_config_generation | grep -x 2
 	kill "$holder"
 	wait "$holder" 2>/dev/null || true
 
@@ -304,7 +297,7 @@ _check_format() {
 	_config 9180 >"$TOPO_DIR/slb.ini"
 	slb_reload
 	slb_wait_reloaded
-	_val "$(_scrape)" slb_config_generation | grep -x 4
+	metric_value client "$MX" slb_config_generation | grep -x 4
 }
 
 @test "start: an address that cannot be bound is a start error with a clear message" {

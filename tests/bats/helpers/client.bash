@@ -103,6 +103,31 @@ within_pct() {
 	awk -v v="$1" -v e="$2" -v p="$3" 'BEGIN { d = v - e; if (d < 0) d = -d; exit !(d <= e * p / 100) }'
 }
 
+# metrics_scrape ROLE ADDR: the body of GET http://ADDR/metrics from ROLE's
+# namespace (the client for slb's own address, lb1 for 127.0.0.1); fails on
+# no answer or a status other than 2xx.  Bounded by 5 s.
+metrics_scrape() {
+	topo_exec "$1" curl -sf --max-time 5 "http://$2/metrics"
+}
+
+# metric_in TEXT SERIES: the value of SERIES in the exposition TEXT.  SERIES
+# is a name with all its labels as slb writes them (slb_workers_alive,
+# slb_sessions_active{listener="web"}) or with only its leading labels and
+# the brace left open: 'slb_server_up{group="web",server="b1"' matches that
+# server whatever its address.  Fails and prints nothing unless exactly one
+# series matches.
+metric_in() {
+	awk -v k="$2" 'index($0, k) == 1 && substr($0, length(k) + 1, 1) ~ /[ ,}]/ { v = $NF; n++ }
+		END { if (n != 1) exit 1; print v }' <<<"$1"
+}
+
+# metric_value ROLE ADDR SERIES: metric_in on a fresh metrics_scrape.
+metric_value() {
+	local text
+	text=$(metrics_scrape "$1" "$2") || return 1
+	metric_in "$text" "$3"
+}
+
 # assert_tally TALLY NAME=COUNT...: TALLY (from client_count) is exactly these
 # names with these counts, nothing else (no "fail").  Prints both on mismatch.
 assert_tally() {
