@@ -190,6 +190,7 @@ static int client_write(struct worker *w, struct http_conn *c)
 		       : http_buf_send(&c->out, c->fd);
 	if (n > 0) {
 		c->bytes_out += (uint64_t)n;
+		http_timer_wrote(w, c);
 		if (!http_buf_len(&c->out)) {
 			http_watch_out(w, c->fd, &c->tag, &c->watch_out, false);
 			if (c->req == REQ_HEAD && !http_buf_len(&c->in))

@@ -92,8 +92,10 @@ void http_proxy_expire(struct worker *w, struct worker_listener *l)
 		for (unsigned n = list->len; n > 0 && list->head; n--) {
 			struct http_conn *c = dlist_entry(list->head, struct http_conn, timer_node);
 
+			/* Draining: an idle client goes at once, not one whose response is still leaving. */
 			if (c->timer_since_ms + timeout > w->now_ms &&
-			    !(w->draining && t == HTTP_T_KEEPALIVE && !http_buf_len(&c->in)))
+			    !(w->draining && t == HTTP_T_KEEPALIVE && !http_buf_len(&c->in) &&
+			      !http_buf_len(&c->out)))
 				break;
 			conn_expired(w, c);
 			if (!c->closed && c->timer_node.list == list && list->head == &c->timer_node)

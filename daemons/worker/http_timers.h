@@ -18,6 +18,17 @@ static inline void http_timer_set(struct worker *w, struct http_conn *c, enum ht
 	dlist_append(&c->l->http_waiting[t], &c->timer_node);
 }
 
+/*
+ * <c> wrote to its client. On the keep-alive timer (idle after a transaction,
+ * or closing), the end of a response that the server finished sending may
+ * still be leaving for a slow reader: that is not idle time.
+ */
+static inline void http_timer_wrote(struct worker *w, struct http_conn *c)
+{
+	if (c->timer == HTTP_T_KEEPALIVE && !c->lingering)
+		http_timer_set(w, c, HTTP_T_KEEPALIVE);
+}
+
 /* Puts <c> on the timer its state calls for, after progress. */
 void http_timer_update(struct worker *w, struct http_conn *c);
 

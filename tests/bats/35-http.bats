@@ -10,6 +10,7 @@
 #   :82  retry   rr  group hretry: b1:8000 and b2:8000 (nothing listens), no checks
 #   :83  ws      rr  group hweb, websocket = yes, idle_timeout 2s
 #   :84  long    rr  group hweb, keepalive_timeout 30s
+#   :85  brief   rr  group hweb, keepalive_timeout 400ms
 # /metrics on lb1:9180.
 
 load helpers/topology
@@ -67,6 +68,12 @@ bind = $TOPO_VIP:84
 group = hweb
 keepalive_timeout = 30s
 
+[listener brief]
+protocol = http
+bind = $TOPO_VIP:85
+group = hweb
+keepalive_timeout = 400ms
+
 [group hretry]
 server.b1 = $(topo_ip b1):8000
 server.b2 = $(topo_ip b2):8000
@@ -76,6 +83,8 @@ EOF
 
 setup_file() {
 	topo_up
+	TCP_WMEM=$(topo_exec lb1 sysctl -n net.ipv4.tcp_wmem)
+	export TCP_WMEM
 	backend_start b1 9000
 	backend_start b2 9000
 	http_backend_start b1 8000
@@ -94,6 +103,31 @@ setup() {
 	REQUESTS=$(http_requests b1 8000)
 	: >"$REQUESTS"
 }
+
+teardown() {
+	topo_exec lb1 sysctl -qw net.ipv4.tcp_wmem="$TCP_WMEM"
+}
+
+# _slow_read PORT FORMAT FILE: send printf FORMAT to the VIP's PORT and
+# half-close, then read the answer into FILE 2 KiB every 60 ms (34 KB/s at
+# most) until slb closes. Bounded by 15 s.
+_slow_read() {
+	topo_exec client timeout 15 bash -c '
+		printf "$3" | socat -b 4096 -t 15 - "TCP:$1:$2,rcvbuf=4096,connect-timeout=3" 2>/dev/null | {
+			: >"$4"
+			while [ "$(dd bs=2048 count=1 2>/dev/null | tee -a "$4" | wc -c)" -gt 0 ]; do
+				sleep 0.06
+			done
+		}' _slow_read "$TOPO_VIP" "$1" "$2" "$3"
+}
+
+# _small_sndbuf: lb1's TCP send buffers stay at their minimum (until
+# teardown), so what a slow reader has not taken waits in slb's buffer
+# instead of the kernel's, and slb writes to it in small steps.
+_small_sndbuf() { topo_exec lb1 sysctl -qw net.ipv4.tcp_wmem="4096 4096 4096"; }
+
+# _body_x FILE: how many bytes of 'x' the body in FILE (after its head) holds.
+_body_x() { sed '1,/^\r$/d' "$1" | tr -cd x | wc -c; }
 
 @test "the server sees slb's X-Forwarded-* and trace, never hop-by-hop fields or what Connection names" {
 	run http_curl -H 'X-Forwarded-For: 203.0.113.7' -H 'X-Real-IP: 6.6.6.6' \
@@ -397,6 +431,19 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 	[ "$(cat "$TOPO_DIR/slow.size")" = 2000000 ]
 }
 
+@test "a slow reader gets all of a copied response, however long its tail waits in slb" {
+	# Chunked from the server, so copied through slb's buffer (not spliced),
+	# plain to this 1.0 client, then a close. Its tail waits in slb's buffer,
+	# behind the full socket, longer than the 400 ms keepalive_timeout of
+	# :85, which counts idle time only.
+	local out=$TOPO_DIR/slow-tail.out got
+	_small_sndbuf
+	_slow_read 85 'GET /chunked/150000 HTTP/1.0\r\n\r\n' "$out"
+	got=$(_body_x "$out")
+	echo "body: $got bytes"
+	[ "$got" = 150000 ]
+}
+
 @test "an idle pooled server connection that the server closed is not used again" {
 	local a b kids
 	a=$(http_curl "http://$TOPO_VIP/first" | head -n1)
@@ -506,6 +553,23 @@ WS_REQ='GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket
 	# and the listener serves on with the new generation
 	run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP:84/after"
 	[ "$output" = 200 ]
+}
+
+@test "reload: a response still leaving for a slow reader is finished by the draining worker, not cut off" {
+	# As above, on :84 (keepalive_timeout 30s): the drain starts while the
+	# body comes, and the tail waits in slb's buffer.
+	local out=$TOPO_DIR/reload-slow.out pid got
+	_small_sndbuf
+	_slow_read 84 'GET /chunked/150000 HTTP/1.0\r\n\r\n' "$out" &
+	pid=$!
+	wait_until 5 test -s "$out"
+	log_mark
+	slb_reload
+	slb_wait_reloaded 10
+	wait "$pid"
+	got=$(_body_x "$out")
+	echo "body: $got bytes"
+	[ "$got" = 150000 ]
 }
 
 @test "an HTTP/1.0 client that asks for keep-alive keeps its connection until it stops asking" {

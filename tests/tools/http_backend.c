@@ -13,6 +13,8 @@
  *   (any)       200, body "NAME conn=C req=R body=N\n", then the request
  *               head as received, then "--body--\n" and the body
  *   /chunked    the same body, chunked, in three chunks
+ *   /chunked/N  N bytes of 'x', chunked in three chunks: a long body that
+ *               slb copies (it splices only Content-Length bodies)
  *   /close      the same body, no framing: ends when the connection closes
  *   /v10        the same, as an HTTP/1.0 server would send it
  *   /hints      103 Early Hints first, then as (any)
@@ -171,7 +173,8 @@ static int respond(int fd, const char *path, unsigned req, const char *head, siz
 	if (strncmp(path, "/hints", 6) == 0 &&
 	    write_str(fd, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n") == -1)
 		return -1;
-	if (strncmp(path, "/big/", 5) == 0 || strncmp(path, "/short/", 7) == 0) {
+	if (strncmp(path, "/big/", 5) == 0 || strncmp(path, "/short/", 7) == 0 ||
+	    strncmp(path, "/chunked/", 9) == 0) {
 		len = strtoul(strchr(path + 1, '/') + 1, NULL, 10);
 		if (len > sizeof(content))
 			len = sizeof(content);
