@@ -390,11 +390,15 @@ static int request_head(struct worker *w, struct http_conn *c)
 	size_t len = http_buf_len(&c->in);
 	long r;
 
+	/*
+	 * The client's FIN and nothing whole to answer: close, once the end of
+	 * the last response has left <out> (it may still wait for a slow reader).
+	 */
 	if (!len) {
 		if (!c->eof)
 			return 0;
-		http_conn_close(w, c); /* a clean end between requests */
-		return -1;
+		c->closing = true; /* a clean end between requests */
+		return 1;
 	}
 	r = slb_http_scan_head(&c->scan, http_buf_head(&c->in), len, limits, true);
 	if (r < 0)
@@ -402,8 +406,8 @@ static int request_head(struct worker *w, struct http_conn *c)
 	if (r > 0)
 		return request_start(w, c, (size_t)r);
 	if (c->eof) {
-		http_conn_close(w, c); /* the client gave up mid-head */
-		return -1;
+		c->closing = true; /* the client gave up mid-head */
+		return 1;
 	}
 	return 0;
 }

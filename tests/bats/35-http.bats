@@ -108,17 +108,18 @@ teardown() {
 	topo_exec lb1 sysctl -qw net.ipv4.tcp_wmem="$TCP_WMEM"
 }
 
-# _slow_read PORT FORMAT FILE: send printf FORMAT to the VIP's PORT and
-# half-close, then read the answer into FILE 2 KiB every 60 ms (34 KB/s at
-# most) until slb closes. Bounded by 15 s.
+# _slow_read PORT FORMAT FILE [WAIT]: send printf FORMAT to the VIP's PORT
+# and half-close WAIT seconds later (default 0), while reading the answer
+# into FILE 2 KiB every 60 ms (34 KB/s at most) until slb closes. Bounded by
+# 15 s.
 _slow_read() {
 	topo_exec client timeout 15 bash -c '
-		printf "$3" | socat -b 4096 -t 15 - "TCP:$1:$2,rcvbuf=4096,connect-timeout=3" 2>/dev/null | {
+		{ printf "$3"; sleep "$5"; } | socat -b 4096 -t 15 - "TCP:$1:$2,rcvbuf=4096,connect-timeout=3" 2>/dev/null | {
 			: >"$4"
 			while [ "$(dd bs=2048 count=1 2>/dev/null | tee -a "$4" | wc -c)" -gt 0 ]; do
 				sleep 0.06
 			done
-		}' _slow_read "$TOPO_VIP" "$1" "$2" "$3"
+		}' _slow_read "$TOPO_VIP" "$1" "$2" "$3" "${4:-0}"
 }
 
 # _small_sndbuf: lb1's TCP send buffers stay at their minimum (until
@@ -442,6 +443,19 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 	got=$(_body_x "$out")
 	echo "body: $got bytes"
 	[ "$got" = 150000 ]
+}
+
+@test "a keep-alive client that half-closes while its response comes gets all of it" {
+	# The FIN comes after the response head said keep-alive, while the copied
+	# body still comes (on :84, keepalive_timeout 30s): slb closes once the
+	# tail has left its buffer, not at once.
+	local out=$TOPO_DIR/half-close.out got
+	_small_sndbuf
+	_slow_read 84 'GET /chunked/150000 HTTP/1.1\r\nHost: a\r\n\r\n' "$out" 1
+	got=$(_body_x "$out")
+	echo "body: $got bytes, ending: $(tail -c 5 "$out" | od -An -c)"
+	[ "$got" = 150000 ]
+	[ "$(tail -c 5 "$out" | od -An -c | tr -d ' ')" = '0\r\n\r\n' ]
 }
 
 @test "an idle pooled server connection that the server closed is not used again" {
