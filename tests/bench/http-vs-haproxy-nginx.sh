@@ -91,7 +91,7 @@ awk -F'\t' '
   END {
     for (m in seen) metrics = metrics " " m
     print "ratios of medians (slb / peer); available metrics:" metrics
-    line("ka_small", "rps", "req/s", "goal >= 1.10 vs haproxy")
+    line("ka_small", "rps", "req/s", "goal >= 1.10 vs haproxy: CPU0-bound here, see http-equal-cpu.sh")
     line("ka_small", "p99_ms", "p99 latency", "goal <= 1.00 vs haproxy")
     line("ka_small", "proxy_us_per_req", "proxy CPU us/request", "goal <= 0.75 vs haproxy")
     line("ka_rate", "proxy_us_per_req", "CPU us/req @fixed rate", "goal <= 0.75 vs haproxy")
