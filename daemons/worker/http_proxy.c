@@ -94,9 +94,10 @@ const char *http_conn_server_name(struct worker *w, const struct http_conn *c)
 
 /*
  * Answers the current request itself, with error <status>, or with a 301 to
- * <location> when it is not NULL, and closes after it. A response already
- * under way cannot be replaced: the client is cut off. Returns 1 (progress)
- * or -1 (closed).
+ * <location> when it is not NULL, and closes after it. A final response
+ * already under way cannot be replaced: the client is cut off. A 1xx before
+ * it is interim, so the error still follows one (c->status is set by final
+ * responses only). Returns 1 (progress) or -1 (closed).
  */
 static int reply_local(struct worker *w, struct http_conn *c, unsigned status,
 		       const char *location)
@@ -104,7 +105,7 @@ static int reply_local(struct worker *w, struct http_conn *c, unsigned status,
 	if (c->srv)
 		http_server_close(w, c->srv, false);
 	c->srv = NULL;
-	if (c->resp_started) {
+	if (c->status) {
 		http_conn_close(w, c);
 		return -1;
 	}

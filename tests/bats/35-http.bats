@@ -398,6 +398,16 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 	grep -q '^b1 conn=[0-9]* req=[0-9]* body=2000' <<<"$output"
 }
 
+@test "1xx: a server that times out after its 100 Continue still gets the client a 504" {
+	# A 1xx is interim: the final response has not started, so slb's own
+	# error can still follow it (the backend's /slow answers 3 s after the
+	# body, server_timeout is 2 s).
+	run http_raw 80 'POST /slow HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx' 4 1
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 100 Continue\r' ]]
+	grep -q $'^HTTP/1.1 504 ' <<<"$output"
+}
+
 @test "an HTTP/1.0 client gets its answer and the connection closes" {
 	run http_curl --http1.0 -i "http://$TOPO_VIP/ten"
 	echo "$output"
