@@ -91,6 +91,7 @@ void http_proxy_expire(struct worker *w, struct worker_listener *l)
 		/* Bounded: an expired connection may come back to the tail of this list. */
 		for (unsigned n = list->len; n > 0 && list->head; n--) {
 			struct http_conn *c = dlist_entry(list->head, struct http_conn, timer_node);
+			uint64_t since = c->timer_since_ms;
 
 			/* Draining: an idle client goes at once, not one whose response is still leaving. */
 			if (c->timer_since_ms + timeout > w->now_ms &&
@@ -98,7 +99,11 @@ void http_proxy_expire(struct worker *w, struct worker_listener *l)
 			      !http_buf_len(&c->out)))
 				break;
 			conn_expired(w, c);
-			if (!c->closed && c->timer_node.list == list && list->head == &c->timer_node)
+			/*
+			 * Still on this timer, not started again (as a connect retried on
+			 * another server is, even when alone on the list): no more waiting.
+			 */
+			if (!c->closed && c->timer_node.list == list && c->timer_since_ms == since)
 				http_timer_set(w, c, HTTP_T_KEEPALIVE);
 		}
 	}

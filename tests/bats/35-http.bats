@@ -11,6 +11,8 @@
 #   :83  ws      rr  group hweb, websocket = yes, idle_timeout 2s
 #   :84  long    rr  group hweb, keepalive_timeout 30s
 #   :85  brief   rr  group hweb, keepalive_timeout 400ms
+#   :86  void    rr  group hvoid: two addresses nobody owns, no checks,
+#                    connect_timeout 300ms, keepalive_timeout 2s
 # /metrics on lb1:9180.
 
 load helpers/topology
@@ -73,6 +75,19 @@ protocol = http
 bind = $TOPO_VIP:85
 group = hweb
 keepalive_timeout = 400ms
+
+[listener void]
+protocol = http
+bind = $TOPO_VIP:86
+group = hvoid
+scheduler = rr
+connect_timeout = 300ms
+keepalive_timeout = 2s
+
+[group hvoid]
+server.x1 = 198.18.0.98:8000
+server.x2 = 198.18.0.97:8000
+check = none
 
 [group hretry]
 server.b1 = $(topo_ip b1):8000
@@ -373,6 +388,16 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 		run http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP:82/r$i"
 		[ "$output" = 200 ]
 	done
+}
+
+@test "a connect that times out is retried on the other server for connect_timeout, then 503" {
+	# Both servers drop SYNs (nobody answers their ARP): two connect
+	# timeouts, then slb's 503. The retry's connect runs on its own
+	# connect_timeout, not on keepalive_timeout (2 s).
+	run http_curl -o /dev/null -w '%{http_code} %{time_total}' "http://$TOPO_VIP:86/"
+	echo "$output"
+	[ "${output%% *}" = 503 ]
+	[ "$(awk '{ print int($2 * 1000) }' <<<"$output")" -lt 1500 ]
 }
 
 @test "HEAD, 204 and 304 carry no body and the connection goes on" {
