@@ -116,6 +116,7 @@ static int reply_local(struct worker *w, struct http_conn *c, unsigned status,
 	else
 		http_reply_error(&c->out, status);
 	c->may_send_more = true;
+	http_splice_end(c, HTTP_SPLICE_REQUEST); /* the rest of its body: read and dropped while lingering */
 	http_log_transaction(c, "-", http_buf_len(&c->out), w->now_ms);
 	c->keep_alive = false;
 	c->closing = true;

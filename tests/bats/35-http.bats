@@ -266,6 +266,22 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 	[ "$(http_curl -o /dev/null -w '%{http_code}' "http://$TOPO_VIP/after-reset")" = 200 ]
 }
 
+@test "a spliced upload that stops gets 408, and the client's FIN then ends the connection at once" {
+	local key='slb_listener_active_connections{listener="http"}'
+	wait_until 5 eval '[ "$(_metric "$key")" = 0 ]'
+	# 200 kB of a 1 MB body, spliced, then nothing: 408 after body_timeout
+	# (1 s). slb lingers, reading until the client's FIN (sent at 1.8 s),
+	# not until keepalive_timeout (2 s) after the 408.
+	run topo_exec client bash -c '
+		{ printf "POST /stall HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n"
+		  head -c 200000 /dev/zero | tr "\0" x; sleep 1.8; } |
+			timeout 15 socat -t 5 - "TCP:$1:80,connect-timeout=3" 2>/dev/null' x "$TOPO_VIP"
+	sleep 0.3
+	echo "$output"
+	[[ "${lines[0]}" == $'HTTP/1.1 408 '* ]]
+	[ "$(_metric "$key")" = 0 ]
+}
+
 @test "after a spliced body the connection serves the next request; a body cut short is not passed off as whole" {
 	run http_curl -o /dev/null -o /dev/null -w '%{http_code} %{size_download} %{num_connects}\n' \
 		"http://$TOPO_VIP/seq/500000" "http://$TOPO_VIP/seq/300003"
