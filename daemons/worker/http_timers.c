@@ -5,11 +5,12 @@
  * A client connection is on one list of its listener per timer
  * (l->http_waiting[]), in the order it was put there: every list shares one
  * timeout, so the walk once per tick stops at the first connection still
- * in time. What running out means: a 408 for a request head or body that
- * stopped coming, a 504 for a server that stopped answering, another server
- * for a connect that took too long, a close for an idle keep-alive
- * connection, a lingering one or a quiet tunnel. The per-tick walk that
- * closes the clients of drained servers goes over the same lists.
+ * in time (but a draining worker walks the keep-alive list whole, to close
+ * every idle client). What running out means: a 408 for a request head or
+ * body that stopped coming, a 504 for a server that stopped answering,
+ * another server for a connect that took too long, a close for an idle
+ * keep-alive connection, a lingering one or a quiet tunnel. The per-tick walk
+ * that closes the clients of drained servers goes over the same lists.
  */
 #include "http_timers.h"
 
@@ -82,21 +83,45 @@ static void conn_expired(struct worker *w, struct http_conn *c)
 	http_conn_close(w, c);
 }
 
+/*
+ * Draining: an idle client goes at once, not one whose response is still
+ * leaving (a slow reader, which keeps its time). The walk goes over the whole
+ * list, past such clients: stopping at the first one in time would keep every
+ * idle client behind a reader that stopped reading open until it moves, up
+ * to keepalive_timeout. Each connection is looked at once: a keep-alive
+ * timer running out only closes, so nothing comes back to the list.
+ */
+static void drain_keepalive(struct worker *w, struct dlist *list, uint64_t timeout)
+{
+	struct dlist_node *n = list->head;
+
+	for (unsigned left = list->len; left > 0 && n; left--) {
+		struct dlist_node *next = n->next; /* closing unlinks n */
+		struct http_conn *c = dlist_entry(n, struct http_conn, timer_node);
+
+		if (c->timer_since_ms + timeout <= w->now_ms ||
+		    (!http_buf_len(&c->in) && !http_buf_len(&c->out)))
+			conn_expired(w, c);
+		n = next;
+	}
+}
+
 void http_proxy_expire(struct worker *w, struct worker_listener *l)
 {
 	for (int t = 0; t < HTTP_T_COUNT; t++) {
 		struct dlist *list = &l->http_waiting[t];
 		uint64_t timeout = timer_ms(l->conf, (enum http_timer)t);
 
+		if (w->draining && t == HTTP_T_KEEPALIVE) {
+			drain_keepalive(w, list, timeout);
+			continue;
+		}
 		/* Bounded: an expired connection may come back to the tail of this list. */
 		for (unsigned n = list->len; n > 0 && list->head; n--) {
 			struct http_conn *c = dlist_entry(list->head, struct http_conn, timer_node);
 			uint64_t since = c->timer_since_ms;
 
-			/* Draining: an idle client goes at once, not one whose response is still leaving. */
-			if (c->timer_since_ms + timeout > w->now_ms &&
-			    !(w->draining && t == HTTP_T_KEEPALIVE && !http_buf_len(&c->in) &&
-			      !http_buf_len(&c->out)))
+			if (c->timer_since_ms + timeout > w->now_ms)
 				break;
 			conn_expired(w, c);
 			/*

@@ -99,7 +99,8 @@ EOF
 setup_file() {
 	topo_up
 	TCP_WMEM=$(topo_exec lb1 sysctl -n net.ipv4.tcp_wmem)
-	export TCP_WMEM
+	TCP_RMEM=$(topo_exec client sysctl -n net.ipv4.tcp_rmem)
+	export TCP_WMEM TCP_RMEM
 	backend_start b1 9000
 	backend_start b2 9000
 	http_backend_start b1 8000
@@ -121,6 +122,7 @@ setup() {
 
 teardown() {
 	topo_exec lb1 sysctl -qw net.ipv4.tcp_wmem="$TCP_WMEM"
+	topo_exec client sysctl -qw net.ipv4.tcp_rmem="$TCP_RMEM"
 }
 
 # _slow_read PORT FORMAT FILE [WAIT]: send printf FORMAT to the VIP's PORT
@@ -141,6 +143,13 @@ _slow_read() {
 # teardown), so what a slow reader has not taken waits in slb's buffer
 # instead of the kernel's, and slb writes to it in small steps.
 _small_sndbuf() { topo_exec lb1 sysctl -qw net.ipv4.tcp_wmem="4096 4096 4096"; }
+
+# _small_buffers: _small_sndbuf, and the client's TCP receive buffers too,
+# so that a client that stops reading holds no more than a few KiB.
+_small_buffers() {
+	_small_sndbuf
+	topo_exec client sysctl -qw net.ipv4.tcp_rmem="4096 4096 4096"
+}
 
 # _body_x FILE: how many bytes of 'x' the body in FILE (after its head) holds.
 _body_x() { sed '1,/^\r$/d' "$1" | tr -cd x | wc -c; }
@@ -635,6 +644,66 @@ WS_REQ='GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket
 	got=$(_body_x "$out")
 	echo "body: $got bytes"
 	[ "$got" = 150000 ]
+}
+
+# _stalled_read PORT FORMAT FILE PAUSE: send printf FORMAT to the VIP's
+# PORT, read up to 2 KiB of the answer into FILE, then nothing for PAUSE
+# seconds (the client's receive buffer is full: with _small_buffers the rest
+# waits in slb), then the rest until slb closes. Bounded by 15 s.
+_stalled_read() {
+	topo_exec client timeout 15 bash -c '
+		exec 3<>"/dev/tcp/$1/$2" || exit 1
+		printf "$3" >&3
+		dd bs=2048 count=1 <&3 2>/dev/null >"$4"
+		sleep "$5"
+		cat <&3 >>"$4"' _stalled_read "$TOPO_VIP" "$1" "$2" "$3" "$4"
+}
+
+# _idle_ka PORT FILE: one keep-alive request to the VIP's PORT, then the
+# connection stays idle (8 s at most); FILE gets the answer, then
+# "closed=MS": when slb closed it (ms since the epoch, 0.1 s late at most).
+_idle_ka() {
+	topo_exec client bash -c '
+		{ printf "GET /idle HTTP/1.1\r\nHost: a\r\n\r\n"; sleep 8; } | {
+			timeout 15 socat -t 0.1 - "TCP:$1:$2,connect-timeout=3" 2>/dev/null
+			echo "closed=$(date +%s%3N)"
+		}' _idle_ka "$TOPO_VIP" "$1" >"$2"
+}
+
+@test "reload: idle keep-alive clients go at once even behind a client that stopped reading its response" {
+	# On :84 (keepalive_timeout 30s) a 1.0 client stops reading a copied
+	# response for 5 s, its tail in slb's buffer: it is first in the
+	# idle-or-closing list, then come idle clients. The draining worker
+	# closes the idle ones at its next tick, not when the stalled one moves.
+	local out=$TOPO_DIR/reload-stalled.out pid pids=() i line drain_ms closed late=0 got
+	_small_buffers
+	_stalled_read 84 'GET /chunked/30000 HTTP/1.0\r\n\r\n' "$out" 5 &
+	pid=$!
+	wait_until 5 test -s "$out"
+	sleep 0.3 # its buffers fill, its last write is done
+	for i in 1 2 3 4 5 6; do
+		_idle_ka 84 "$TOPO_DIR/reload-idle.$i" &
+		pids+=($!)
+	done
+	for i in 1 2 3 4 5 6; do
+		wait_until 5 grep -q '^GET /idle' "$TOPO_DIR/reload-idle.$i"
+	done
+	log_mark
+	slb_reload
+	slb_wait_reloaded 10
+	line=$(log_has 'worker [0-9]+ \(generation [0-9]+\) draining' | head -n1)
+	drain_ms=$(date -d "${line%% *}" +%s%3N)
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}"
+		closed=$(sed -n 's/^closed=//p' "$TOPO_DIR/reload-idle.$((i + 1))")
+		echo "idle client $((i + 1)) closed $((closed - drain_ms)) ms after the drain"
+		[ "$((closed - drain_ms))" -lt 1000 ] || late=$((late + 1))
+	done
+	wait "$pid"
+	got=$(_body_x "$out")
+	echo "stalled client: $got bytes of its body"
+	[ "$late" = 0 ]
+	[ "$got" = 30000 ]
 }
 
 @test "an HTTP/1.0 client that asks for keep-alive keeps its connection until it stops asking" {
