@@ -146,13 +146,26 @@ struct http_server *http_server_get(struct worker *w, int slot, bool may_reuse,
 	return s;
 }
 
+/*
+ * Bytes the server sent past the end of its response, or its FIN, still in
+ * the socket: a socket not known to be drained (a splice reads no further
+ * than the body) gets no new event for them once parked, and the next
+ * request would take them for its answer.
+ */
+static bool unread_in_socket(const struct http_server *s)
+{
+	char byte;
+
+	return s->readable && (recv(s->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 || errno != EAGAIN);
+}
+
 void http_server_park(struct worker *w, struct http_server *s)
 {
 	struct http_worker *hw = w->http;
 	struct slb_shm_server *st = server_stats(w, s->slot, s->serial);
 	struct dlist *list = &hw->idle_by_slot[s->slot];
 
-	if (!st || s->eof || http_buf_len(&s->in) || http_buf_len(&s->out)) {
+	if (!st || s->eof || http_buf_len(&s->in) || http_buf_len(&s->out) || unread_in_socket(s)) {
 		http_server_close(w, s, false);
 		return;
 	}

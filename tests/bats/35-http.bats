@@ -291,6 +291,20 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 	[ "$(_metric "$key")" = 0 ]
 }
 
+@test "a server that sends past its Content-Length: its extra bytes never answer the next request" {
+	local next="$TOPO_DIR/lie.next"
+	# /lie/100000: a spliced body, then a whole response nobody asked for,
+	# in the same segment as the body's last byte. The server connection
+	# must not go to the pool with it: the next request would get it.
+	run http_curl -o /dev/null -o "$next" -w '%{http_code} %{size_download}\n' \
+		"http://$TOPO_VIP/lie/100000" "http://$TOPO_VIP/next"
+	echo "$output"
+	cat "$next"
+	[ "${lines[0]}" = "200 100000" ]
+	[[ "$(head -n1 "$next")" == "b1 conn="* ]]
+	grep -q '^GET /next ' "$next"
+}
+
 @test "after a spliced body the connection serves the next request; a body cut short is not passed off as whole" {
 	run http_curl -o /dev/null -o /dev/null -w '%{http_code} %{size_download} %{num_connects}\n' \
 		"http://$TOPO_VIP/seq/500000" "http://$TOPO_VIP/seq/300003"

@@ -25,6 +25,9 @@
  *               "%010u\n" giving each line's own offset, so a test sees
  *               any byte lost, doubled or out of order
  *   /short/N    Content-Length N, half of the 'x' bytes, then a close
+ *   /lie/N      Content-Length N, the 'x' bytes, then a whole response more
+ *               (body "extra\n") in the same write as the last 'x', 200 ms
+ *               after the others: a server sending past its own framing
  *   /reset      413 at once, without reading the request body, then a
  *               reset (SO_LINGER 0) while the client may still be sending
  *   /broken     two different Content-Lengths
@@ -174,10 +177,10 @@ static int respond(int fd, const char *path, unsigned req, const char *head, siz
 	    write_str(fd, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n") == -1)
 		return -1;
 	if (strncmp(path, "/big/", 5) == 0 || strncmp(path, "/short/", 7) == 0 ||
-	    strncmp(path, "/chunked/", 9) == 0) {
+	    strncmp(path, "/chunked/", 9) == 0 || strncmp(path, "/lie/", 5) == 0) {
 		len = strtoul(strchr(path + 1, '/') + 1, NULL, 10);
-		if (len > sizeof(content))
-			len = sizeof(content);
+		if (len > sizeof(content) - 256) /* room for /lie's extra */
+			len = sizeof(content) - 256;
 		memset(content, 'x', len);
 	} else if (strncmp(path, "/seq/", 5) == 0) {
 		char line[12];
@@ -225,6 +228,15 @@ static int respond(int fd, const char *path, unsigned req, const char *head, siz
 		return 0;
 	if (strncmp(path, "/short/", 7) == 0)
 		return write_all(fd, content, len / 2) == -1 ? -1 : 1;
+	if (strncmp(path, "/lie/", 5) == 0 && len) {
+		static const char extra[] = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nextra\n";
+
+		if (write_all(fd, content, len - 1) == -1)
+			return -1;
+		usleep(200000);
+		memcpy(content + len, extra, sizeof(extra) - 1);
+		return write_all(fd, content + len - 1, sizeof(extra));
+	}
 	return write_all(fd, content, len);
 }
 
