@@ -164,6 +164,25 @@ CASES
 	[ "$failed" = 0 ]
 }
 
+@test "rules: an absolute-form target is routed by its path (and its host when there is no Host)" {
+	local host path want got failed=0
+	while read -r host path want; do
+		got=$(_get 8081 "$host" / --request-target "http://$host$path")
+		echo "http://$host$path -> $got (want $want)"
+		[ "$got" = "$want" ] || failed=1
+	done <<'CASES'
+api.example.com /v2/users apiv2
+other.org /static/x.css static
+other.org /?/static/ www
+CASES
+	# HTTP/1.0 without Host: the target alone names the host
+	got=$(printf 'GET http://api.example.com/v2/x HTTP/1.0\r\n\r\n' |
+		topo_exec client timeout 3 socat -t 2 - "TCP:$TOPO_VIP:8081" | tail -n 1)
+	echo "1.0 http://api.example.com/v2/x -> $got (want apiv2)"
+	[ "$got" = apiv2 ] || failed=1
+	[ "$failed" = 0 ]
+}
+
 # _tally_cookie PORT JAR N: N requests sharing cookie jar JAR; prints the tally.
 _tally_cookie() {
 	local i
