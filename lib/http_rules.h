@@ -19,7 +19,8 @@
  * label or more, like nginx's server_name), never `example.com` itself.
  * Path matching is a byte-wise, case-sensitive prefix of the origin-form
  * path, the query excluded: `path=/v1` matches `/v1`, `/v1/x` and `/v1x`
- * (write `/v1/` for the directory only).
+ * (write `/v1/` for the directory only). An absolute-form target
+ * (`http://host/v1/x`) is matched as its authority and path (http_policy.c).
  *
  * The matcher points into the listener's configuration, which must outlive
  * it. A match allocates nothing and scans at most SLB_MAX_RULES rules.

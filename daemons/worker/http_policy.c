@@ -256,7 +256,14 @@ void http_policy_route(struct worker *w, struct worker_listener *l, struct http_
 
 	out->rule = prev ? prev->rule : NULL;
 	out->sticky = false;
-	if (m)
+	if (m && m->authority) {
+		/* absolute-form: the rules see its path; its authority is the host (the parser
+		 * made sure a Host field agrees) */
+		const char *path = m->authority + m->authority_len;
+
+		slb_http_rules_match(&p->rules, m->authority, m->authority_len, path,
+				     m->target_len - (size_t)(path - m->target), &out->rule);
+	} else if (m)
 		slb_http_rules_match(&p->rules, host ? host->value : NULL, host ? host->value_len : 0,
 				     m->target, m->target_len, &out->rule);
 	idx = out->rule ? (unsigned)(out->rule->conf - l->conf->rules) : 0;
