@@ -20,6 +20,8 @@
 #   getchk  the same server with the default GET
 #   tls     b1:9102 TLS (test CA's backend.pem) answering 200,
 #           b2:9000 (answers "b2\n" in clear text) as "b"  check = https
+#   flip    b1:9106, nothing there until a test starts one; healthy_threshold
+#           10, unhealthy_threshold 2                    check = http
 #
 # Checks every 200ms, timeout 150ms, thresholds 2.
 
@@ -56,6 +58,8 @@ server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = $b1:9102"
 server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = $b1:9102"
 	_group headchk http "check_method = HEAD" "server.a = $b2:9105"
 	_group getchk http "" "server.a = $b2:9105"
+	printf '\n[group flip]\ncheck = http\ncheck_interval = 200ms\ncheck_timeout = 150ms\n'
+	printf 'healthy_threshold = 10\nunhealthy_threshold = 2\nserver.a = %s:9106\n' "$b1"
 }
 
 # _http_script: a per-connection program for socat: reads the request head,
@@ -189,4 +193,23 @@ _stays_up() {
 	backend_stop b2 9100
 	_http_backend b2 9100 500
 	health_wait err/a DOWN 3
+}
+
+_ctl() { "$(slb_bin slbctl)" -s "$TOPO_DIR/lb1/slb.sock" "$@"; }
+
+@test "check = none, then http again: passes counted while down are not taken for failures" {
+	# flip/a is down (nothing on b1:9106). A server answering there passes 3
+	# or so of the 10 checks it needs, then check = none marks it up; with
+	# check = http again and the server gone, it must fail 2 checks before
+	# it is down, not 1 (the passes were counted as failures).
+	wait_until 3 eval '[ "$(_state flip/a)" = DOWN ]'
+	_http_backend b1 9106 200
+	sleep 0.7
+	[ "$(_state flip/a)" = DOWN ]
+	_ctl group set flip check=none
+	wait_until 3 eval '[ "$(_state flip/a)" = UP ]'
+	backend_stop b1 9106
+	_ctl group set flip check=http
+	wait_until 3 eval '[ "$(_state flip/a)" = DOWN ]'
+	log_has "server flip/a [0-9.:]+ is DOWN" | tail -n 1 | tee /dev/stderr | grep -F "(2 checks failed, last: "
 }
