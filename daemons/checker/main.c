@@ -66,6 +66,11 @@ static int checker_setup(struct checker *ck, uint64_t now)
 				return -1;
 			}
 			if (gc->check == SLB_CHECK_NONE) {
+				/*
+				 * The streak counts results against <health>: passes
+				 * counted while down would count as failures once up.
+				 */
+				atomic_store(&ck->shm.servers[slot].check_streak, 0);
 				atomic_store(&ck->shm.servers[slot].health, SLB_HEALTH_UP);
 				continue;
 			}
