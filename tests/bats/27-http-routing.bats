@@ -196,7 +196,7 @@ _tally_cookie() {
 	headers=$(_get 8082 x / -D - -o /dev/null)
 	echo "$headers"
 	grep -E '^Set-Cookie: SLBID=[A-Za-z0-9_-]{12}; Path=/; Max-Age=1000; HttpOnly' <<<"$headers"
-	! grep -E "198\.18|c1|c2" <<<"$(grep -i '^set-cookie' <<<"$headers")"
+	! grep -E "198\.18|c1|c2" <<<"$(grep -i '^set-cookie' <<<"$headers")" || false
 	# without a cookie, rr spreads the requests (each worker keeps its own rr turn)
 	tally=$(for i in $(seq 10); do _get 8082 x / | awk '{ print $1 }'; done | sort | uniq -c | awk '{ print $2, $1 }')
 	echo "$tally"
