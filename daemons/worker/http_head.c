@@ -185,6 +185,9 @@ int http_head_response(struct http_buf *out, size_t room, const struct slb_http_
 
 		if (h->hop || (edit && edit->gzip && h->field == SLB_HTTP_F_CONTENT_LENGTH))
 			continue;
+		/* the server's byte ranges are not ranges of the compressed bytes (as nginx) */
+		if (edit && edit->gzip && slb_http_name_is(h, "accept-ranges"))
+			continue;
 		if (edit && edit->gzip && slb_http_name_is(h, "etag") && h->value_len &&
 		    h->value[0] == '"') {
 			/* other bytes than the server's: at most weakly the same entity */
