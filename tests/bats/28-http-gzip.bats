@@ -11,6 +11,7 @@
 #   /close      the same page as text/plain, until the server closes
 #   /pre.gz     the page gzipped by the server, Content-Encoding: gzip
 #   /image.png  20000 bytes of image/png
+#   /no-transform  the page with Cache-Control: public, No-Transform
 #   /small      "tiny\n" as text/plain
 
 # shellcheck disable=SC2016  # the backend script expands at run time
@@ -48,6 +49,7 @@ head() { printf 'HTTP/1.1 200 OK\r\nContent-Type: %s\r\nETag: "v1"\r\nAccept-Ran
 case $path in
 /page.html) head text/html "Content-Length: $(stat -c %s "$dir/page.html")"$'\r\n'; cat "$dir/page.html" ;;
 /pre.gz) head text/html "Content-Encoding: gzip"$'\r\n'"Content-Length: $(stat -c %s "$dir/page.html.gz")"$'\r\n'; cat "$dir/page.html.gz" ;;
+/no-transform) head text/html "Cache-Control: public, No-Transform"$'\r\n'"Content-Length: $(stat -c %s "$dir/page.html")"$'\r\n'; cat "$dir/page.html" ;;
 /image.png) head image/png "Content-Length: $(stat -c %s "$dir/image.png")"$'\r\n'; cat "$dir/image.png" ;;
 /small) head text/plain "Content-Length: 5"$'\r\n'; printf 'tiny\n' ;;
 /close) printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n'; cat "$dir/page.html" ;;
@@ -148,7 +150,7 @@ _sum() { sha256sum "$1" | awk '{ print $1 }'; }
 	[ "$(_sum "$TOPO_DIR/out")" = "$(_sum "$TOPO_DIR/page.html.gz")" ]
 }
 
-@test "not compressed: images, tiny bodies, HEAD, and clients that do not accept gzip" {
+@test "not compressed: images, tiny bodies, no-transform, HEAD, and clients that do not accept gzip" {
 	local head
 	head=$(_fetch /image.png "$TOPO_DIR/out" --compressed)
 	! grep -i '^Content-Encoding' <<<"$head" || false
@@ -160,6 +162,10 @@ _sum() { sha256sum "$1" | awk '{ print $1 }'; }
 	! grep -i '^Content-Encoding' <<<"$head" || false
 	grep -i '^Content-Length: 20000' <<<"$head"
 	grep -i '^Accept-Ranges: bytes' <<<"$head"
+	# cache directives are case-insensitive (RFC 9111 5.2)
+	head=$(_fetch /no-transform "$TOPO_DIR/out" --compressed)
+	! grep -i '^Content-Encoding' <<<"$head" || false
+	[ "$(_sum "$TOPO_DIR/out")" = "$(_sum "$TOPO_DIR/page.html")" ]
 	head=$(_fetch /page.html "$TOPO_DIR/out" -H "Accept-Encoding: gzip;q=0, br")
 	! grep -i '^Content-Encoding' <<<"$head" || false
 	head=$(_fetch /page.html "$TOPO_DIR/out" --compressed -I)
