@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gzip.h"
 #include "http_conn.h"
@@ -47,14 +48,17 @@ static const struct slb_http_header *field(const struct slb_http_msg *m, const c
 	return NULL;
 }
 
+/* Cache directives are case-insensitive (RFC 9111 5.2): "No-Transform" counts. */
 static bool has_no_transform(const struct slb_http_msg *m)
 {
 	for (unsigned i = 0; i < m->nheaders; i++) {
 		const struct slb_http_header *h = &m->headers[i];
 
-		if (slb_http_name_is(h, "cache-control") &&
-		    memmem(h->value, h->value_len, "no-transform", 12))
-			return true;
+		if (!slb_http_name_is(h, "cache-control"))
+			continue;
+		for (size_t at = 0; at + 12 <= h->value_len; at++)
+			if (strncasecmp(h->value + at, "no-transform", 12) == 0)
+				return true;
 	}
 	return false;
 }
