@@ -20,6 +20,8 @@
 #   getchk  the same server with the default GET
 #   tls     b1:9102 TLS (test CA's backend.pem) answering 200,
 #           b2:9000 (answers "b2\n" in clear text) as "b"  check = https
+#   hints   b1:9107 answers 103 Early Hints then 200,
+#           b2:9107 103 Early Hints then 500              check = http
 #   flip    b1:9106, nothing there until a test starts one; healthy_threshold
 #           10, unhealthy_threshold 2                    check = http
 #
@@ -58,13 +60,14 @@ server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = $b1:9102"
 server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = $b1:9102"
 	_group headchk http "check_method = HEAD" "server.a = $b2:9105"
 	_group getchk http "" "server.a = $b2:9105"
+	_group hints http "" "server.a = $b1:9107" "server.b = $b2:9107"
 	printf '\n[group flip]\ncheck = http\ncheck_interval = 200ms\ncheck_timeout = 150ms\n'
 	printf 'healthy_threshold = 10\nunhealthy_threshold = 2\nserver.a = %s:9106\n' "$b1"
 }
 
 # _http_script: a per-connection program for socat: reads the request head,
 # answers "$1" (a status code, or "route": 200 for GET /healthz with Host
-# www.example.com, else 404).
+# www.example.com, else 404; "hintsNNN": 103 Early Hints, then NNN).
 _http_script() {
 	local f=$TOPO_DIR/http-status.sh
 	[ -f "$f" ] || cat >"$f" <<'EOS'
@@ -80,6 +83,10 @@ done
 if [ "$status" = headonly ]; then
 	status=405
 	[ "${first%% *}" = HEAD ] && status=200
+fi
+if [ "${status#hints}" != "$status" ]; then
+	status=${status#hints}
+	printf 'HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n'
 fi
 if [ "$status" = route ]; then
 	status=404
@@ -116,6 +123,8 @@ setup_file() {
 	_http_backend b2 9104 route
 	_http_backend b1 9102 200 tls
 	_http_backend b2 9105 headonly
+	_http_backend b1 9107 hints200
+	_http_backend b2 9107 hints500
 	_config >"$TOPO_DIR/slb.ini"
 	slb_start "$TOPO_DIR/slb.ini"
 	# Every verdict below needs 2 probes: 1 s is 5 intervals.
@@ -193,6 +202,11 @@ _stays_up() {
 	backend_stop b2 9100
 	_http_backend b2 9100 500
 	health_wait err/a DOWN 3
+}
+
+@test "an interim 1xx response (103 Early Hints) is skipped: the final status decides" {
+	_stays_up hints/a
+	_down_because hints/b "HTTP status 500"
 }
 
 _ctl() { "$(slb_bin slbctl)" -s "$TOPO_DIR/lb1/slb.sock" "$@"; }
