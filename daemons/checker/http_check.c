@@ -5,7 +5,8 @@
  * class is in check_codes. For https the request goes over TLS (SNI
  * check_host; the certificate verified only with server_tls_ca, see
  * lib/tls.h). Only the response head is read, with lib/http_parser.c: a
- * server that does not speak HTTP/1.x fails the check. The connection is
+ * server that does not speak HTTP/1.x fails the check. Interim 1xx heads
+ * before it (103 Early Hints) are skipped. The connection is
  * closed with a reset after the head, like every probe.
  */
 #include "checker.h"
@@ -96,6 +97,24 @@ static enum check_result judge(struct checker_target *t, size_t head_len)
 	return CHECK_PASS;
 }
 
+/*
+ * The head of <head_len> bytes is an interim response (1xx other than 101,
+ * e.g. 103 Early Hints): drops it from the buffer and starts scanning the
+ * bytes after it, as RFC 9110 15.2 asks of every client. Its final
+ * response is the one judged.
+ */
+static bool skip_interim(struct http_probe *p, size_t head_len)
+{
+	if (slb_http_parse_response(p->response, head_len, &slb_http_default_limits,
+				    SLB_HTTP_M_GET, &parsed) != 0 ||
+	    parsed.status >= 200 || parsed.status == 101)
+		return false;
+	memmove(p->response, p->response + head_len, p->received - head_len);
+	p->received -= head_len;
+	memset(&p->scan, 0, sizeof(p->scan));
+	return true;
+}
+
 static enum check_result receive(struct checker_target *t)
 {
 	struct http_probe *p = t->http;
@@ -129,8 +148,10 @@ static enum check_result receive(struct checker_target *t)
 			n = (size_t)r;
 		}
 		p->received += n;
-		head = slb_http_scan_head(&p->scan, p->response, p->received,
-					  &slb_http_default_limits, false);
+		do
+			head = slb_http_scan_head(&p->scan, p->response, p->received,
+						  &slb_http_default_limits, false);
+		while (head > 0 && skip_interim(p, (size_t)head));
 		if (head < 0)
 			return fail(t, "not an HTTP response");
 		if (head > 0)
