@@ -22,6 +22,9 @@
 #           b2:9000 (answers "b2\n" in clear text) as "b"  check = https
 #   hints   b1:9107 answers 103 Early Hints then 200,
 #           b2:9107 103 Early Hints then 500              check = http
+#   tlsip   lb1's own 127.0.0.1:9108 (TLS, backend.pem has IP:127.0.0.1),
+#           verified with server_tls_ca as check_host = 127.0.0.1
+#   tlsipother  the same, verified as 127.0.0.2 (not its address)
 #   flip    b1:9106, nothing there until a test starts one; healthy_threshold
 #           10, unhealthy_threshold 2                    check = http
 #
@@ -61,6 +64,10 @@ server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = $b1:9102"
 	_group headchk http "check_method = HEAD" "server.a = $b2:9105"
 	_group getchk http "" "server.a = $b2:9105"
 	_group hints http "" "server.a = $b1:9107" "server.b = $b2:9107"
+	_group tlsip https "check_host = 127.0.0.1
+server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = 127.0.0.1:9108"
+	_group tlsipother https "check_host = 127.0.0.2
+server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = 127.0.0.1:9108"
 	printf '\n[group flip]\ncheck = http\ncheck_interval = 200ms\ncheck_timeout = 150ms\n'
 	printf 'healthy_threshold = 10\nunhealthy_threshold = 2\nserver.a = %s:9106\n' "$b1"
 }
@@ -98,13 +105,15 @@ EOS
 	echo "$f"
 }
 
-# _http_backend NAME PORT STATUS [tls]: a socat backend in NAME's namespace
-# (recorded like backend_start's, so backend_stop stops it).
+# _http_backend NAME PORT STATUS [tls [ADDRESS]]: a socat backend in NAME's
+# namespace, on ADDRESS (default NAME's own), recorded like backend_start's,
+# so backend_stop stops it.
 _http_backend() {
-	local name=$1 port=$2 status=$3 listen pidf=$TOPO_DIR/pids/backend.$1.$2
-	listen="TCP-LISTEN:$port,bind=$(topo_ip "$name"),fork,reuseaddr"
+	local name=$1 port=$2 status=$3 listen pidf=$TOPO_DIR/pids/backend.$1.$2 bind
+	bind=${5:-$(topo_ip "$name")}
+	listen="TCP-LISTEN:$port,bind=$bind,fork,reuseaddr"
 	[ "${4:-}" = tls ] &&
-		listen="OPENSSL-LISTEN:$port,bind=$(topo_ip "$name"),fork,reuseaddr,cert=$TOPO_DIR/tls/backend.pem,verify=0"
+		listen="OPENSSL-LISTEN:$port,bind=$bind,fork,reuseaddr,cert=$TOPO_DIR/tls/backend.pem,verify=0"
 	ip netns exec "$(topo_ns "$name")" socat -T 5 "$listen" SYSTEM:"$(_http_script) $status" \
 		</dev/null >"$TOPO_DIR/backend.$name.$port.log" 2>&1 3>&- &
 	_pid_record "$pidf" $!
@@ -125,6 +134,7 @@ setup_file() {
 	_http_backend b2 9105 headonly
 	_http_backend b1 9107 hints200
 	_http_backend b2 9107 hints500
+	_http_backend lb1 9108 200 tls 127.0.0.1
 	_config >"$TOPO_DIR/slb.ini"
 	slb_start "$TOPO_DIR/slb.ini"
 	# Every verdict below needs 2 probes: 1 s is 5 intervals.
@@ -207,6 +217,11 @@ _stays_up() {
 @test "an interim 1xx response (103 Early Hints) is skipped: the final status decides" {
 	_stays_up hints/a
 	_down_because hints/b "HTTP status 500"
+}
+
+@test "https checks verify a check_host that is an IP address against the certificate's IP names" {
+	_stays_up tlsip/a
+	_down_because tlsipother/a "TLS handshake failed: .*certificate verify failed"
 }
 
 _ctl() { "$(slb_bin slbctl)" -s "$TOPO_DIR/lb1/slb.sock" "$@"; }
