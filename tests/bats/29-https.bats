@@ -227,6 +227,12 @@ _request() { printf 'GET / HTTP/1.1\r\nHost: www.example.com\r\nConnection: clos
 	echo "$head"
 	grep -E '^HTTP/1.1 301 ' <<<"$head"
 	grep -E '^Location: https://www.example.com/a/b\?c=1$' <<<"$head"
+	# an absolute-form target names the host and the target itself
+	head=$(http_curl -D - -o /dev/null -H "Host: www.example.com" \
+		--request-target "http://www.example.com/a/c?d=2" "http://$TOPO_VIP:8090/" | tr -d '\r')
+	echo "$head"
+	grep -E '^HTTP/1.1 301 ' <<<"$head"
+	grep -E '^Location: https://www.example.com/a/c\?d=2$' <<<"$head"
 	# slb answered it: nothing reached the server
 	! grep -q "^GET /a/b" "$(http_requests b1 9500)" || false
 }
