@@ -129,19 +129,26 @@ int http_conn_reply_error(struct worker *w, struct http_conn *c, unsigned status
 	return reply_local(w, c, status, NULL);
 }
 
-/* redirect_https: the same host (without its port) and target, over https. */
+/*
+ * redirect_https: the same host (without its port) and target, over https.
+ * An absolute-form target brings both (the parser made sure a Host agrees).
+ */
 static int reply_redirect(struct worker *w, struct http_conn *c, const struct slb_http_msg *m)
 {
 	const struct slb_http_header *host = m->host >= 0 ? &m->headers[m->host] : NULL;
+	const char *name = m->authority ? m->authority : host ? host->value : NULL;
+	const char *target = m->authority ? m->authority + m->authority_len : m->target;
+	size_t target_len = m->target_len - (size_t)(target - m->target);
+	size_t name_len = m->authority ? m->authority_len : host ? host->value_len : 0;
+	size_t hlen = name ? slb_http_host_name_len(name, name_len) : 0;
 	char location[HTTP_LOG_REQLINE + 8192];
-	size_t hlen = host ? slb_http_host_name_len(host->value, host->value_len) : 0;
 
-	/* A Location needs a host, and only an origin-form target fits after it. */
-	if (!hlen || m->target[0] != '/' ||
-	    hlen + m->target_len + 9 > sizeof(location))
+	/* A Location needs a host, and an origin-form target (or an absolute one's rest). */
+	if (!hlen || (!m->authority && target[0] != '/') ||
+	    hlen + target_len + 9 > sizeof(location))
 		return http_conn_reply_error(w, c, 400);
-	snprintf(location, sizeof(location), "https://%.*s%.*s", (int)hlen, host->value,
-		 (int)m->target_len, m->target);
+	snprintf(location, sizeof(location), "https://%.*s%.*s", (int)hlen, name,
+		 (int)target_len, target);
 	return reply_local(w, c, 301, location);
 }
 
