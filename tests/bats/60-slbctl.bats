@@ -314,11 +314,11 @@ _both_up() {
 	_ctl reload
 	[ "$(_weight b2)" = 80 ]
 	log_has 'server web/b2: run-time weight 10 dropped \(slb.ini changed it since\)'
-	! grep 'server web b2' "$state"
+	! grep 'server web b2' "$state" || false
 	# Setting the file's own value leaves nothing to override.
 	_ctl server set web b2 weight=20
 	_ctl server set web b2 weight=80
-	! grep 'server web b2' "$state"
+	! grep 'server web b2' "$state" || false
 	_config 50 >"$TOPO_DIR/slb.ini"
 	_ctl reload
 	[ "$(_weight b2)" = 50 ]

@@ -69,7 +69,7 @@ _state_of() { _ctl --json health | jq -r --arg s "$1" '.servers[] | select(.name
 	[[ $output == "server web/b9: removed (generation "* ]]
 	[ -z "$(_srv web b9 name)" ]
 	# Added then removed at run time: nothing is left to remember.
-	! grep -q 'b9' "$STATE"
+	! grep -q 'b9' "$STATE" || false
 }
 
 @test "server add: traffic reaches the new server; it survives a reload and a restart" {
@@ -105,7 +105,7 @@ _state_of() { _ctl --json health | jq -r --arg s "$1" '.servers[] | select(.name
 	_ctl reload
 	[ "$(_srv web b5 weight)" = 70 ]
 	log_has "run-time change 'server add web b5' dropped \(slb.ini has a server of that name in that group now\)"
-	! grep -q 'b5' "$STATE"
+	! grep -q 'b5' "$STATE" || false
 	slb_config_basic >"$TOPO_DIR/slb.ini"
 	_ctl reload
 	[ -z "$(_srv web b5 name)" ]
@@ -155,7 +155,7 @@ _state_of() { _ctl --json health | jq -r --arg s "$1" '.servers[] | select(.name
 	_ctl reload
 	[ "$(_srv web b2 weight)" = 60 ]
 	log_has "run-time change 'server remove web b2' dropped"
-	! grep -q 'remove-server' "$STATE"
+	! grep -q 'remove-server' "$STATE" || false
 	slb_config_basic >"$TOPO_DIR/slb.ini"
 	_ctl reload
 	[ "$(_srv web b2 weight)" = 50 ]
@@ -253,7 +253,7 @@ _gwhat() { _ctl --json describe | jq -r --arg g "$1" --arg f "$2" '.groups[] | s
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '"\(.changed) \(.result)"' <<<"$output")" = "group api deleted" ]
 	[[ $(_groups) != *api* ]]
-	! grep -q api "$STATE"
+	! grep -q api "$STATE" || false
 }
 
 @test "group set on a file's group: at once, kept, the file's later edit wins, the file's value forgets it" {
@@ -264,7 +264,7 @@ _gwhat() { _ctl --json describe | jq -r --arg g "$1" --arg f "$2" '.groups[] | s
 	[ "$(_ctl --json health | jq -r '[.servers[] | select(.group == "web") | .check] | unique | join(",")')" = none ]
 	# Back to the file's own value: nothing left to keep.
 	_ctl group set web check=tcp
-	! grep -q 'set group web check' "$STATE"
+	! grep -q 'set group web check' "$STATE" || false
 	_ctl group set web check=tcp
 	run _ctl --json group set web check_interval=1s
 	[ "$status" -eq 0 ]
@@ -277,7 +277,7 @@ _gwhat() { _ctl --json describe | jq -r --arg g "$1" --arg f "$2" '.groups[] | s
 	_ctl reload
 	[ "$(_gwhat web check_interval_ms)" = 300 ]
 	log_has "run-time change 'group set web check_interval=1s' dropped"
-	! grep -q 'set group web check_interval' "$STATE"
+	! grep -q 'set group web check_interval' "$STATE" || false
 	slb_config_basic >"$TOPO_DIR/slb.ini"
 	_ctl reload
 }
@@ -398,7 +398,7 @@ _lstate() { _ctl --json describe | jq -r --arg l "$1" '.listeners[] | select(.na
 	[[ $output == "listener long: started (generation "* ]]
 	[ "$(_lstate long)" = started ]
 	# Back to what slb.ini says: nothing left to keep.
-	! grep -q 'listener long' "$STATE"
+	! grep -q 'listener long' "$STATE" || false
 	wait_until 5 eval '[ "$(client_drain_count 1 8082)" = "b3 1" ]'
 	slb_config_basic >"$TOPO_DIR/slb.ini"
 	_ctl reload

@@ -95,7 +95,7 @@ _workers() { ps --ppid "$(slb_pid)" -o comm= | grep -c '^slb-worker$'; }
 		grep -E '^ +[0-9]+ requests in ' "$TOPO_DIR/$f"
 		[ "$(awk '/ requests in / { print $1 }' "$TOPO_DIR/$f")" -ge 100 ]
 		# wrk prints these lines only when something went wrong.
-		! grep -E 'Socket errors|Non-2xx' "$TOPO_DIR/$f"
+		! grep -E 'Socket errors|Non-2xx' "$TOPO_DIR/$f" || false
 	done
 	# wrk has closed its connections: the old workers have none left and go.
 	wait_until 10 eval '[ "$(_workers)" -eq 2 ]'
@@ -122,7 +122,7 @@ _workers() { ps --ppid "$(slb_pid)" -o comm= | grep -c '^slb-worker$'; }
 	cat "$TOPO_DIR/slow.out"
 	echo "ended after $((t1 - t0)) ms"
 	[ "$((t1 - t0))" -lt 2800 ]
-	! grep -qx 200 "$TOPO_DIR/slow.out"
+	! grep -qx 200 "$TOPO_DIR/slow.out" || false
 	log_wait 'worker [0-9]+: closed 1 connections to drained servers' 3
 	[ "$(_active)" = 0 ]
 	_c server set hb b1 weight=100
