@@ -148,15 +148,17 @@ struct http_server *http_server_get(struct worker *w, int slot, bool may_reuse,
 
 /*
  * Bytes the server sent past the end of its response, or its FIN, still in
- * the socket: a socket not known to be drained (a splice reads no further
- * than the body) gets no new event for them once parked, and the next
- * request would take them for its answer.
+ * the socket or in OpenSSL: a socket not known to be drained (a splice reads
+ * no further than the body) gets no new event for them once parked, and the
+ * next request would take them for its answer. OpenSSL keeps the rest of a
+ * record that did not fit in the buffer, whatever the socket says.
  */
 static bool unread_in_socket(const struct http_server *s)
 {
 	char byte;
 
-	return s->readable && (recv(s->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 || errno != EAGAIN);
+	return http_tls_pending(&s->tls) ||
+	       (s->readable && (recv(s->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 || errno != EAGAIN));
 }
 
 void http_server_park(struct worker *w, struct http_server *s)

@@ -52,6 +52,11 @@ int http_tls_handshake(struct http_tls *t, struct http_ready r)
 	}
 }
 
+bool http_tls_pending(const struct http_tls *t)
+{
+	return t->ssl && SSL_has_pending(t->ssl);
+}
+
 ssize_t http_tls_recv(struct http_tls *t, struct http_buf *b, struct http_ready r)
 {
 	size_t room, n = 0;

@@ -49,6 +49,10 @@ ssize_t http_tls_recv(struct http_tls *t, struct http_buf *b, struct http_ready 
 /* As http_buf_send(): bytes sent, or -1 with errno. */
 ssize_t http_tls_send(struct http_tls *t, struct http_buf *b, struct http_ready r);
 
+/* Whether OpenSSL holds bytes of <t> not yet read: the socket can look
+ * drained while they wait there. */
+bool http_tls_pending(const struct http_tls *t);
+
 /* Sends close_notify, as far as the socket takes it now (before our FIN). */
 void http_tls_shutdown(struct http_tls *t);
 
