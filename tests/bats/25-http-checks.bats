@@ -16,6 +16,7 @@
 #           404 otherwise: route1 asks that, route2 asks /other
 #   tlsca   b1:9102 again, verified with server_tls_ca as b1.test (its name)
 #   tlscaname  the same, verified as other.test (not its name)
+#   tlscaport  the same, check_host = b1.test:9102 (a port: Host header only)
 #   headchk b2:9105 answers 200 to HEAD, 405 to GET      check_method = HEAD
 #   getchk  the same server with the default GET
 #   tls     b1:9102 TLS (test CA's backend.pem) answering 200,
@@ -25,6 +26,9 @@
 #   tlsip   lb1's own 127.0.0.1:9108 (TLS, backend.pem has IP:127.0.0.1),
 #           verified with server_tls_ca as check_host = 127.0.0.1
 #   tlsipother  the same, verified as 127.0.0.2 (not its address)
+#   sniip   lb1's 127.0.0.1:9109, openssl s_server logging the ClientHello's
+#           extensions (sni.9109.log), check_host = 127.0.0.1
+#   sniport the same on 127.0.0.1:9110, check_host = b1.test:9110
 #   flip    b1:9106, nothing there until a test starts one; healthy_threshold
 #           10, unhealthy_threshold 2                    check = http
 #
@@ -61,6 +65,8 @@ check_host = www.example.com" "server.a = $b2:9104"
 server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = $b1:9102"
 	_group tlscaname https "check_host = other.test
 server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = $b1:9102"
+	_group tlscaport https "check_host = b1.test:9102
+server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = $b1:9102"
 	_group headchk http "check_method = HEAD" "server.a = $b2:9105"
 	_group getchk http "" "server.a = $b2:9105"
 	_group hints http "" "server.a = $b1:9107" "server.b = $b2:9107"
@@ -68,6 +74,8 @@ server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = $b1:9102"
 server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = 127.0.0.1:9108"
 	_group tlsipother https "check_host = 127.0.0.2
 server_tls_ca = $TOPO_DIR/tls/ca.pem" "server.a = 127.0.0.1:9108"
+	_group sniip https "check_host = 127.0.0.1" "server.a = 127.0.0.1:9109"
+	_group sniport https "check_host = b1.test:9110" "server.a = 127.0.0.1:9110"
 	printf '\n[group flip]\ncheck = http\ncheck_interval = 200ms\ncheck_timeout = 150ms\n'
 	printf 'healthy_threshold = 10\nunhealthy_threshold = 2\nserver.a = %s:9106\n' "$b1"
 }
@@ -120,6 +128,18 @@ _http_backend() {
 	wait_until 5 _backend_bound "$name" "$port" -Hltn
 }
 
+# _sni_backend PORT: openssl s_server on lb1's 127.0.0.1:PORT answering 200
+# (-www), writing each ClientHello's extensions to sni.PORT.log (-tlsextdebug:
+# 'TLS client extension "server name" (id=0), len=N' when SNI was sent).
+_sni_backend() {
+	local port=$1
+	ip netns exec "$(topo_ns lb1)" openssl s_server -accept "127.0.0.1:$port" \
+		-cert "$TOPO_DIR/tls/backend.pem" -www -tlsextdebug \
+		</dev/null >"$TOPO_DIR/sni.$port.log" 2>&1 3>&- &
+	_pid_record "$TOPO_DIR/pids/backend.lb1.$port" $!
+	wait_until 5 _backend_bound lb1 "$port" -Hltn
+}
+
 setup_file() {
 	topo_up
 	"$TOPO_REPO/tests/tools/make-test-ca.sh" "$TOPO_DIR/tls"
@@ -135,6 +155,8 @@ setup_file() {
 	_http_backend b1 9107 hints200
 	_http_backend b2 9107 hints500
 	_http_backend lb1 9108 200 tls 127.0.0.1
+	_sni_backend 9109
+	_sni_backend 9110
 	_config >"$TOPO_DIR/slb.ini"
 	slb_start "$TOPO_DIR/slb.ini"
 	# Every verdict below needs 2 probes: 1 s is 5 intervals.
@@ -199,6 +221,21 @@ _stays_up() {
 	# server_tls_ca: verified against the test CA, for the name asked
 	_stays_up tlsca/a
 	_down_because tlscaname/a "TLS handshake failed: certificate verify failed"
+}
+
+@test "https checks: a check_host with a port is verified (and sent as SNI) without the port" {
+	_stays_up tlscaport/a
+}
+
+@test "https checks send no SNI for an IP check_host, and a name's SNI without its port" {
+	_stays_up sniip/a
+	_stays_up sniport/a
+	# the log shows ClientHellos (so a missing SNI is not a missing log)
+	grep -q 'TLS client extension "supported versions"' "$TOPO_DIR/sni.9109.log"
+	! grep -F '"server name"' "$TOPO_DIR/sni.9109.log" || false
+	# b1.test: list length 2, type 1, name length 2, 7 bytes = 12
+	grep -q 'TLS client extension "server name" (id=0), len=12$' "$TOPO_DIR/sni.9110.log"
+	! grep -F '"server name"' "$TOPO_DIR/sni.9110.log" | grep -v 'len=12$' || false
 }
 
 @test "a server whose answer turns good comes back UP" {
