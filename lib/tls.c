@@ -5,7 +5,9 @@
  * tls.h.
  */
 #include "tls.h"
+#include "http_rules.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -473,14 +475,36 @@ int slb_tls_check_groups(const struct slb_config *config, FILE *errors)
 	return rc;
 }
 
+/*
+ * The server's name in check_host <host>: without a port or a trailing dot
+ * (a Host header's form, "b.test:8443" -> "b.test"), an IPv6 literal without
+ * its brackets ("[::1]:8443" -> "::1"). Returns true when it is an IP literal.
+ */
+static bool server_name(const char *host, char *name, size_t size)
+{
+	size_t len = slb_http_host_name_len(host, strlen(host));
+	unsigned char ip[sizeof(struct in6_addr)];
+
+	if (host[0] == '[' && len >= 2 && host[len - 1] == ']') {
+		host++;
+		len -= 2;
+	}
+	snprintf(name, size, "%.*s", (int)len, host);
+	return inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1;
+}
+
 SSL *slb_tls_client_ssl(SSL_CTX *ctx, int fd, const char *host)
 {
 	SSL *ssl = SSL_new(ctx);
+	char name[SLB_TEXT_MAX];
+	bool ip = host && host[0] && server_name(host, name, sizeof(name));
 
 	if (!ssl)
 		return NULL;
+	/* RFC 6066 3: SNI carries DNS names only; an IP is still verified. */
 	if (!SSL_set_fd(ssl, fd) ||
-	    (host && host[0] && (!SSL_set_tlsext_host_name(ssl, host) || !SSL_set1_host(ssl, host)))) {
+	    (host && host[0] &&
+	     ((!ip && !SSL_set_tlsext_host_name(ssl, name)) || !SSL_set1_host(ssl, name)))) {
 		SSL_free(ssl);
 		return NULL;
 	}

@@ -105,7 +105,11 @@ int slb_tls_check_groups(const struct slb_config *config, FILE *errors);
  */
 SSL_CTX *slb_tls_group_client(const struct slb_group_conf *gc);
 
-/* A new client-side SSL on connected socket <fd>, sending SNI <host> (NULL: none). */
+/*
+ * A new client-side SSL on connected socket <fd> for check_host <host> (NULL
+ * or empty: none): its name without a port is the name verified and the SNI,
+ * an IP literal is verified but not sent as SNI (RFC 6066 allows names only).
+ */
 SSL *slb_tls_client_ssl(SSL_CTX *ctx, int fd, const char *host);
 
 enum slb_tls_io {

@@ -221,6 +221,45 @@ static void test_verify_name(void **state)
 	SSL_CTX_free(verify);
 }
 
+/*
+ * check_host as the client's server name: a port and an IPv6 literal's
+ * brackets are not part of it, and an IP literal is verified but not sent
+ * as SNI.
+ */
+static void expect_client_name(SSL_CTX *ctx, const char *check_host, const char *sni,
+			       const char *verified)
+{
+	SSL *ssl = slb_tls_client_ssl(ctx, -1, check_host);
+	X509_VERIFY_PARAM *vp;
+	char *ip;
+
+	assert_non_null(ssl);
+	vp = SSL_get0_param(ssl);
+	if (sni)
+		assert_string_equal(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name), sni);
+	else
+		assert_null(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name));
+	ip = X509_VERIFY_PARAM_get1_ip_asc(vp);
+	assert_string_equal(ip ? ip : X509_VERIFY_PARAM_get0_host(vp, 0), verified);
+	OPENSSL_free(ip);
+	SSL_free(ssl);
+}
+
+static void test_client_name(void **state)
+{
+	SSL_CTX *c = slb_tls_client_new(false, NULL);
+
+	(void)state;
+	assert_non_null(c);
+	expect_client_name(c, "b1.test", "b1.test", "b1.test");
+	expect_client_name(c, "b1.test:8443", "b1.test", "b1.test");
+	expect_client_name(c, "127.0.0.1", NULL, "127.0.0.1");
+	expect_client_name(c, "127.0.0.1:8443", NULL, "127.0.0.1");
+	expect_client_name(c, "[::1]:8443", NULL, "0:0:0:0:0:0:0:1");
+	expect_client_name(c, "[2001:db8::1]", NULL, "2001:DB8:0:0:0:0:0:1");
+	SSL_CTX_free(c);
+}
+
 static void resume_across_workers(int max_version)
 {
 	struct slb_listener_conf l;
@@ -400,6 +439,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sni),
 		cmocka_unit_test(test_verify_name),
+		cmocka_unit_test(test_client_name),
 		cmocka_unit_test(test_resumption_tls13),
 		cmocka_unit_test(test_resumption_tls12),
 		cmocka_unit_test(test_foreign_ticket),
