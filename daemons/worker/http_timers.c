@@ -84,8 +84,16 @@ static void conn_expired(struct worker *w, struct http_conn *c)
 }
 
 /*
- * Draining: an idle client goes at once, not one whose response is still
- * leaving (a slow reader, which keeps its time). The walk goes over the whole
+ * A client whose last response left less than this ago is not idle yet: its
+ * next request may be on the wire, and closing now would fail it (a client
+ * may retry such a request, RFC 9112 9.3.1, but wrk and many others do not).
+ * A draining worker answers it with Connection: close instead.
+ */
+#define DRAIN_IDLE_MIN_MS 100
+
+/*
+ * Draining: an idle client goes at once (idle for DRAIN_IDLE_MIN_MS), not one
+ * whose response is still leaving (a slow reader, which keeps its time). The walk goes over the whole
  * list, past such clients: stopping at the first one in time would keep every
  * idle client behind a reader that stopped reading open until it moves, up
  * to keepalive_timeout. Each connection is looked at once: a keep-alive
@@ -100,7 +108,8 @@ static void drain_keepalive(struct worker *w, struct dlist *list, uint64_t timeo
 		struct http_conn *c = dlist_entry(n, struct http_conn, timer_node);
 
 		if (c->timer_since_ms + timeout <= w->now_ms ||
-		    (!http_buf_len(&c->in) && !http_buf_len(&c->out)))
+		    (!http_buf_len(&c->in) && !http_buf_len(&c->out) &&
+		     c->timer_since_ms + DRAIN_IDLE_MIN_MS <= w->now_ms))
 			conn_expired(w, c);
 		n = next;
 	}
