@@ -93,10 +93,10 @@ static void conn_expired(struct worker *w, struct http_conn *c)
 
 /*
  * Draining: an idle client goes at once (idle for DRAIN_IDLE_MIN_MS), not one
- * whose response is still leaving (a slow reader, which keeps its time). The walk goes over the whole
- * list, past such clients: stopping at the first one in time would keep every
- * idle client behind a reader that stopped reading open until it moves, up
- * to keepalive_timeout. Each connection is looked at once: a keep-alive
+ * whose response is still leaving (a slow reader, which keeps its time). The
+ * walk goes over the whole list, past such clients: stopping at the first one
+ * in time would keep every idle client behind a reader that stopped reading
+ * open until it moves, up to keepalive_timeout. Each connection is looked at once: a keep-alive
  * timer running out only closes, so nothing comes back to the list.
  */
 static void drain_keepalive(struct worker *w, struct dlist *list, uint64_t timeout)
@@ -130,7 +130,7 @@ void http_proxy_expire(struct worker *w, struct worker_listener *l)
 			struct http_conn *c = dlist_entry(list->head, struct http_conn, timer_node);
 			uint64_t since = c->timer_since_ms;
 
-			if (c->timer_since_ms + timeout > w->now_ms)
+			if (since + timeout > w->now_ms)
 				break;
 			conn_expired(w, c);
 			/*
