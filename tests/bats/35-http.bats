@@ -548,6 +548,62 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 	[ "${a%% req=*}" != "${b%% req=*}" ]
 }
 
+# _pooled_then PORT REQUEST: a GET that leaves its server connection in the
+# pool, then REQUEST (printf format) on the same client connection, which
+# finds that connection there; prints both answers.
+_pooled_then() {
+	http_raw "$1" "GET /first HTTP/1.1\r\nHost: a\r\n\r\n$2"
+}
+
+# _conn ANSWER_LINE: "conn=C req=R" of a backend answer's first body line.
+_conn() { grep -o 'conn=[0-9]* req=[0-9]*' <<<"$1"; }
+
+@test "a pooled server connection closed (FIN) as the request comes: the request goes again on a fresh one" {
+	local first second
+	run _pooled_then 80 'GET /idle-close HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
+	echo "$output"
+	[ "$(grep -c $'^HTTP/1.1 200 OK\r' <<<"$output")" -eq 2 ]
+	first=$(grep '^b1 conn=' <<<"$output" | sed -n 1p)
+	second=$(grep '^b1 conn=' <<<"$output" | sed -n 2p)
+	echo "first: $first, second: $second"
+	# the second answer came on another connection, as its first request
+	[[ "$second" == *" req=1 "* ]]
+	[ "$(_conn "$first" | cut -d' ' -f1)" != "$(_conn "$second" | cut -d' ' -f1)" ]
+	# the pooled connection did get it: it went twice, answered once
+	[ "$(grep -c '^GET /idle-close ' "$REQUESTS")" -eq 2 ]
+}
+
+@test "a pooled server connection reset as the request comes: the request goes again on a fresh one" {
+	run _pooled_then 80 'GET /idle-reset HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
+	echo "$output"
+	[ "$(grep -c $'^HTTP/1.1 200 OK\r' <<<"$output")" -eq 2 ]
+	grep '^b1 conn=' <<<"$output" | sed -n 2p | grep -q ' req=1 '
+	[ "$(grep -c '^GET /idle-reset ' "$REQUESTS")" -eq 2 ]
+}
+
+@test "a request goes again once: a fresh connection that closes too is a 502" {
+	run _pooled_then 80 'GET /vanish HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
+	echo "$output"
+	[ "$(grep -c $'^HTTP/1.1 200 OK\r' <<<"$output")" -eq 1 ]
+	grep -q $'^HTTP/1.1 502 ' <<<"$output"
+	[ "$(grep -c '^GET /vanish ' "$REQUESTS")" -eq 2 ]
+}
+
+@test "a request whose body cannot be sent again never takes a pooled connection, nor goes twice" {
+	local body=$TOPO_DIR/put.body
+	head -c 200000 /dev/zero | tr '\0' y >"$body"
+	# PUT is idempotent, but 200 kB are spliced: not kept to go again
+	run http_curl -o /dev/null -w '%{http_code}\n' "http://$TOPO_VIP/first" --next -sS \
+		-o "$TOPO_DIR/put.out" -w '%{http_code}\n' -T "$body" "http://$TOPO_VIP/idle-close"
+	echo "$output"; head -n1 "$TOPO_DIR/put.out"
+	[ "$output" = $'200\n200' ]
+	grep -q '^b1 conn=[0-9]* req=1 body=200000$' "$TOPO_DIR/put.out"
+	# on a fresh server connection whose close is a 502, never a second try
+	run http_curl -o /dev/null -w '%{http_code}' -T "$body" "http://$TOPO_VIP/vanish"
+	[ "$output" = 502 ]
+	[ "$(grep -c '^PUT /vanish ' "$REQUESTS")" -eq 1 ]
+}
+
 # _metric SERIES: metric_value of SERIES from lb1:9180.
 _metric() { metric_value client "$(topo_ip lb1):9180" "$1"; }
 

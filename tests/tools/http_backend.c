@@ -30,6 +30,11 @@
  *               after the others: a server sending past its own framing
  *   /reset      413 at once, without reading the request body, then a
  *               reset (SO_LINGER 0) while the client may still be sending
+ *   /idle-close /idle-reset  as (any) on a connection's first request; on a
+ *               later one the connection is closed (FIN, or a reset) with
+ *               no byte of answer and the request body unread: a server
+ *               whose keep-alive timeout fired as the request came
+ *   /vanish     closed (FIN) with no byte of answer, on any request
  *   /broken     two different Content-Lengths
  *   /garbage    not HTTP at all
  *   /ws         with Connection: upgrade and Upgrade: websocket, 101, then
@@ -252,6 +257,14 @@ static void echo(int fd)
 			return;
 }
 
+/* The connection's close will be a reset (SO_LINGER 0), not a FIN. */
+static void reset_on_close(int fd)
+{
+	struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+}
+
 static void serve(int fd)
 {
 	struct slb_http_scan scan = { 0 };
@@ -281,11 +294,18 @@ static void serve(int fd)
 		path[plen] = '\0';
 		drop(head_len);
 		if (strncmp(path, "/reset", 6) == 0) {
-			struct linger reset = { .l_onoff = 1, .l_linger = 0 };
-
 			write_str(fd, "HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n"
 				      "Connection: close\r\n\r\n");
-			setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+			reset_on_close(fd);
+			return;
+		}
+		if (strncmp(path, "/vanish", 7) == 0)
+			return;
+		if (req > 1 && strncmp(path, "/idle-", 6) == 0) {
+			if (strcmp(path + 6, "reset") == 0) {
+				reset_on_close(fd);
+				_exit(0); /* the reset alone, no FIN before it */
+			}
 			return;
 		}
 		if (msg.expect_continue && write_str(fd, "HTTP/1.1 100 Continue\r\n\r\n") == -1)
