@@ -18,6 +18,9 @@
 #   8093 wrongname the same server, verified as other.test
 #   8092 toplain  http to group plainback (server_tls = yes) whose server
 #                 b1:9500 speaks plain HTTP
+#   8094 tlsport  http to group tlsport (server_tls = yes, verified against
+#                 the test CA, check_host = b1.test:9502): socat terminating
+#                 TLS on b1:9502 in front of the keep-alive b1:9500
 
 load helpers/topology
 load helpers/client
@@ -76,6 +79,17 @@ group = plainback
 [group plainback]
 server_tls = yes
 server.b1 = $(topo_ip b1):9500
+
+[listener tlsport]
+protocol = http
+bind = $TOPO_VIP:8094
+group = tlsport
+
+[group tlsport]
+server_tls = yes
+server_tls_ca = $tls/ca.pem
+check_host = b1.test:9502
+server.b1 = $(topo_ip b1):9502
 EOF2
 }
 
@@ -113,6 +127,12 @@ setup_file() {
 		SYSTEM:"$(_tls_answer)" </dev/null >"$TOPO_DIR/backend.b1.9501.log" 2>&1 3>&- &
 	_pid_record "$TOPO_DIR/pids/backend.b1.9501" $!
 	wait_until 5 _backend_bound b1 9501 -Hltn
+	# TLS in front of the keep-alive http backend: one TCP connection to it per TLS one
+	ip netns exec "$(topo_ns b1)" socat -T 5 \
+		"OPENSSL-LISTEN:9502,bind=$(topo_ip b1),fork,reuseaddr,cert=$TOPO_DIR/tls/backend.pem,verify=0" \
+		"TCP:$(topo_ip b1):9500" </dev/null >"$TOPO_DIR/backend.b1.9502.log" 2>&1 3>&- &
+	_pid_record "$TOPO_DIR/pids/backend.b1.9502" $!
+	wait_until 5 _backend_bound b1 9502 -Hltn
 	_config >"$TOPO_DIR/slb.ini"
 	slb_start "$TOPO_DIR/slb.ini"
 }
@@ -257,6 +277,22 @@ _request() { printf 'GET / HTTP/1.1\r\nHost: www.example.com\r\nConnection: clos
 	# the running file itself is fine
 	run "$(slb_bin slb-master)" -t -c "$TOPO_DIR/slb.ini"
 	[ "$status" -eq 0 ]
+}
+
+@test "server_tls: a port in check_host is not part of the name verified; the TLS connection is kept and replayed when stale" {
+	local answers
+	# /idle-close: answered on a connection's first request, closed unanswered on a later one
+	run http_raw 8094 'GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\nGET /idle-close HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
+	echo "$output"
+	[ "$(grep -c $'^HTTP/1.1 200 OK\r' <<<"$output")" -eq 3 ]
+	answers=$(grep -o '^b1 conn=[0-9]* req=[0-9]*' <<<"$output")
+	echo "$answers"
+	# the same TLS connection serves /first and /second
+	local c1 r1 c2 r2 c3 r3
+	read -r c1 r1 c2 r2 c3 r3 <<<"$(sed 's/^b1 //' <<<"$answers" | tr '\n' ' ')"
+	[ "$c2" = "$c1" ] && [ "${r2#req=}" -eq $((${r1#req=} + 1)) ]
+	# /idle-close found it closed and went again on a fresh TLS connection
+	[ "$c3" != "$c1" ] && [ "$r3" = req=1 ]
 }
 
 @test "server_tls: an http listener reaches a TLS server (verified); another name or no TLS is a 502" {
