@@ -5,7 +5,9 @@
  * Two passes over a head, both cheap: slb_http_scan_head() only looks for
  * line ends (memchr) as bytes arrive, so a head that comes in many reads is
  * not re-parsed each time; the parse proper runs once over a complete head
- * and checks every byte against the grammar's character classes.
+ * and checks every byte against the grammar's character classes. Field
+ * values, most of a head's bytes, are checked eight at a time, and the
+ * check that finds a value's end is the one that finds its line's end.
  */
 #include "http_parser.h"
 
@@ -50,6 +52,56 @@ static const uint8_t cclass[256] = {
 static inline bool is_class(unsigned char c, uint8_t cls)
 {
 	return (cclass[c] & cls) != 0;
+}
+
+#define BYTES_OF(b) (0x0101010101010101ULL * (b))
+
+/*
+ * The high bit of each byte of <w> that is a control (below SP) or DEL.
+ * A borrow can only mark a byte above one rightly marked, so the first
+ * marked byte is exact.
+ */
+static inline uint64_t controls_in_word(uint64_t w)
+{
+	uint64_t del = w ^ BYTES_OF(0x7f);
+
+	return (((w - BYTES_OF(0x20)) & ~w) | ((del - BYTES_OF(0x01)) & ~del)) & BYTES_OF(0x80);
+}
+
+/* Index of the first byte (in memory order) of a word whose high bit is set in <marks>. */
+static inline unsigned first_marked_byte(uint64_t marks)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (unsigned)__builtin_ctzll(marks) / 8;
+#else
+	return (unsigned)__builtin_clzll(marks) / 8;
+#endif
+}
+
+/*
+ * The end of a run of field-value bytes (VCHAR, obs-text, SP, HTAB) from
+ * <p>: the first other byte, which on a valid line is the CR of its CRLF,
+ * or <end>.
+ */
+static const char *field_chars_end(const char *p, const char *end)
+{
+	while (end - p >= 8) {
+		uint64_t w, marks;
+
+		memcpy(&w, p, sizeof(w));
+		marks = controls_in_word(w);
+		if (!marks) {
+			p += 8;
+			continue;
+		}
+		p += first_marked_byte(marks);
+		if (*p != '\t')
+			return p;
+		p++; /* a tab belongs to the value: go on after it */
+	}
+	while (p < end && is_class((unsigned char)*p, C_VCHAR | C_WS))
+		p++;
+	return p;
 }
 
 long slb_http_scan_head(struct slb_http_scan *scan, const char *buf, size_t len,
@@ -130,21 +182,37 @@ static const struct {
 	FIELD("Set-Cookie", SLB_HTTP_F_SET_COOKIE, false),
 };
 
-/* Runs for every field of every head: the length and the first letter decide before any string compare. */
+#define KNOWN_FIELDS (sizeof(known_fields) / sizeof(known_fields[0]))
+#define KNOWN_NAME_MAX 17 /* the longest name in known_fields */
+
+/*
+ * No two known names share a length and a first letter, so that pair
+ * picks the one name a field can be: its index in known_fields plus one,
+ * or 0. Filled at load from the table above.
+ */
+static uint8_t known_by_shape[KNOWN_NAME_MAX + 1][26];
+
+__attribute__((constructor)) static void index_known_fields(void)
+{
+	for (size_t i = 0; i < KNOWN_FIELDS; i++)
+		known_by_shape[known_fields[i].len][(known_fields[i].name[0] | 0x20) - 'a'] =
+			(uint8_t)(i + 1);
+}
+
+/* Runs for every field of every head: one string compare at most. */
 static void classify(struct slb_http_header *h)
 {
-	unsigned char first = (unsigned char)h->name[0] | 0x20;
+	unsigned letter = ((unsigned)(unsigned char)h->name[0] | 0x20) - 'a';
+	unsigned known;
 
 	h->field = SLB_HTTP_F_OTHER;
 	h->hop = false;
-	for (size_t i = 0; i < sizeof(known_fields) / sizeof(known_fields[0]); i++) {
-		if (known_fields[i].len == h->name_len &&
-		    ((unsigned char)known_fields[i].name[0] | 0x20) == first &&
-		    strncasecmp(h->name, known_fields[i].name, h->name_len) == 0) {
-			h->field = known_fields[i].field;
-			h->hop = known_fields[i].hop;
-			return;
-		}
+	if (h->name_len > KNOWN_NAME_MAX || letter >= 26)
+		return;
+	known = known_by_shape[h->name_len][letter];
+	if (known && strncasecmp(h->name, known_fields[known - 1].name, h->name_len) == 0) {
+		h->field = known_fields[known - 1].field;
+		h->hop = known_fields[known - 1].hop;
 	}
 }
 
@@ -243,17 +311,19 @@ static int connection_element(const char *p, size_t len, void *arg)
 	return 0;
 }
 
+/* What a Host value may hold: reg-name or IP literal, and a port. */
+static const bool host_char[256] = {
+	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['-'] = true,
+	['.'] = true, ['_'] = true, ['~'] = true, ['!'] = true, ['$'] = true, ['&'] = true,
+	['\''] = true, ['('] = true, [')'] = true, ['*'] = true, ['+'] = true, [','] = true,
+	[';'] = true, ['='] = true, [':'] = true, ['['] = true, [']'] = true, ['%'] = true,
+};
+
 static bool host_valid(const char *v, size_t len)
 {
-	static const char extra[] = "-._~!$&'()*+,;=:[]%";
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      memchr(extra, c, sizeof(extra) - 1)))
+	for (size_t i = 0; i < len; i++)
+		if (!host_char[(unsigned char)v[i]])
 			return false;
-	}
 	return true;
 }
 
@@ -319,32 +389,29 @@ static int parse_fields(const char *p, const char *end, const struct slb_http_li
 {
 	msg->nheaders = 0;
 	for (;;) {
-		const char *eol = memchr(p, '\r', (size_t)(end - p));
-		const char *q = p;
+		const char *q = p, *eol;
 		struct slb_http_header *h;
 
-		if (!eol || eol + 1 >= end || eol[1] != '\n')
-			return bad; /* a bare CR inside a line */
-		if (eol == p)
+		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
 			return 0;
 		if (msg->nheaders >= lim->max_headers || msg->nheaders >= SLB_HTTP_MAX_HEADERS)
 			return bad == 400 ? 431 : bad;
 		/* A line starting with whitespace is obs-fold (or hides a name). */
-		while (q < eol && is_class((unsigned char)*q, C_TCHAR))
+		while (q < end && is_class((unsigned char)*q, C_TCHAR))
 			q++;
-		if (q == p || q == eol || *q != ':')
+		if (q == p || q == end || *q != ':')
 			return bad;
 		h = &msg->headers[msg->nheaders++];
 		h->name = p;
 		h->name_len = (uint32_t)(q - p);
 		q++;
-		while (q < eol && is_class((unsigned char)*q, C_WS))
+		while (q < end && is_class((unsigned char)*q, C_WS))
 			q++;
 		h->value = q;
-		for (; q < eol; q++)
-			if (!is_class((unsigned char)*q, C_VCHAR | C_WS))
-				return bad;
-		while (q > h->value && is_class((unsigned char)q[-1], C_WS))
+		eol = field_chars_end(q, end);
+		if (end - eol < 2 || eol[0] != '\r' || eol[1] != '\n')
+			return bad; /* a control byte, or a bare CR, inside a line */
+		for (q = eol; q > h->value && is_class((unsigned char)q[-1], C_WS);)
 			q--;
 		h->value_len = (uint32_t)(q - h->value);
 		classify(h);
@@ -504,9 +571,8 @@ int slb_http_parse_response(const char *buf, size_t head_len, const struct slb_h
 		return SLB_HTTP_BAD_RESPONSE;
 	msg->reason = p;
 	msg->reason_len = (uint32_t)(eol - p);
-	for (; p < eol; p++)
-		if (!is_class((unsigned char)*p, C_VCHAR | C_WS))
-			return SLB_HTTP_BAD_RESPONSE;
+	if (field_chars_end(p, eol) != eol)
+		return SLB_HTTP_BAD_RESPONSE;
 	if ((rc = parse_fields(eol + 2, end, lim, msg, SLB_HTTP_BAD_RESPONSE)) != 0)
 		return rc;
 	if ((rc = apply_fields(&s)) != 0)

@@ -37,12 +37,26 @@ static void puts_(struct writer *wr, const char *s)
 	put(wr, s, strlen(s));
 }
 
+/* The most frequent write: one room check for the whole line. */
 static void put_field(struct writer *wr, const struct slb_http_header *h)
 {
-	put(wr, h->name, h->name_len);
-	put(wr, ": ", 2);
-	put(wr, h->value, h->value_len);
-	put(wr, "\r\n", 2);
+	size_t n = (size_t)h->name_len + h->value_len + 4;
+	char *p = wr->p;
+
+	if (n > wr->room) {
+		wr->full = true;
+		return;
+	}
+	memcpy(p, h->name, h->name_len);
+	p += h->name_len;
+	*p++ = ':';
+	*p++ = ' ';
+	memcpy(p, h->value, h->value_len);
+	p += h->value_len;
+	*p++ = '\r';
+	*p++ = '\n';
+	wr->p = p;
+	wr->room -= n;
 }
 
 /* "Name: v1, v2, <last>\r\n": every <field> of <m> joined, then <last>. */

@@ -239,6 +239,106 @@ static void test_field_names(void **state)
 	assert_false(msg.headers[1].hop);
 }
 
+/* Every name the parser knows, as the RFCs spell it and in lower case, is that field and no other. */
+static void test_known_field_names(void **state)
+{
+	static const struct {
+		const char *name;
+		enum slb_http_field field;
+	} known[] = {
+		{ "Host", SLB_HTTP_F_HOST },
+		{ "Content-Length", SLB_HTTP_F_CONTENT_LENGTH },
+		{ "Transfer-Encoding", SLB_HTTP_F_TRANSFER_ENCODING },
+		{ "Connection", SLB_HTTP_F_CONNECTION },
+		{ "Keep-Alive", SLB_HTTP_F_KEEP_ALIVE },
+		{ "Proxy-Connection", SLB_HTTP_F_PROXY_CONNECTION },
+		{ "TE", SLB_HTTP_F_TE },
+		{ "Upgrade", SLB_HTTP_F_UPGRADE },
+		{ "Expect", SLB_HTTP_F_EXPECT },
+		{ "X-Forwarded-For", SLB_HTTP_F_X_FORWARDED_FOR },
+		{ "X-Forwarded-Proto", SLB_HTTP_F_X_FORWARDED_PROTO },
+		{ "X-Forwarded-Port", SLB_HTTP_F_X_FORWARDED_PORT },
+		{ "X-Real-IP", SLB_HTTP_F_X_REAL_IP },
+		{ "X-SLB-Trace", SLB_HTTP_F_X_SLB_TRACE },
+		{ "Cookie", SLB_HTTP_F_COOKIE },
+		{ "Set-Cookie", SLB_HTTP_F_SET_COOKIE },
+	};
+	static struct slb_http_msg msg;
+	char in[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		for (int lower = 0; lower < 2; lower++) {
+			/* a value every field takes */
+			const char *value = known[i].field == SLB_HTTP_F_TRANSFER_ENCODING ? "chunked" : "1";
+			int n = snprintf(in, sizeof(in), "HTTP/1.1 200 OK\r\n%s: %s\r\n\r\n", known[i].name,
+					 value);
+
+			for (char *c = in + 17; lower && *c != ':'; c++)
+				*c = (char)(*c | 0x20);
+			assert_int_equal(slb_http_parse_response(in, (size_t)n, &slb_http_default_limits,
+								 SLB_HTTP_M_GET, &msg),
+					 0);
+			if (msg.headers[0].field != known[i].field)
+				fail_msg("%s: field %d, want %d", in + 17, msg.headers[0].field, known[i].field);
+		}
+	}
+}
+
+static bool field_value_byte(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/*
+ * Every byte value at every position of values up to three words long:
+ * values are checked eight bytes at a time, so each place in a word and
+ * the tail after the last whole word must judge a byte alike.
+ */
+static void test_field_value_bytes(void **state)
+{
+	static const char line[] = "GET / HTTP/1.1\r\nHost: a\r\nX-V: ";
+	static const char status[] = "HTTP/1.1 200 ";
+	static struct slb_http_msg msg;
+	char in[128];
+
+	(void)state;
+	for (size_t len = 1; len <= 24; len++) {
+		for (size_t at = 0; at < len; at++) {
+			for (unsigned c = 0; c < 256; c++) {
+				size_t n = sizeof(line) - 1, lead = 0, vlen = len;
+				bool ok = field_value_byte((unsigned char)c);
+				int rc;
+
+				memcpy(in, line, n);
+				memset(in + n, 'v', len);
+				in[n + at] = (char)c;
+				memcpy(in + n + len, "\r\n\r\n", 4);
+				rc = slb_http_parse_request(in, n + len + 4, &slb_http_default_limits, &msg);
+				if (rc != (ok ? 0 : 400))
+					fail_msg("field value of %zu, byte 0x%02x at %zu: got %d", len, c, at, rc);
+				if (!ok)
+					continue;
+				if (c == ' ' || c == '\t') {
+					lead = at == 0;
+					vlen -= (at == 0 || at == len - 1);
+				}
+				assert_int_equal(msg.headers[1].value_len, vlen);
+				assert_ptr_equal(msg.headers[1].value, in + n + lead);
+
+				/* the same bytes as a reason phrase */
+				n = sizeof(status) - 1;
+				memcpy(in, status, n);
+				memset(in + n, 'r', len);
+				in[n + at] = (char)c;
+				memcpy(in + n + len, "\r\n\r\n", 4);
+				assert_int_equal(slb_http_parse_response(in, n + len + 4, &slb_http_default_limits,
+									 SLB_HTTP_M_GET, &msg), 0);
+			}
+		}
+	}
+}
+
 static void test_request_limits(void **state)
 {
 	static struct slb_http_msg msg;
@@ -470,7 +570,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_table),  cmocka_unit_test(test_request_fields),
-		cmocka_unit_test(test_field_names),
+		cmocka_unit_test(test_field_names),    cmocka_unit_test(test_field_value_bytes),
+		cmocka_unit_test(test_known_field_names),
 		cmocka_unit_test(test_request_limits), cmocka_unit_test(test_pipelined_heads),
 		cmocka_unit_test(test_response_table), cmocka_unit_test(test_chunked_table),
 		cmocka_unit_test(test_chunked_big_size),
