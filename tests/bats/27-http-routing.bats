@@ -218,6 +218,38 @@ _tally_cookie() {
 	[[ "$body" =~ ^c[12]\ cookie=theme=dark$ ]]
 }
 
+# _jar_value JAR NAME: the value of cookie NAME in curl's cookie jar JAR.
+_jar_value() {
+	awk -v name="$2" '$6 == name { print $7 }' "$TOPO_DIR/$1"
+}
+
+# _sticky_case PORT WANT_SERVER WANT_COOKIE CURL ARGS...: one request; it must go
+# to WANT_SERVER, get no Set-Cookie, and the server must see WANT_COOKIE.
+_sticky_case() {
+	local server=$2 want=$3 headers body
+	headers=$(_get "$1" x / -D - "${@:4}")
+	body=$(tail -n1 <<<"$headers")
+	echo "${#body} bytes: ${body:0:60}... want $server cookie=${want:0:40}..." >&2
+	! grep -i '^set-cookie' <<<"$headers" || false
+	[ "$body" = "$server cookie=$want" ]
+}
+
+@test "cookie_insert: Cookie fields of any size the head limit takes: slb's cookie found and never forwarded" {
+	local first tok a7 a12 a15
+	rm -f "$TOPO_DIR/jar.big"
+	first=$(_get 8082 x / -c "$TOPO_DIR/jar.big" | awk '{ print $1 }')
+	tok=$(_jar_value jar.big SLBID)
+	[ -n "$tok" ]
+	a7=$(printf 'a%.0s' {1..7000}) a12=$(printf 'a%.0s' {1..12000}) a15=$(printf 'a%.0s' {1..15900})
+	# one 12 KB field with slb's pair last
+	_sticky_case 8082 "$first" "a=$a12" -H "Cookie: a=$a12; SLBID=$tok"
+	# three fields adding up to 14 KB, joined towards the server
+	_sticky_case 8082 "$first" "a=$a7; b=$a7" -H "Cookie: SLBID=$tok" -H "Cookie: a=$a7" \
+		-H "Cookie: b=$a7"
+	# one field that leaves the 16 KiB head a few hundred bytes
+	_sticky_case 8082 "$first" "a=$a15" -H "Cookie: SLBID=$tok; a=$a15"
+}
+
 @test "cookie_insert: a cookie for a server that is down is rescheduled, with a new cookie" {
 	local first other headers tally
 	rm -f "$TOPO_DIR/jar.down"
@@ -272,6 +304,20 @@ _tally_cookie() {
 	[ "$(tally_of r1/cookie=JSESSIONID=plain "$tally")" -ge 1 ]
 	[ "$(tally_of r2/cookie=JSESSIONID=plain "$tally")" -ge 1 ]
 	[ "$(($(tally_of r1/cookie=JSESSIONID=plain "$tally") + $(tally_of r2/cookie=JSESSIONID=plain "$tally")))" -eq 10 ]
+}
+
+@test "cookie_rewrite: the prefix is found and taken off in Cookie fields of any size" {
+	local headers first value a12 i
+	headers=$(_get 8083 x / -D -)
+	first=$(tail -n1 <<<"$headers" | awk '{ print $1 }')
+	value=$(sed -nE 's/^Set-Cookie: JSESSIONID=([A-Za-z0-9_-]{12}~sess-r[12]); Path=\/\r?$/\1/p' <<<"$headers")
+	[ -n "$value" ]
+	a12=$(printf 'a%.0s' {1..12000})
+	for i in 1 2 3 4; do
+		headers=$(_get 8083 x / -H "Cookie: a=$a12" -H "Cookie: JSESSIONID=$value")
+		echo "${headers:0:60}..."
+		[ "$headers" = "$first cookie=a=$a12; JSESSIONID=sess-$first" ]
+	done
 }
 
 @test "cookie_insert: a cookie for a server removed by a reload is rescheduled, with a new cookie" {
