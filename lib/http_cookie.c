@@ -171,35 +171,77 @@ static bool pair_token(const struct pair *pr, enum slb_cookie_mode mode,
 	return true;
 }
 
-int slb_cookie_request(const char *hdr, size_t len, const char *name, enum slb_cookie_mode mode,
-		       char token[SLB_COOKIE_TOKEN_LEN + 1], char *out, size_t cap,
-		       size_t *out_len)
+/* Walks the pairs of every Cookie field of a request, in order. */
+struct pairs {
+	const struct slb_http_msg *m;
+	unsigned field; /* the next field to look at */
+	const char *p, *end; /* what is left of the current one */
+};
+
+static bool next_request_pair(struct pairs *it, const char *name, struct pair *pr)
 {
-	const char *p = hdr, *end = hdr + len, *rest = NULL;
+	for (;;) {
+		if (it->p && next_pair(&it->p, it->end, name, pr))
+			return true;
+		while (it->field < it->m->nheaders &&
+		       it->m->headers[it->field].field != SLB_HTTP_F_COOKIE)
+			it->field++;
+		if (it->field == it->m->nheaders)
+			return false;
+		it->p = it->m->headers[it->field].value;
+		it->end = it->p + it->m->headers[it->field].value_len;
+		it->field++;
+	}
+}
+
+/* The token of the one pair <name> in <m>'s Cookie fields, as pair_token(). */
+static bool request_token(const struct slb_http_msg *m, const char *name,
+			  enum slb_cookie_mode mode, char token[SLB_COOKIE_TOKEN_LEN + 1],
+			  const char **rest, size_t *rest_len, bool *quoted)
+{
+	struct pairs it = { .m = m };
 	struct pair pr, ours = { 0 };
 	unsigned count = 0;
-	size_t rest_len = 0;
-	bool quoted = false, have;
 
-	token[0] = '\0';
-	*out_len = 0;
-	while (next_pair(&p, end, name, &pr))
+	while (next_request_pair(&it, name, &pr))
 		if (pr.ours && count++ == 0)
 			ours = pr;
-	have = count == 1 && pair_token(&ours, mode, token, &rest, &rest_len, &quoted);
-	if (!have)
-		token[0] = '\0';
-	for (p = hdr; next_pair(&p, end, name, &pr);) {
+	token[0] = '\0';
+	if (count == 1 && pair_token(&ours, mode, token, rest, rest_len, quoted))
+		return true;
+	token[0] = '\0';
+	return false;
+}
+
+bool slb_cookie_request_token(const struct slb_http_msg *m, const char *name,
+			      enum slb_cookie_mode mode, char token[SLB_COOKIE_TOKEN_LEN + 1])
+{
+	const char *rest;
+	size_t rest_len;
+	bool quoted;
+
+	return request_token(m, name, mode, token, &rest, &rest_len, &quoted);
+}
+
+long slb_cookie_request_forward(const struct slb_http_msg *m, const char *name,
+				enum slb_cookie_mode mode, char *out, size_t cap)
+{
+	char token[SLB_COOKIE_TOKEN_LEN + 1];
+	struct pairs it = { .m = m };
+	const char *rest = NULL;
+	size_t rest_len = 0, n = 0, name_len = strlen(name);
+	bool quoted = false;
+	bool strip = mode == SLB_COOKIE_REWRITE &&
+		     request_token(m, name, mode, token, &rest, &rest_len, &quoted);
+	struct pair pr;
+
+	while (next_request_pair(&it, name, &pr)) {
 		if (pr.ours && mode == SLB_COOKIE_INSERT)
 			continue;
-		if (pr.ours && have) {
-			size_t nlen = strlen(name), n = *out_len;
-
+		if (pr.ours && strip) {
 			/* name=rest, in the quotes the value came in */
-			if (append(out, cap, out_len, name, nlen) == -1 ||
-			    *out_len + 3 + rest_len > cap)
+			if (append(out, cap, &n, name, name_len) == -1 || n + 3 + rest_len > cap)
 				return -1;
-			n = *out_len;
 			out[n++] = '=';
 			if (quoted)
 				out[n++] = '"';
@@ -207,13 +249,12 @@ int slb_cookie_request(const char *hdr, size_t len, const char *name, enum slb_c
 			n += rest_len;
 			if (quoted)
 				out[n++] = '"';
-			*out_len = n;
 			continue;
 		}
-		if (append(out, cap, out_len, pr.start, pr.len) == -1)
+		if (append(out, cap, &n, pr.start, pr.len) == -1)
 			return -1;
 	}
-	return 0;
+	return (long)n;
 }
 
 int slb_cookie_rewrite_set_cookie(const char *hdr, size_t len, const char *name,

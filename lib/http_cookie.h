@@ -23,7 +23,8 @@
  * left alone.
  *
  * Parsing (RFC 6265 section 4): a Cookie header is pairs separated by ';'
- * and optional whitespace. The pair slb uses must be exactly NAME=VALUE with
+ * and optional whitespace; a request's Cookie fields are read as one list
+ * (a client should send one, RFC 6265 5.4), where they lie, of any size. The pair slb uses must be exactly NAME=VALUE with
  * VALUE made of cookie-octets (no controls, whitespace, '"', ',', ';' or
  * '\'), optionally in double quotes; a value that is not, or the name
  * appearing more than once, gives no token (the request is scheduled as new,
@@ -35,6 +36,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "http_parser.h"
 
 #define SLB_COOKIE_DEFAULT_NAME "SLBID"
 #define SLB_COOKIE_TOKEN_LEN 12
@@ -55,18 +58,25 @@ void slb_cookie_token(const struct slb_cookie_key *key, const char *group, const
 		      char out[SLB_COOKIE_TOKEN_LEN + 1]);
 
 /*
- * Request side. Reads the Cookie header value <hdr> (<len> bytes) and
- * writes what goes to the server into <out> (<cap> bytes), setting
- * <*out_len>: in INSERT mode without the pair <name>, in REWRITE mode with
- * that pair's "TOKEN~" prefix removed. The token found is written to
- * <token> (NUL-terminated; "" when there is none or it is not usable); in
- * that case the header is passed through unchanged except that INSERT mode
- * still drops every <name> pair. <*out_len> 0 means: send no Cookie header.
- * Returns 0, or -1 when <out> is too small (then nothing is usable).
+ * Request side: the token of the one pair <name> among the Cookie fields
+ * of request <m> (INSERT: its value; REWRITE: its "TOKEN~" prefix),
+ * written to <token> NUL-terminated. False, with <token> "", when there is
+ * none, more than one, or it is not usable. The fields may be of any size.
  */
-int slb_cookie_request(const char *hdr, size_t len, const char *name, enum slb_cookie_mode mode,
-		       char token[SLB_COOKIE_TOKEN_LEN + 1], char *out, size_t cap,
-		       size_t *out_len);
+bool slb_cookie_request_token(const struct slb_http_msg *m, const char *name,
+			      enum slb_cookie_mode mode, char token[SLB_COOKIE_TOKEN_LEN + 1]);
+
+/*
+ * Request side: the Cookie field towards the server, written into <out>:
+ * every Cookie field of <m> joined with "; " (RFC 6265 5.4: one field),
+ * in INSERT mode without any pair <name>, in REWRITE mode with the "TOKEN~"
+ * prefix taken off the pair <name> when slb_cookie_request_token() finds
+ * it (otherwise the pairs go as they came). Returns the length (0: send no
+ * Cookie field), or -1 when <cap> bytes are too few. The output is never
+ * longer than the fields it replaces, with their names and line ends.
+ */
+long slb_cookie_request_forward(const struct slb_http_msg *m, const char *name,
+				enum slb_cookie_mode mode, char *out, size_t cap);
 
 /*
  * Response side, REWRITE mode. When the Set-Cookie value <hdr> (<len>

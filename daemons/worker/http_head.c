@@ -77,6 +77,30 @@ static void put_list(struct writer *wr, const char *name, const struct slb_http_
 	put(wr, "\r\n", 2);
 }
 
+/* "Cookie: " and what slb_cookie_request_forward() makes of <m>'s Cookie fields, if anything. */
+static void put_cookie(struct writer *wr, const struct slb_http_msg *m,
+		       const struct http_forward *fwd)
+{
+	static const char name[] = "Cookie: ";
+	size_t head = sizeof(name) - 1;
+	long n = -1;
+
+	/* written in place: the fields may take most of the head (no copy, no limit of its own) */
+	if (wr->room >= head + 2)
+		n = slb_cookie_request_forward(m, fwd->cookie, fwd->cookie_mode, wr->p + head,
+					       wr->room - head - 2);
+	if (n < 0) {
+		wr->full = true;
+		return;
+	}
+	if (n == 0)
+		return;
+	memcpy(wr->p, name, head);
+	wr->p += head + (size_t)n;
+	wr->room -= head + (size_t)n;
+	put(wr, "\r\n", 2);
+}
+
 static int finish(struct http_buf *out, struct writer *wr, char *start)
 {
 	if (wr->full)
@@ -127,16 +151,13 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 		const struct slb_http_header *h = &m->headers[i];
 
 		had_length |= h->field == SLB_HTTP_F_CONTENT_LENGTH;
-		if (fwd->cookie_len >= 0 && h->field == SLB_HTTP_F_COOKIE)
+		if (fwd->cookie && h->field == SLB_HTTP_F_COOKIE)
 			continue;
 		if (!h->hop && !replaced_field(h->field, fwd->x_forwarded))
 			put_field(&wr, h);
 	}
-	if (fwd->cookie_len > 0) {
-		puts_(&wr, "Cookie: ");
-		put(&wr, fwd->cookie, (size_t)fwd->cookie_len);
-		put(&wr, "\r\n", 2);
-	}
+	if (fwd->cookie)
+		put_cookie(&wr, m, fwd);
 	if (m->framing == SLB_HTTP_BODY_CHUNKED) {
 		puts_(&wr, "Transfer-Encoding: chunked\r\n");
 	} else if (m->framing == SLB_HTTP_BODY_LENGTH || had_length) {

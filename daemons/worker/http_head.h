@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "http_buf.h"
+#include "http_cookie.h"
 #include "http_parser.h"
 
 struct http_forward {
@@ -25,8 +26,10 @@ struct http_forward {
 	unsigned port; /* the listener's */
 	const char *node; /* [node] name */
 	bool upgrade; /* ask the server for the WebSocket upgrade the client asked for */
-	const char *cookie; /* the Cookie field towards the server, replacing the client's */
-	long cookie_len; /* -1: the client's Cookie fields as they are; 0: none */
+	/* Cookie persistence: the client's Cookie fields are written anew as one, as
+	 * slb_cookie_request_forward() makes it for slb's cookie <cookie>; NULL: as they came */
+	const char *cookie;
+	enum slb_cookie_mode cookie_mode;
 };
 
 /*

@@ -192,57 +192,10 @@ static int sticky_member(struct worker *w, const struct http_policy_group *g, co
 	return -1;
 }
 
-/*
- * Every Cookie field of <m> joined with "; " (RFC 9110 5.3 allows it for
- * Cookie) into <buf>. Returns the length, or -1 when there is none or it
- * does not fit in <cap>.
- */
-static long joined_cookies(const struct slb_http_msg *m, char *buf, size_t cap)
+void http_policy_forward_cookie(const struct http_policy *p, struct http_forward *fwd)
 {
-	size_t n = 0;
-	bool any = false;
-
-	for (unsigned i = 0; i < m->nheaders; i++) {
-		const struct slb_http_header *h = &m->headers[i];
-		size_t sep = any ? 2 : 0;
-
-		if (h->field != SLB_HTTP_F_COOKIE)
-			continue;
-		if (n + sep + h->value_len > cap)
-			return -1;
-		memcpy(buf + n, "; ", sep);
-		memcpy(buf + n + sep, h->value, h->value_len);
-		n += sep + h->value_len;
-		any = true;
-	}
-	return any ? (long)n : -1;
-}
-
-long http_policy_request_cookie(const struct http_policy *p, const struct slb_http_msg *m,
-				char *out, size_t cap)
-{
-	char joined[HTTP_POLICY_COOKIE_MAX], token[SLB_COOKIE_TOKEN_LEN + 1];
-	long n = p->cookie ? joined_cookies(m, joined, sizeof(joined)) : -1;
-	size_t len;
-
-	if (n < 0 || slb_cookie_request(joined, (size_t)n, p->cookie_name, p->cookie_mode, token,
-					out, cap, &len) == -1)
-		return -1;
-	return (long)len;
-}
-
-/* The token in <m>'s Cookie fields, into <token> ("" when none or not usable). */
-static void request_token(const struct http_policy *p, const struct slb_http_msg *m,
-			  char token[SLB_COOKIE_TOKEN_LEN + 1])
-{
-	char joined[HTTP_POLICY_COOKIE_MAX], scratch[HTTP_POLICY_COOKIE_MAX];
-	long n = joined_cookies(m, joined, sizeof(joined));
-	size_t len;
-
-	token[0] = '\0';
-	if (n < 0 || slb_cookie_request(joined, (size_t)n, p->cookie_name, p->cookie_mode, token,
-					scratch, sizeof(scratch), &len) == -1)
-		token[0] = '\0';
+	fwd->cookie = p->cookie ? p->cookie_name : NULL;
+	fwd->cookie_mode = p->cookie_mode;
 }
 
 void http_policy_route(struct worker *w, struct worker_listener *l, struct http_policy *p,
@@ -269,8 +222,7 @@ void http_policy_route(struct worker *w, struct worker_listener *l, struct http_
 	idx = out->rule ? (unsigned)(out->rule->conf - l->conf->rules) : 0;
 	g = out->rule ? &p->rule_groups[idx] : &p->main;
 	if (p->cookie && m) {
-		request_token(p, m, token);
-		if (token[0]) {
+		if (slb_cookie_request_token(m, p->cookie_name, p->cookie_mode, token)) {
 			out->slot = sticky_member(w, g, token, exclude);
 			if (out->slot < 0 && !out->rule)
 				out->slot = sticky_member(w, &p->backup, token, exclude);

@@ -23,12 +23,11 @@
 #include <stddef.h>
 
 #include "http_cookie.h"
+#include "http_head.h"
 #include "http_parser.h"
 #include "http_rules.h"
 #include "tls.h"
 #include "worker.h"
-
-#define HTTP_POLICY_COOKIE_MAX 8192 /* Cookie fields of one request, joined */
 
 /* A group a listener's requests may go to, with its members' cookie tokens. */
 struct http_policy_group {
@@ -80,15 +79,8 @@ void http_policy_route(struct worker *w, struct worker_listener *l, struct http_
 		       const struct slb_http_msg *m, const struct http_route_result *prev,
 		       int exclude, const struct sockaddr *client, struct http_route_result *out);
 
-/*
- * The Cookie field towards the server: every Cookie field of <m> joined,
- * with slb's cookie taken out (insert) or its prefix removed (rewrite),
- * written into <out> (<cap> bytes). Returns the length (0: send no Cookie
- * field), or -1 when <m>'s Cookie fields are not to be changed (no cookie
- * persistence, or more than <cap> bytes: then they go as they came).
- */
-long http_policy_request_cookie(const struct http_policy *p, const struct slb_http_msg *m,
-				char *out, size_t cap);
+/* Sets how <fwd> writes the Cookie field towards the server (see struct http_forward). */
+void http_policy_forward_cookie(const struct http_policy *p, struct http_forward *fwd);
 
 /*
  * A Set-Cookie value for the response: with cookie_insert, when <route>

@@ -304,12 +304,10 @@ static int forward_head(struct worker *w, struct http_conn *c, const struct slb_
 		.upgrade = c->upgrade,
 	};
 	struct http_buf *out = &c->srv->out;
-	char cookie[HTTP_POLICY_COOKIE_MAX];
 
 	if (http_buf_ensure(out) == -1)
 		return -1;
-	fwd.cookie = cookie;
-	fwd.cookie_len = http_policy_request_cookie(c->l->http_policy, m, cookie, sizeof(cookie));
+	http_policy_forward_cookie(c->l->http_policy, &fwd);
 	return http_head_request(out, http_buf_room(out, true), m, &fwd);
 }
 

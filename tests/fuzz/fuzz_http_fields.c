@@ -27,23 +27,46 @@ static void check_token(const char *t)
 		abort();
 }
 
+/* <in> as the Cookie fields of a request: one per line, as many as a head may have. */
+static void request_cookies(const char *in, size_t len)
+{
+	static struct slb_http_msg m;
+	char token[SLB_COOKIE_TOKEN_LEN + 1], out[512];
+	const char *p = in, *end = in + len;
+	long n;
+
+	m.nheaders = 0;
+	while (m.nheaders < SLB_HTTP_MAX_HEADERS) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+
+		m.headers[m.nheaders++] = (struct slb_http_header){
+			.value = p, .value_len = (uint32_t)(e - p), .field = SLB_HTTP_F_COOKIE,
+		};
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	for (int mode = 0; mode < 2; mode++) {
+		if (slb_cookie_request_token(&m, "SLBID", (enum slb_cookie_mode)mode, token) !=
+		    (token[0] != '\0'))
+			abort();
+		check_token(token);
+		memset(out, 0, sizeof(out));
+		n = slb_cookie_request_forward(&m, "SLBID", (enum slb_cookie_mode)mode, out,
+					       sizeof(out) - 1);
+		/* the input's pairs, "; "-joined: at most one byte more per pair */
+		if (n < -1 || n > (long)sizeof(out) - 1 || n > (long)(2 * len + 2))
+			abort();
+	}
+}
+
 static void cookies(const char *in, size_t len)
 {
-	char token[SLB_COOKIE_TOKEN_LEN + 1], out[512];
+	char out[512];
 	size_t n = 0;
 
-	for (int mode = 0; mode < 2; mode++) {
-		memset(out, 0, sizeof(out));
-		if (slb_cookie_request(in, len, "SLBID", (enum slb_cookie_mode)mode, token, out,
-				       sizeof(out) - 1, &n) == 0) {
-			if (n > sizeof(out) - 1)
-				abort();
-			check_token(token);
-			/* the input's pairs, "; "-joined: at most one byte more per pair */
-			if (n > 2 * len + 2)
-				abort();
-		}
-	}
+	request_cookies(in, len);
 	switch (slb_cookie_rewrite_set_cookie(in, len, "SLBID", "AbCdEf-_0123", out, sizeof(out),
 					      &n)) {
 	case 1:

@@ -25,6 +25,32 @@ static int setup(void **state)
 	return 0;
 }
 
+static struct slb_http_msg msg;
+
+/* A request whose Cookie fields are the '\n'-separated parts of <fields>, into msg. */
+static const struct slb_http_msg *cookies(const char *fields)
+{
+	const char *p = fields;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.host = -1;
+	for (;;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		msg.headers[msg.nheaders++] = (struct slb_http_header){
+			.name = "Cookie", .name_len = 6, .value = p, .value_len = (uint32_t)len,
+			.field = SLB_HTTP_F_COOKIE,
+		};
+		if (!nl)
+			return &msg;
+		msg.headers[msg.nheaders++] = (struct slb_http_header){
+			.name = "X-Other", .name_len = 7, .value = "SLBID=x", .value_len = 7,
+		};
+		p = nl + 1;
+	}
+}
+
 static void test_tokens(void **state)
 {
 	char a[SLB_COOKIE_TOKEN_LEN + 1], b[SLB_COOKIE_TOKEN_LEN + 1];
@@ -96,23 +122,33 @@ static void test_request_table(void **state)
 		{ "JSESSIONID=" T "~a\\b", SLB_COOKIE_REWRITE, "", "JSESSIONID=" T "~a\\b" },
 		{ "JSESSIONID=" T "~a; JSESSIONID=" T "~b", SLB_COOKIE_REWRITE, "",
 		  "JSESSIONID=" T "~a; JSESSIONID=" T "~b" },
+		/* several Cookie fields are one list: joined, and ambiguity spans them */
+		{ "a=1\nSLBID=" T "\nb=2", SLB_COOKIE_INSERT, T, "a=1; b=2" },
+		{ "a=1;\n;b=2", SLB_COOKIE_INSERT, "", "a=1; b=2" },
+		{ "SLBID=" T "\nSLBID=" T, SLB_COOKIE_INSERT, "", "" },
+		{ "\nSLBID=" T "\n", SLB_COOKIE_INSERT, T, "" },
+		{ "x=1\nJSESSIONID=" T "~abc", SLB_COOKIE_REWRITE, T, "x=1; JSESSIONID=abc" },
+		{ "JSESSIONID=" T "~a\nJSESSIONID=" T "~b", SLB_COOKIE_REWRITE, "",
+		  "JSESSIONID=" T "~a; JSESSIONID=" T "~b" },
 	};
 	char token[SLB_COOKIE_TOKEN_LEN + 1], out[512];
 	unsigned i, failed = 0;
-	size_t n;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct request_case *c = &cases[i];
 		const char *name = c->mode == SLB_COOKIE_INSERT ? "SLBID" : "JSESSIONID";
 
+		const struct slb_http_msg *m = cookies(c->hdr);
+		bool found = slb_cookie_request_token(m, name, c->mode, token);
+		long n;
+
 		memset(out, 'Z', sizeof(out));
-		if (slb_cookie_request(c->hdr, strlen(c->hdr), name, c->mode, token, out,
-				       sizeof(out), &n) != 0 ||
-		    strcmp(token, c->token) != 0 || n != strlen(c->out) ||
-		    memcmp(out, c->out, n) != 0) {
+		n = slb_cookie_request_forward(m, name, c->mode, out, sizeof(out));
+		if (found != (c->token[0] != '\0') || strcmp(token, c->token) != 0 ||
+		    n != (long)strlen(c->out) || memcmp(out, c->out, strlen(c->out)) != 0) {
 			print_error("case %u '%s': token '%s' out '%.*s'\n", i, c->hdr, token,
-				    (int)n, out);
+				    n > 0 ? (int)n : 0, out);
 			failed++;
 		}
 	}
@@ -121,21 +157,50 @@ static void test_request_table(void **state)
 
 static void test_request_too_long(void **state)
 {
-	static const char hdr[] = "a=1; SLBID=" T "; bbbbbbbbbbbbbbbbbbbb=2";
 	char token[SLB_COOKIE_TOKEN_LEN + 1], out[16];
-	size_t n;
+	const struct slb_http_msg *m = cookies("a=1; SLBID=" T "; bbbbbbbbbbbbbbbbbbbb=2");
 
 	(void)state;
-	assert_int_equal(slb_cookie_request(hdr, strlen(hdr), "SLBID", SLB_COOKIE_INSERT, token,
-					    out, sizeof(out), &n),
+	assert_int_equal(slb_cookie_request_forward(m, "SLBID", SLB_COOKIE_INSERT, out,
+						    sizeof(out)),
 			 -1);
 	/* exactly full is fine: "a=1" once our cookie is out */
-	assert_int_equal(slb_cookie_request(hdr, 11 + SLB_COOKIE_TOKEN_LEN, "SLBID",
-					    SLB_COOKIE_INSERT, token, out, 3, &n),
-			 0);
-	assert_int_equal(n, 3);
+	m = cookies("a=1; SLBID=" T);
+	assert_int_equal(slb_cookie_request_forward(m, "SLBID", SLB_COOKIE_INSERT, out, 3), 3);
 	assert_memory_equal(out, "a=1", 3);
+	assert_true(slb_cookie_request_token(m, "SLBID", SLB_COOKIE_INSERT, token));
 	assert_string_equal(token, T);
+}
+
+/* No size of its own: fields as long as a head can carry, our pair anywhere. */
+static void test_request_large(void **state)
+{
+	static char fields[3 * 6000 + 64], want[3 * 6000 + 64], out[sizeof(want)];
+	char token[SLB_COOKIE_TOKEN_LEN + 1];
+	size_t w = 0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		size_t at = strlen(fields);
+
+		/* "a=aaa...\nb=bbb...\nc=ccc...", then our pair at the end of the last field */
+		fields[at] = (char)('a' + i);
+		fields[at + 1] = '=';
+		memset(fields + at + 2, 'a' + i, 5990);
+		fields[at + 5992] = i < 2 ? '\n' : '\0';
+		if (w)
+			w += (size_t)sprintf(want + w, "; ");
+		memcpy(want + w, fields + at, 5992);
+		w += 5992;
+	}
+	strcat(fields, "; SLBID=" T);
+	assert_true(slb_cookie_request_token(cookies(fields), "SLBID", SLB_COOKIE_INSERT, token));
+	assert_string_equal(token, T);
+	assert_int_equal(slb_cookie_request_forward(&msg, "SLBID", SLB_COOKIE_INSERT, out,
+						    sizeof(out)),
+			 (long)w);
+	assert_memory_equal(out, want, w);
 }
 
 static void test_set_cookie_rewrite(void **state)
@@ -190,7 +255,7 @@ static void test_rewrite_round_trip(void **state)
 {
 	static const char set[] = "sid=Zm9vYmFy.42; Path=/";
 	char token[SLB_COOKIE_TOKEN_LEN + 1], rewritten[128], cookie[160], back[128];
-	size_t n, m;
+	size_t n;
 
 	(void)state;
 	slb_cookie_token(&key, "web", "web2", token);
@@ -198,13 +263,13 @@ static void test_rewrite_round_trip(void **state)
 						       sizeof(rewritten), &n),
 			 1);
 	/* the browser sends back name=value only */
-	m = (size_t)snprintf(cookie, sizeof(cookie), "theme=dark; %.*s",
-			     (int)(strchr(rewritten, ';') - rewritten), rewritten);
-	assert_int_equal(slb_cookie_request(cookie, m, "sid", SLB_COOKIE_REWRITE, token, back,
-					    sizeof(back), &n),
-			 0);
-	assert_int_equal(n, strlen("theme=dark; sid=Zm9vYmFy.42"));
-	assert_memory_equal(back, "theme=dark; sid=Zm9vYmFy.42", n);
+	snprintf(cookie, sizeof(cookie), "theme=dark; %.*s",
+		 (int)(strchr(rewritten, ';') - rewritten), rewritten);
+	assert_true(slb_cookie_request_token(cookies(cookie), "sid", SLB_COOKIE_REWRITE, token));
+	assert_int_equal(slb_cookie_request_forward(&msg, "sid", SLB_COOKIE_REWRITE, back,
+						    sizeof(back)),
+			 (long)strlen("theme=dark; sid=Zm9vYmFy.42"));
+	assert_memory_equal(back, "theme=dark; sid=Zm9vYmFy.42", strlen("theme=dark; sid=Zm9vYmFy.42"));
 	slb_cookie_token(&key, "web", "web2", rewritten);
 	assert_string_equal(token, rewritten);
 }
@@ -228,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_request_table),
 		cmocka_unit_test(test_request_too_long),
+		cmocka_unit_test(test_request_large),
 		cmocka_unit_test(test_set_cookie_rewrite),
 		cmocka_unit_test(test_rewrite_round_trip),
 		cmocka_unit_test(test_insert_set_cookie),

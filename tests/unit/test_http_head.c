@@ -131,6 +131,35 @@ static void test_trace(void **state)
 	assert_false(http_head_trace_has(&in_msg, "lb1"));
 }
 
+/* Under cookie persistence the Cookie fields become one, written in place, without slb's pair. */
+static void test_cookie(void **state)
+{
+	struct http_forward ins = fwd;
+	struct http_buf small = { .data = block };
+	static char req[20000];
+	const char *out;
+	int n;
+
+	(void)state;
+	ins.x_forwarded = false;
+	ins.cookie = "SLBID";
+	assert_string_equal(forward("GET / HTTP/1.1\r\nCookie: a=1\r\nHost: x\r\n"
+				    "Cookie: SLBID=AbCdEf-_0123; b=2\r\n\r\n",
+				    &ins),
+			    "GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1; b=2\r\nX-SLB-Trace: lb1\r\n\r\n");
+	assert_string_equal(forward("GET / HTTP/1.1\r\nHost: x\r\nCookie: SLBID=x\r\n\r\n", &ins),
+			    "GET / HTTP/1.1\r\nHost: x\r\nX-SLB-Trace: lb1\r\n\r\n");
+	/* a field of 15000 bytes */
+	n = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: x\r\nCookie: SLBID=x; a=");
+	memset(req + n, 'a', 15000);
+	strcpy(req + n + 15000, "\r\n\r\n");
+	out = forward(req, &ins);
+	assert_int_equal(strlen(out), strlen(req) - strlen("SLBID=x; ") + strlen("X-SLB-Trace: lb1\r\n"));
+	assert_non_null(strstr(out, "\r\nCookie: a=aaaa"));
+	/* no room: the head does not fit */
+	assert_int_equal(http_head_request(&small, 15000, &in_msg, &ins), -1);
+}
+
 /* Every forwarded head parses again to the same request, without hop-by-hop fields. */
 static void test_round_trip(void **state)
 {
@@ -172,7 +201,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),     cmocka_unit_test(test_without_x_forwarded),
 		cmocka_unit_test(test_websocket), cmocka_unit_test(test_trace),
-		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_cookie),    cmocka_unit_test(test_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
