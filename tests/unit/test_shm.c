@@ -134,6 +134,7 @@ static void test_apply_keeps_updates_frees(void **state)
 	/* Health and counters survive a reload that keeps the server; weight follows. */
 	atomic_store(&shm.servers[slot_a].health, SLB_HEALTH_DOWN);
 	atomic_store(&shm.servers[slot_a].total, 7);
+	atomic_store(&shm.servers[slot_b].requests, 5);
 	s[0].weight = 10;
 	/* b leaves, c arrives: c must not take b's slot in the same pass. */
 	make_server(&s[1], "c", "198.18.0.13:80", 100);
@@ -151,11 +152,12 @@ static void test_apply_keeps_updates_frees(void **state)
 	/* A listener that goes takes its sessions: the next one in its slot starts clean. */
 	assert_false(slb_sessions_lookup(shm.sessions, &key, slb_now_ms(), &session));
 
-	/* Same name, new address: a new server, starting up with fresh counters. */
+	/* Same name, new address: a new server, starting up with fresh counters (in b's old slot). */
 	make_server(&s[0], "a", "198.18.0.21:80", 10);
 	assert_int_equal(slb_shm_apply_config(&shm, &c), 0);
-	assert_true(slb_shm_server_find(&shm, "web", "a") != slot_a);
-	assert_int_equal(atomic_load(&shm.servers[slb_shm_server_find(&shm, "web", "a")].total), 0);
+	assert_int_equal(slb_shm_server_find(&shm, "web", "a"), slot_b);
+	assert_int_equal(atomic_load(&shm.servers[slot_b].total), 0);
+	assert_int_equal(atomic_load(&shm.servers[slot_b].requests), 0);
 	assert_int_equal(atomic_load(&shm.servers[slb_shm_server_find(&shm, "web", "a")].health),
 			 SLB_HEALTH_UP);
 	slb_shm_detach(&shm);
