@@ -174,6 +174,7 @@ enum {
 	SF_BYTES_IN,
 	SF_BYTES_OUT,
 	SF_REQUESTS,
+	SF_RETRIES,
 	SF_UP,
 	SF_WEIGHT,
 	SF_LATENCY,
@@ -191,6 +192,9 @@ static const struct metric_family server_families[] = {
 	{ "slb_server_bytes_out_total", "counter", "Bytes sent to the server.", SF_BYTES_OUT },
 	{ "slb_server_http_requests_total", "counter", "HTTP responses the server gave.",
 	  SF_REQUESTS },
+	{ "slb_server_http_retries_total", "counter",
+	  "HTTP requests sent again on a new connection: the pooled one had closed unanswered.",
+	  SF_RETRIES },
 	{ "slb_server_up", "gauge", "1 when the health checks find the server up, else 0.", SF_UP },
 	{ "slb_server_weight", "gauge", "The server's weight now (0 = drained).", SF_WEIGHT },
 	{ "slb_server_check_latency_seconds", "gauge",
@@ -208,6 +212,7 @@ static uint64_t server_value(const struct slb_shm_server *s, unsigned field)
 	case SF_BYTES_IN: return atomic_load(&s->bytes_in);
 	case SF_BYTES_OUT: return atomic_load(&s->bytes_out);
 	case SF_REQUESTS: return atomic_load(&s->requests);
+	case SF_RETRIES: return atomic_load(&s->retries);
 	case SF_UP: return atomic_load(&s->health) == SLB_HEALTH_UP;
 	case SF_WEIGHT: return atomic_load(&s->weight);
 	case SF_LATENCY: return atomic_load(&s->check_latency_us);

@@ -586,8 +586,11 @@ static int server_read(struct worker *w, struct http_conn *c)
 static int request_replay(struct worker *w, struct http_conn *c)
 {
 	struct slb_http_msg *m = &w->http->msg;
+	struct slb_shm_server *st = server_stats(w, c->srv->slot, c->srv->serial);
 	int slot = c->srv->slot;
 
+	if (st)
+		counter_add(&st->retries, 1);
 	http_server_close(w, c->srv, false);
 	c->srv = http_server_get(w, slot, false, c);
 	c->retried = true;

@@ -558,8 +558,12 @@ _pooled_then() {
 # _conn ANSWER_LINE: "conn=C req=R" of a backend answer's first body line.
 _conn() { grep -o 'conn=[0-9]* req=[0-9]*' <<<"$1"; }
 
+# _retries: slb_server_http_retries_total of hweb/b1.
+_retries() { _metric 'slb_server_http_retries_total{group="hweb",server="b1"'; }
+
 @test "a pooled server connection closed (FIN) as the request comes: the request goes again on a fresh one" {
-	local first second
+	local first second before
+	before=$(_retries)
 	run _pooled_then 80 'GET /idle-close HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
 	echo "$output"
 	[ "$(grep -c $'^HTTP/1.1 200 OK\r' <<<"$output")" -eq 2 ]
@@ -571,6 +575,7 @@ _conn() { grep -o 'conn=[0-9]* req=[0-9]*' <<<"$1"; }
 	[ "$(_conn "$first" | cut -d' ' -f1)" != "$(_conn "$second" | cut -d' ' -f1)" ]
 	# the pooled connection did get it: it went twice, answered once
 	[ "$(grep -c '^GET /idle-close ' "$REQUESTS")" -eq 2 ]
+	[ "$(_retries)" -eq $((before + 1)) ]
 }
 
 @test "a pooled server connection reset as the request comes: the request goes again on a fresh one" {
@@ -582,15 +587,19 @@ _conn() { grep -o 'conn=[0-9]* req=[0-9]*' <<<"$1"; }
 }
 
 @test "a request goes again once: a fresh connection that closes too is a 502" {
+	local before
+	before=$(_retries)
 	run _pooled_then 80 'GET /vanish HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
 	echo "$output"
 	[ "$(grep -c $'^HTTP/1.1 200 OK\r' <<<"$output")" -eq 1 ]
 	grep -q $'^HTTP/1.1 502 ' <<<"$output"
 	[ "$(grep -c '^GET /vanish ' "$REQUESTS")" -eq 2 ]
+	[ "$(_retries)" -eq $((before + 1)) ]
 }
 
 @test "a request whose body cannot be sent again never takes a pooled connection, nor goes twice" {
-	local body=$TOPO_DIR/put.body
+	local body=$TOPO_DIR/put.body before
+	before=$(_retries)
 	head -c 200000 /dev/zero | tr '\0' y >"$body"
 	# PUT is idempotent, but 200 kB are spliced: not kept to go again
 	run http_curl -o /dev/null -w '%{http_code}\n' "http://$TOPO_VIP/first" --next -sS \
@@ -602,6 +611,7 @@ _conn() { grep -o 'conn=[0-9]* req=[0-9]*' <<<"$1"; }
 	run http_curl -o /dev/null -w '%{http_code}' -T "$body" "http://$TOPO_VIP/vanish"
 	[ "$output" = 502 ]
 	[ "$(grep -c '^PUT /vanish ' "$REQUESTS")" -eq 1 ]
+	[ "$(_retries)" -eq "$before" ]
 }
 
 # _metric SERIES: metric_value of SERIES from lb1:9180.

@@ -135,6 +135,7 @@ static void test_apply_keeps_updates_frees(void **state)
 	atomic_store(&shm.servers[slot_a].health, SLB_HEALTH_DOWN);
 	atomic_store(&shm.servers[slot_a].total, 7);
 	atomic_store(&shm.servers[slot_b].requests, 5);
+	atomic_store(&shm.servers[slot_b].retries, 3);
 	s[0].weight = 10;
 	/* b leaves, c arrives: c must not take b's slot in the same pass. */
 	make_server(&s[1], "c", "198.18.0.13:80", 100);
@@ -158,6 +159,7 @@ static void test_apply_keeps_updates_frees(void **state)
 	assert_int_equal(slb_shm_server_find(&shm, "web", "a"), slot_b);
 	assert_int_equal(atomic_load(&shm.servers[slot_b].total), 0);
 	assert_int_equal(atomic_load(&shm.servers[slot_b].requests), 0);
+	assert_int_equal(atomic_load(&shm.servers[slot_b].retries), 0);
 	assert_int_equal(atomic_load(&shm.servers[slb_shm_server_find(&shm, "web", "a")].health),
 			 SLB_HEALTH_UP);
 	slb_shm_detach(&shm);
