@@ -311,18 +311,47 @@ static int connection_element(const char *p, size_t len, void *arg)
 	return 0;
 }
 
-/* What a Host value may hold: reg-name or IP literal, and a port. */
+/* unreserved and sub-delims: a reg-name's bytes besides pct-encoding, an IP literal's besides ':' */
 static const bool host_char[256] = {
 	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['-'] = true,
 	['.'] = true, ['_'] = true, ['~'] = true, ['!'] = true, ['$'] = true, ['&'] = true,
 	['\''] = true, ['('] = true, [')'] = true, ['*'] = true, ['+'] = true, [','] = true,
-	[';'] = true, ['='] = true, [':'] = true, ['['] = true, [']'] = true, ['%'] = true,
+	[';'] = true, ['='] = true,
 };
 
+/*
+ * uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): an IP-literal in
+ * brackets, or a reg-name (IPv4 addresses are among them), then digits
+ * after one colon. Anything else would let slb's routing (which stops at
+ * the first colon) and the server read different hosts out of one field.
+ */
 static bool host_valid(const char *v, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (!host_char[(unsigned char)v[i]])
+	size_t i = 0;
+
+	if (len && v[0] == '[') {
+		/* IPv6address or IPvFuture: hex digits, dots, colons, a "v" and sub-delims */
+		for (i = 1; i < len && v[i] != ']'; i++)
+			if (v[i] != ':' && !host_char[(unsigned char)v[i]])
+				return false;
+		if (i++ == len)
+			return false;
+	} else {
+		for (; i < len && v[i] != ':'; i++) {
+			if (v[i] == '%') {
+				if (i + 2 >= len || !is_class((unsigned char)v[i + 1], C_HEX) ||
+				    !is_class((unsigned char)v[i + 2], C_HEX))
+					return false;
+				i += 2;
+			} else if (!host_char[(unsigned char)v[i]]) {
+				return false;
+			}
+		}
+	}
+	if (i < len && v[i++] != ':')
+		return false;
+	for (; i < len; i++)
+		if (v[i] < '0' || v[i] > '9')
 			return false;
 	return true;
 }
@@ -521,7 +550,8 @@ int slb_http_parse_request(const char *buf, size_t head_len, const struct slb_ht
 	msg->method_len = (uint32_t)(q - p);
 	msg->method_id = method_id(p, msg->method_len);
 	p = ++q;
-	while (q < eol && is_class((unsigned char)*q, C_VCHAR) && (unsigned char)*q < 0x80)
+	/* No fragment: a server that cuts the target at '#' would route on another path. */
+	while (q < eol && is_class((unsigned char)*q, C_VCHAR) && (unsigned char)*q < 0x80 && *q != '#')
 		q++;
 	if (q == p || q == eol || *q != ' ')
 		return 400;

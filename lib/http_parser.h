@@ -15,7 +15,8 @@
  * transfer codings other than chunked, obsolete line folding, whitespace
  * before a colon, control characters (NUL, bare CR) anywhere, bare LF line
  * ends, Transfer-Encoding on an HTTP/1.0 request, a missing or repeated Host
- * in HTTP/1.1, bad or overflowing chunk sizes.
+ * in HTTP/1.1, a Host that is not host[:port], a fragment in the target,
+ * bad or overflowing chunk sizes.
  *
  * Errors are reported as the HTTP status a server answers with (400, 414,
  * 431, 501, 505); response errors are all SLB_HTTP_BAD_RESPONSE (a proxy

@@ -116,6 +116,34 @@ static const struct request_case requests[] = {
 	{ S("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), 400 },
 	{ S("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"), 400 },
 	{ S("\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	/* a fragment is no part of a request-target (RFC 9112 3.2): routing and the server disagree on it */
+	{ S("GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET http://a/x#y HTTP/1.1\r\nHost: a\r\n\r\n"), 400 },
+	{ S("GET http://a#@b/ HTTP/1.0\r\n\r\n"), 400 },
+	/* Host = uri-host [ ":" port ] (RFC 9110 7.2), else 400 (RFC 9112 3.2) */
+	{ S("GET / HTTP/1.1\r\nHost: a:b\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a:80:80\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: [::1\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: [::1]:8x\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a]\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a[b]\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n"), 400 },
+	{ S("GET / HTTP/1.1\r\nHost: a%4\r\n\r\n"), 400 },
+	{ S("GET http://a:b/ HTTP/1.1\r\nHost: a:b\r\n\r\n"), 400 },
+	{ S("GET http://[::1/ HTTP/1.0\r\n\r\n"), 400 },
+	/* Host forms that stay valid */
+	{ S("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("GET / HTTP/1.1\r\nHost: [v1.x:y]\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("GET / HTTP/1.1\r\nHost: 192.0.2.1:80\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("GET / HTTP/1.1\r\nHost: xn--bcher-kva.example.:443\r\n\r\n"), 0, SLB_HTTP_BODY_NONE,
+	  0, true },
+	{ S("GET / HTTP/1.1\r\nHost: a%41_b~c!$&'()*+,;=\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("GET / HTTP/1.1\r\nHost: a:\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
+	{ S("GET http://[::1]:80/x HTTP/1.1\r\nHost: [::1]:80\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0,
+	  true },
+	{ S("GET /a?b=/c?d HTTP/1.1\r\nHost: a\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
 };
 
 static const struct slb_http_limits small = { .max_line = 32, .max_head = 64, .max_headers = 3 };
