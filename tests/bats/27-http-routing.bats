@@ -10,6 +10,8 @@
 #                group's name
 #   8082 insert  persistence = cookie_insert (cookie SLBID), rr over
 #                c1 (b1:9300) and c2 (b2:9300), http checks every 200 ms
+#   8084 twogroups  cookie_insert, group ins, and rule.two path=/two/ ->
+#                ins2: rr over d1 (b1:9302) and d2 (b2:9302)
 #   8083 rewrite persistence = cookie_rewrite, cookie = JSESSIONID, rr over
 #                r1 (b1:9301) and r2 (b2:9301), whose answers set
 #                JSESSIONID=sess-NAME
@@ -61,6 +63,19 @@ persistence = cookie_insert
 [group ins]
 server.c1 = $b1:9300
 server.c2 = $b2:9300
+$checks
+
+[listener twogroups]
+protocol = http
+bind = $TOPO_VIP:8084
+group = ins
+scheduler = rr
+persistence = cookie_insert
+rule.two = path=/two/ group=ins2
+
+[group ins2]
+server.d1 = $b1:9302
+server.d2 = $b2:9302
 $checks
 
 [listener rewrite]
@@ -121,6 +136,8 @@ setup_file() {
 	backend_start b1 9202 http static
 	_cookie_backend b1 9300 c1
 	_cookie_backend b2 9300 c2
+	_cookie_backend b1 9302 d1
+	_cookie_backend b2 9302 d2
 	_cookie_backend b1 9301 r1 setcookie
 	_cookie_backend b2 9301 r2 setcookie
 	_config >"$TOPO_DIR/slb.ini"
@@ -340,4 +357,36 @@ _sticky_case() {
 	log_mark
 	slb_reload
 	slb_wait_reloaded 10
+}
+
+@test "cookie_insert: a client that the rules send to two groups sticks in both, with a cookie per group" {
+	local jar=jar.two headers main two i a b name
+	rm -f "$TOPO_DIR/$jar"
+	health_wait ins/c1 UP 5 && health_wait ins/c2 UP 5
+	headers=$(_get 8084 x / -c "$TOPO_DIR/$jar" -D -)
+	main=$(tail -n1 <<<"$headers" | awk '{ print $1 }')
+	headers=$(_get 8084 x /two/ -b "$TOPO_DIR/$jar" -c "$TOPO_DIR/$jar" -D -)
+	echo "$headers"
+	two=$(tail -n1 <<<"$headers" | awk '{ print $1 }')
+	[[ $main =~ ^c[12]$ && $two =~ ^d[12]$ ]]
+	# back and forth: each group keeps its server, no cookie is set again, the servers see none
+	for i in 1 2 3 4 5; do
+		a=$(_get 8084 x / -b "$TOPO_DIR/$jar" -c "$TOPO_DIR/$jar" -D -)
+		b=$(_get 8084 x /two/ -b "$TOPO_DIR/$jar" -c "$TOPO_DIR/$jar" -D -)
+		echo "$(tail -n1 <<<"$a") / $(tail -n1 <<<"$b")"
+		! grep -i '^set-cookie' <<<"$a$b" || false
+		[ "$(tail -n1 <<<"$a")" = "$main cookie=" ] && [ "$(tail -n1 <<<"$b")" = "$two cookie=" ]
+	done
+	# the rule group's cookie has a name of its own that says nothing of the group
+	name=$(sed -nE 's/^Set-Cookie: (SLBID_[A-Za-z0-9_-]{8})=[A-Za-z0-9_-]{12}; Path=\/; Max-Age=1000; HttpOnly\r?$/\1/p' <<<"$headers")
+	[ -n "$name" ]
+	! grep -iE "ins2|198\.18|d[12]" <<<"$(grep -i '^set-cookie' <<<"$headers")" || false
+	# an SLBID from before cookies had a name per group still finds the rule group's server,
+	# and the response sets the group's own cookie
+	for i in 1 2 3 4; do
+		headers=$(_get 8084 x /two/ -H "Cookie: SLBID=$(_jar_value "$jar" "$name")" -D -)
+		echo "$headers"
+		grep -E "^Set-Cookie: $name=$(_jar_value "$jar" "$name");" <<<"$headers"
+		[ "$(tail -n1 <<<"$headers")" = "$two cookie=" ]
+	done
 }
