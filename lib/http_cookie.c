@@ -26,6 +26,17 @@ void slb_cookie_key_derive(struct slb_cookie_key *key, const void *secret, size_
 		memset(key->bytes, 0, sizeof(key->bytes)); /* cannot happen with SHA-256 */
 }
 
+void slb_cookie_group_name(const struct slb_cookie_key *key, const char *name, const char *group,
+			   char out[SLB_COOKIE_NAME_MAX])
+{
+	char tag[SLB_COOKIE_TOKEN_LEN + 1];
+
+	/* the token of a server "<group>" of a group "": no real server has it (groups are named) */
+	slb_cookie_token(key, "", group, tag);
+	snprintf(out, SLB_COOKIE_NAME_MAX, "%.*s_%.*s", SLB_COOKIE_NAME_MAX - 2 - SLB_COOKIE_TAG_LEN,
+		 name, SLB_COOKIE_TAG_LEN, tag);
+}
+
 void slb_cookie_token(const struct slb_cookie_key *key, const char *group, const char *server,
 		      char out[SLB_COOKIE_TOKEN_LEN + 1])
 {
@@ -52,16 +63,17 @@ void slb_cookie_token(const struct slb_cookie_key *key, const char *group, const
 	OPENSSL_cleanse(msg, sizeof(msg));
 }
 
-static bool is_token_shape(const char *v, size_t len)
+static bool is_base64url(const char *v, size_t len)
 {
-	size_t i;
-
-	if (len != SLB_COOKIE_TOKEN_LEN)
-		return false;
-	for (i = 0; i < len; i++)
+	for (size_t i = 0; i < len; i++)
 		if (!v[i] || !strchr(base64url, v[i]))
 			return false;
 	return true;
+}
+
+static bool is_token_shape(const char *v, size_t len)
+{
+	return len == SLB_COOKIE_TOKEN_LEN && is_base64url(v, len);
 }
 
 static bool is_ows(char c)
@@ -130,6 +142,16 @@ static bool next_pair(const char **p, const char *end, const char *name, struct 
 	pr->value_len = eq ? (size_t)(e - eq - 1) : 0;
 	pr->ours = eq && (size_t)(eq - s) == name_len && memcmp(s, name, name_len) == 0;
 	return true;
+}
+
+/* INSERT mode: whether <pr> is a cookie of slb's, <name> or a group's <name>_TAG. */
+static bool is_slb_pair(const struct pair *pr, const char *name, size_t name_len)
+{
+	if (pr->ours)
+		return true;
+	return pr->value && (size_t)(pr->value - 1 - pr->start) == name_len + 1 + SLB_COOKIE_TAG_LEN &&
+	       memcmp(pr->start, name, name_len) == 0 && pr->start[name_len] == '_' &&
+	       is_base64url(pr->start + name_len + 1, SLB_COOKIE_TAG_LEN);
 }
 
 /* Appends <len> bytes of <s> to <out>, "; "-separated from what is there. */
@@ -236,7 +258,7 @@ long slb_cookie_request_forward(const struct slb_http_msg *m, const char *name,
 	struct pair pr;
 
 	while (next_request_pair(&it, name, &pr)) {
-		if (pr.ours && mode == SLB_COOKIE_INSERT)
+		if (mode == SLB_COOKIE_INSERT && is_slb_pair(&pr, name, name_len))
 			continue;
 		if (pr.ours && strip) {
 			/* name=rest, in the quotes the value came in */

@@ -12,8 +12,11 @@
  *
  * persistence = cookie_insert: slb sets its own cookie, named by the
  * listener's `cookie` key (SLB_COOKIE_DEFAULT_NAME when empty), whose value
- * is the token. It is taken out of the Cookie header before the request is
- * forwarded: the server never sees it.
+ * is the token. A group other than the listener's own that its rules reach
+ * has a cookie of its own, the name with an opaque tag of the group, so a
+ * client that uses several groups keeps a server in each. Every such
+ * cookie is taken out of the Cookie header before the request is
+ * forwarded: the server never sees one.
  *
  * persistence = cookie_rewrite: the server's own cookie (the listener's
  * `cookie`) carries the choice: slb prefixes the value of that cookie in the
@@ -43,6 +46,8 @@
 #define SLB_COOKIE_TOKEN_LEN 12
 #define SLB_COOKIE_KEY_LEN 32
 #define SLB_COOKIE_PREFIX_SEP '~' /* between the token and the server's value */
+#define SLB_COOKIE_TAG_LEN 8 /* of a group's cookie name: NAME_TAG */
+#define SLB_COOKIE_NAME_MAX 80 /* a configured name (at most 63) with a group's tag, and NUL */
 
 struct slb_cookie_key {
 	uint8_t bytes[SLB_COOKIE_KEY_LEN];
@@ -58,6 +63,14 @@ void slb_cookie_token(const struct slb_cookie_key *key, const char *group, const
 		      char out[SLB_COOKIE_TOKEN_LEN + 1]);
 
 /*
+ * Writes the name of the cookie_insert cookie for group <group> of a
+ * listener whose cookie is <name>: "<name>_TAG", TAG being 8 base64url
+ * characters keyed like the tokens, so that it says nothing of the group.
+ */
+void slb_cookie_group_name(const struct slb_cookie_key *key, const char *name, const char *group,
+			   char out[SLB_COOKIE_NAME_MAX]);
+
+/*
  * Request side: the token of the one pair <name> among the Cookie fields
  * of request <m> (INSERT: its value; REWRITE: its "TOKEN~" prefix),
  * written to <token> NUL-terminated. False, with <token> "", when there is
@@ -69,7 +82,8 @@ bool slb_cookie_request_token(const struct slb_http_msg *m, const char *name,
 /*
  * Request side: the Cookie field towards the server, written into <out>:
  * every Cookie field of <m> joined with "; " (RFC 6265 5.4: one field),
- * in INSERT mode without any pair <name>, in REWRITE mode with the "TOKEN~"
+ * in INSERT mode without any pair <name> or <name>_TAG (a group's, see
+ * slb_cookie_group_name(): TAG is any 8 base64url characters), in REWRITE mode with the "TOKEN~"
  * prefix taken off the pair <name> when slb_cookie_request_token() finds
  * it (otherwise the pairs go as they came). Returns the length (0: send no
  * Cookie field), or -1 when <cap> bytes are too few. The output is never

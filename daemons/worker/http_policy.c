@@ -59,10 +59,18 @@ static int load_tls(struct http_policy *p, struct worker *w, const struct slb_li
 	return p->tls ? 0 : -1;
 }
 
+/*
+ * Sets up <g> for <sched> of config group <gc>: its cookie name (`cookie`
+ * for the listener's own group <own>) and its members' tokens.
+ */
 static int group_tokens(struct http_policy *p, struct worker *w, struct http_policy_group *g,
-			struct slb_sched_group *sched)
+			struct slb_sched_group *sched, const struct slb_group_conf *gc, int own)
 {
 	g->sched = sched;
+	if (p->cookie_mode == SLB_COOKIE_INSERT && gc - w->config->groups != own)
+		slb_cookie_group_name(&p->key, p->cookie_name, gc->name, g->cookie_name);
+	else
+		snprintf(g->cookie_name, sizeof(g->cookie_name), "%s", p->cookie_name);
 	if (!p->cookie || !sched->nmembers)
 		return 0;
 	g->tokens = calloc(sched->nmembers, sizeof(*g->tokens));
@@ -130,12 +138,15 @@ int http_policy_init(struct http_policy *p, struct worker *w, struct worker_list
 		if (slb_sched_group_init(&p->rule_sched[i], lc->scheduler,
 					 &w->config->groups[lc->rules[i].group], &w->shm) == -1)
 			return -1;
-		if (group_tokens(p, w, &p->rule_groups[i], &p->rule_sched[i]) == -1 ||
+		if (group_tokens(p, w, &p->rule_groups[i], &p->rule_sched[i],
+				 &w->config->groups[lc->rules[i].group], lc->group) == -1 ||
 		    mark_tls(p, &p->rule_sched[i], &w->config->groups[lc->rules[i].group]) == -1)
 			goto oom;
 	}
-	if (group_tokens(p, w, &p->main, &l->sched) == -1 ||
-	    group_tokens(p, w, &p->backup, &l->backup) == -1 ||
+	if (group_tokens(p, w, &p->main, &l->sched, &w->config->groups[lc->group], lc->group) == -1 ||
+	    (lc->backup_group >= 0 &&
+	     group_tokens(p, w, &p->backup, &l->backup, &w->config->groups[lc->backup_group],
+			  lc->backup_group) == -1) ||
 	    mark_tls(p, &l->sched, &w->config->groups[lc->group]) == -1 ||
 	    (lc->backup_group >= 0 &&
 	     mark_tls(p, &l->backup, &w->config->groups[lc->backup_group]) == -1))
@@ -192,6 +203,32 @@ static int sticky_member(struct worker *w, const struct http_policy_group *g, co
 	return -1;
 }
 
+/*
+ * The server <m>'s cookie for <g> names, if it may take the request (with
+ * <backup>, a member of the backup group too); -1 otherwise. <*sticky>:
+ * the group's own cookie named it, no new one is due. A rule group whose
+ * own cookie is absent reads the listener's `cookie`, every group's cookie
+ * before each had its own, and then gets its own cookie.
+ */
+static int cookie_member(struct worker *w, const struct http_policy *p,
+			 const struct http_policy_group *g, bool backup, const struct slb_http_msg *m,
+			 int exclude, bool *sticky)
+{
+	char token[SLB_COOKIE_TOKEN_LEN + 1];
+	int slot = -1;
+
+	if (slb_cookie_request_token(m, g->cookie_name, p->cookie_mode, token)) {
+		slot = sticky_member(w, g, token, exclude);
+		if (slot < 0 && backup)
+			slot = sticky_member(w, &p->backup, token, exclude);
+		*sticky = slot >= 0;
+	} else if (strcmp(g->cookie_name, p->cookie_name) != 0 &&
+		   slb_cookie_request_token(m, p->cookie_name, p->cookie_mode, token)) {
+		slot = sticky_member(w, g, token, exclude);
+	}
+	return slot;
+}
+
 void http_policy_forward_cookie(const struct http_policy *p, struct http_forward *fwd)
 {
 	fwd->cookie = p->cookie ? p->cookie_name : NULL;
@@ -203,7 +240,6 @@ void http_policy_route(struct worker *w, struct worker_listener *l, struct http_
 		       int exclude, const struct sockaddr *client, struct http_route_result *out)
 {
 	const struct slb_http_header *host = m ? host_of(m) : NULL;
-	char token[SLB_COOKIE_TOKEN_LEN + 1] = "";
 	const struct http_policy_group *g;
 	unsigned idx;
 
@@ -221,16 +257,11 @@ void http_policy_route(struct worker *w, struct worker_listener *l, struct http_
 				     m->target, m->target_len, &out->rule);
 	idx = out->rule ? (unsigned)(out->rule->conf - l->conf->rules) : 0;
 	g = out->rule ? &p->rule_groups[idx] : &p->main;
+	out->cookie_name = g->cookie_name;
 	if (p->cookie && m) {
-		if (slb_cookie_request_token(m, p->cookie_name, p->cookie_mode, token)) {
-			out->slot = sticky_member(w, g, token, exclude);
-			if (out->slot < 0 && !out->rule)
-				out->slot = sticky_member(w, &p->backup, token, exclude);
-			if (out->slot >= 0) {
-				out->sticky = true;
-				return;
-			}
-		}
+		out->slot = cookie_member(w, p, g, !out->rule, m, exclude, &out->sticky);
+		if (out->slot >= 0)
+			return;
 	}
 	out->slot = out->rule ? slb_sched_pick(g->sched, w->shm.servers, exclude, client)
 			      : worker_persistence_pick(w, l, exclude, client);
@@ -253,7 +284,7 @@ int http_policy_insert_cookie(const struct http_policy *p, struct worker *w,
 	if (!p->cookie || p->cookie_mode != SLB_COOKIE_INSERT || route->sticky || route->slot < 0)
 		return 0;
 	slot_token(p, w, route->slot, token);
-	return slb_cookie_insert_set_cookie(p->cookie_name, token,
+	return slb_cookie_insert_set_cookie(route->cookie_name, token,
 					    p->max_age_ms / 1000, p->secure, out, cap);
 }
 

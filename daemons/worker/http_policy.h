@@ -11,7 +11,12 @@
  * listener's own group), that still holds its slot, is up and has weight,
  * goes there; any other request (no cookie, a cookie for a server that is
  * down, drained, removed, or of another group) is scheduled as usual and
- * gets a fresh cookie with its response (cookie_insert). The token key comes
+ * gets a fresh cookie with its response (cookie_insert). Under
+ * cookie_insert, each group a rule reaches, other than the listener's own
+ * (whose cookie, with the backup group, is `cookie` itself), has its own
+ * cookie name (slb_cookie_group_name()): a client the rules send to two
+ * groups keeps a server in both. A rule group whose own cookie is absent
+ * still reads `cookie`, which was every group's before, and then sets its own. The token key comes
  * from [failover] auth_key_file when it is set (the pair's shared secret, so
  * both nodes agree), else from the instance name: tokens never show an
  * address or a name, but only a secret key makes them unguessable.
@@ -33,6 +38,7 @@
 struct http_policy_group {
 	struct slb_sched_group *sched;
 	char (*tokens)[SLB_COOKIE_TOKEN_LEN + 1]; /* per member */
+	char cookie_name[SLB_COOKIE_NAME_MAX]; /* the cookie that names its server */
 };
 
 struct http_policy {
@@ -68,6 +74,7 @@ struct http_route_result {
 	int slot; /* the server, -1 = none can take the request */
 	const struct slb_http_rule *rule; /* the rule that chose the group, NULL = none */
 	bool sticky; /* the client's cookie named this server: no new cookie needed */
+	const char *cookie_name; /* the cookie of the group it went to */
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "http_cookie.h"
 
 #define T "AbCdEf-_0123" /* a token-shaped value */
+#define BASE64URL "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 static struct slb_cookie_key key;
 
@@ -61,8 +62,7 @@ static void test_tokens(void **state)
 	slb_cookie_token(&key, "web", "web1", a);
 	assert_int_equal(strlen(a), SLB_COOKIE_TOKEN_LEN);
 	for (i = 0; i < SLB_COOKIE_TOKEN_LEN; i++)
-		assert_true(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				   "0123456789-_", a[i]) != NULL);
+		assert_true(strchr(BASE64URL, a[i]) != NULL);
 	assert_null(strstr(a, "web"));
 	slb_cookie_token(&key, "web", "web1", b);
 	assert_string_equal(a, b); /* every worker, every restart */
@@ -76,6 +76,36 @@ static void test_tokens(void **state)
 	slb_cookie_key_derive(&other, "another secret", 14);
 	slb_cookie_token(&other, "web", "web1", b);
 	assert_string_not_equal(a, b);
+}
+
+static void test_group_names(void **state)
+{
+	char a[SLB_COOKIE_NAME_MAX], b[SLB_COOKIE_NAME_MAX], token[SLB_COOKIE_TOKEN_LEN + 1];
+	char longest[64];
+	struct slb_cookie_key other;
+
+	(void)state;
+	slb_cookie_group_name(&key, "SLBID", "api", a);
+	assert_int_equal(strlen(a), 6 + SLB_COOKIE_TAG_LEN);
+	assert_memory_equal(a, "SLBID_", 6);
+	assert_int_equal(strspn(a + 6, BASE64URL), SLB_COOKIE_TAG_LEN);
+	assert_null(strstr(a, "api"));
+	slb_cookie_group_name(&key, "SLBID", "api", b);
+	assert_string_equal(a, b);
+	slb_cookie_group_name(&key, "SLBID", "web", b);
+	assert_string_not_equal(a, b);
+	slb_cookie_key_derive(&other, "another secret", 14);
+	slb_cookie_group_name(&other, "SLBID", "api", b);
+	assert_string_not_equal(a, b);
+	/* not a server's token cut short */
+	slb_cookie_token(&key, "api", "", token);
+	assert_memory_not_equal(a + 6, token, SLB_COOKIE_TAG_LEN);
+	/* the longest configured name keeps its tag */
+	memset(longest, 'n', 63);
+	longest[63] = '\0';
+	slb_cookie_group_name(&key, longest, "api", b);
+	assert_int_equal(strlen(b), 63 + 1 + SLB_COOKIE_TAG_LEN);
+	assert_string_equal(b + 64, a + 6);
 }
 
 struct request_case {
@@ -122,6 +152,15 @@ static void test_request_table(void **state)
 		{ "JSESSIONID=" T "~a\\b", SLB_COOKIE_REWRITE, "", "JSESSIONID=" T "~a\\b" },
 		{ "JSESSIONID=" T "~a; JSESSIONID=" T "~b", SLB_COOKIE_REWRITE, "",
 		  "JSESSIONID=" T "~a; JSESSIONID=" T "~b" },
+		/* insert: a group's cookie, NAME_ and 8 base64url characters, never reaches the server */
+		{ "a=1; SLBID_AbCd-_09=" T "; b=2", SLB_COOKIE_INSERT, "", "a=1; b=2" },
+		{ "SLBID_AbCd-_09=x\nSLBID=" T, SLB_COOKIE_INSERT, T, "" },
+		{ "SLBID_AbCd-_0=x; SLBID_AbCd-_09X=x", SLB_COOKIE_INSERT, "",
+		  "SLBID_AbCd-_0=x; SLBID_AbCd-_09X=x" },
+		{ "SLBID_AbCd+_09=x; SLBIDXAbCd-_09=x; slbid_AbCd-_09=x", SLB_COOKIE_INSERT, "",
+		  "SLBID_AbCd+_09=x; SLBIDXAbCd-_09=x; slbid_AbCd-_09=x" },
+		{ "SLBID_AbCd-_09", SLB_COOKIE_INSERT, "", "SLBID_AbCd-_09" },
+		{ "JSESSIONID_AbCd-_09=x", SLB_COOKIE_REWRITE, "", "JSESSIONID_AbCd-_09=x" },
 		/* several Cookie fields are one list: joined, and ambiguity spans them */
 		{ "a=1\nSLBID=" T "\nb=2", SLB_COOKIE_INSERT, T, "a=1; b=2" },
 		{ "a=1;\n;b=2", SLB_COOKIE_INSERT, "", "a=1; b=2" },
@@ -291,6 +330,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_group_names),
 		cmocka_unit_test(test_request_table),
 		cmocka_unit_test(test_request_too_long),
 		cmocka_unit_test(test_request_large),
