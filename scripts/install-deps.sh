@@ -9,7 +9,7 @@ packages=(
 	libcmocka-dev bats
 	dpkg-dev debhelper lintian rpm
 	man-db groff-base
-	iproute2 socat curl jq procps util-linux tcpdump strace wrk
+	iproute2 socat curl jq procps util-linux tcpdump strace wrk python3
 	nghttp2-client linux-perf
 )
 missing=()

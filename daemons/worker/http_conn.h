@@ -87,7 +87,6 @@ struct http_conn {
 	bool closing; /* close once <out> is written */
 	bool lingering; /* our FIN is out: reading what the client still sends, then close */
 	struct http_tls tls; /* https: the client's TLS (http_tls.c) */
-	bool may_send_more; /* closing with the request maybe not read to its end */
 	bool upgrade; /* this request's WebSocket upgrade goes to the server */
 	bool tunnel_up_shut; /* tunnel: the client's FIN was passed to the server */
 	bool tunnel_down_shut; /* tunnel: the server's FIN was passed to the client */

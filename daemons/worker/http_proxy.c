@@ -115,7 +115,6 @@ static int reply_local(struct worker *w, struct http_conn *c, unsigned status,
 		http_reply_redirect(&c->out, location);
 	else
 		http_reply_error(&c->out, status);
-	c->may_send_more = true;
 	http_splice_end(c, HTTP_SPLICE_REQUEST); /* the rest of its body: read and dropped while lingering */
 	http_log_transaction(c, "-", http_buf_len(&c->out), w->now_ms);
 	c->keep_alive = false;
@@ -254,21 +253,25 @@ static int client_read(struct worker *w, struct http_conn *c)
 }
 
 /*
- * Our response is written and we close. When the client may still be
- * sending (an error cut its request short, or it sent more after asking to
- * close), FIN first, then read until the client's FIN (or the keep-alive
- * timeout): request bytes unread at close() would make the kernel answer
- * with a reset that could destroy the response before the client read it.
- * A client that finished its request and asked to close is closed at once.
+ * Our response is written and we close. Unless the client closed its side
+ * already, FIN first, then read and drop what it still sends until its FIN
+ * (or the keep-alive timeout). A close() with request bytes unread, or with
+ * bytes arriving after it (the rest of a body an error cut short, a request
+ * pipelined after ours said close), makes the kernel answer with a reset
+ * that drops what of the response still waits in its send queue: for a
+ * slow reader that is up to a whole socket buffer, nothing slb can see in
+ * its own buffers. A client with nothing more to send reads to our FIN and
+ * closes: one event more, as with HAProxy's shutw before close.
  */
-static int client_linger(struct worker *w, struct http_conn *c)
+int http_conn_linger(struct worker *w, struct http_conn *c)
 {
 	http_tls_shutdown(&c->tls);
-	if (c->eof || (!c->may_send_more && !http_buf_len(&c->in))) {
+	if (c->eof) {
 		http_conn_close(w, c);
 		return -1;
 	}
 	shutdown(c->fd, SHUT_WR);
+	c->closing = true;
 	c->lingering = true;
 	http_buf_consume(&c->in, http_buf_len(&c->in));
 	http_timer_set(w, c, HTTP_T_KEEPALIVE);
@@ -635,7 +638,6 @@ static void transaction_end(struct worker *w, struct http_conn *c)
 		http_server_close(w, s, false);
 	if (c->req != REQ_SENT) {
 		c->keep_alive = false; /* the rest of the request body is still coming */
-		c->may_send_more = true;
 		http_splice_end(c, HTTP_SPLICE_REQUEST); /* read and dropped while lingering */
 	}
 	c->requests++;
@@ -702,7 +704,7 @@ void http_conn_run(struct worker *w, struct http_conn *c)
 			return;
 		progress |= r;
 		if (c->closing && !c->lingering && !http_buf_len(&c->out)) {
-			if (client_linger(w, c) == -1)
+			if (http_conn_linger(w, c) == -1)
 				return;
 			progress = 1;
 		}

@@ -47,6 +47,14 @@ void http_conn_connect_failed(struct worker *w, struct http_conn *c);
 void http_conn_close(struct worker *w, struct http_conn *c);
 
 /*
+ * Closes <c> between transactions without a reset: FIN, then reads and
+ * drops what the client still sends until its FIN or the keep-alive
+ * timeout (closed at once if the client's FIN came already). Returns 1
+ * (lingering) or -1 (closed).
+ */
+int http_conn_linger(struct worker *w, struct http_conn *c);
+
+/*
  * Answers <c>'s request with error <status> and closes after it (a response
  * already under way cannot be replaced: the client is cut off). Returns 1
  * (progress) or -1 (closed).

@@ -14,6 +14,9 @@
  */
 #include "http_timers.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include "http_proxy.h"
 #include "http_server.h"
 
@@ -92,12 +95,30 @@ static void conn_expired(struct worker *w, struct http_conn *c)
 #define DRAIN_IDLE_MIN_MS 100
 
 /*
+ * Bytes the kernel has yet to deliver to <c>'s client: not sent, or not
+ * acknowledged (our FIN counts one). Closed with such bytes, a connection
+ * loses them to the reset its kernel answers to anything the client sends.
+ */
+static int undelivered(const struct http_conn *c)
+{
+	int n = 0;
+
+	return ioctl(c->fd, SIOCOUTQ, &n) == 0 ? n : 0;
+}
+
+/*
  * Draining: an idle client goes at once (idle for DRAIN_IDLE_MIN_MS), not one
  * whose response is still leaving (a slow reader, which keeps its time). The
  * walk goes over the whole list, past such clients: stopping at the first one
  * in time would keep every idle client behind a reader that stopped reading
- * open until it moves, up to keepalive_timeout. Each connection is looked at once: a keep-alive
- * timer running out only closes, so nothing comes back to the list.
+ * open until it moves, up to keepalive_timeout. The walk is bounded by the
+ * list's length: a client it sets lingering goes to the tail, in time.
+ *
+ * Idle counts slb's buffers only: the end of the last response may still wait
+ * in the kernel for a slow reader. Such a client (or a lingering one) is not
+ * closed but gets our FIN and is read from until the kernel has delivered it
+ * all, its FIN comes, or keepalive_timeout: a close() would lose that end to
+ * the reset answering anything more it sends (a pipelined request, a body).
  */
 static void drain_keepalive(struct worker *w, struct dlist *list, uint64_t timeout)
 {
@@ -107,10 +128,15 @@ static void drain_keepalive(struct worker *w, struct dlist *list, uint64_t timeo
 		struct dlist_node *next = n->next; /* closing unlinks n */
 		struct http_conn *c = dlist_entry(n, struct http_conn, timer_node);
 
-		if (c->timer_since_ms + timeout <= w->now_ms ||
-		    (!http_buf_len(&c->in) && !http_buf_len(&c->out) &&
-		     c->timer_since_ms + DRAIN_IDLE_MIN_MS <= w->now_ms))
+		if (c->timer_since_ms + timeout <= w->now_ms)
 			conn_expired(w, c);
+		else if (!http_buf_len(&c->in) && !http_buf_len(&c->out) &&
+			 c->timer_since_ms + DRAIN_IDLE_MIN_MS <= w->now_ms) {
+			if (!undelivered(c))
+				http_conn_close(w, c);
+			else if (!c->lingering)
+				http_conn_linger(w, c); /* to the list's tail: lingering from now */
+		}
 		n = next;
 	}
 }

@@ -797,3 +797,63 @@ _idle_ka() {
 	grep -q '^GET /k2' <<<"$output"
 	! grep -q '^GET /k3' <<<"$output" || false
 }
+
+# _linger_client MODE ARGS...: tests/bats/helpers/linger_client.py in the
+# client namespace (see its header).
+_linger_client() {
+	topo_exec client timeout 30 python3 "$BATS_TEST_DIRNAME/helpers/linger_client.py" "$@"
+}
+
+# _sndbuf_256k: lb1's TCP send buffers hold 256 KiB (until teardown), so a
+# response much longer reaches slb's kernel only once the client has read
+# most of it, and some of it is still there when slb shuts down.
+_sndbuf_256k() { topo_exec lb1 sysctl -qw net.ipv4.tcp_wmem="4096 262144 262144"; }
+
+@test "a client that sends after its Connection: close response still gets all of it (slb lingers, no reset)" {
+	# slb has written the whole response to its kernel and sent its FIN
+	# while part of it still waits in its send queue for a slow reader;
+	# then the client sends a pipelined request. Closed instead of shut
+	# down, slb's socket would answer it with a reset and drop that part.
+	_sndbuf_256k
+	run _linger_client after-fin "$TOPO_VIP" 80 "$(topo_ns lb1)" \
+		'GET /big/600000 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]#sendq=}" -gt 0 ]
+	[ "${lines[1]}" = "body=600000 error=none" ]
+	! grep -q '^GET /next' "$REQUESTS" || false
+}
+
+@test "reload: a keep-alive client whose response still waits in the kernel is shut down and lingered on, not closed" {
+	# On :84 (keepalive_timeout 30s) a keep-alive client reads 1 MB slowly
+	# and the drain starts meanwhile. Once slb's buffers are empty the client
+	# is idle to slb, but the end of its response is still in the kernel:
+	# the draining worker sends its FIN and reads on (as long as that end is
+	# not delivered) instead of closing, so the request the client sends
+	# next is dropped, not answered with a reset that would lose that end.
+	local out=$TOPO_DIR/linger-drain.out pid
+	_sndbuf_256k
+	_linger_client after-fin "$TOPO_VIP" 84 "$(topo_ns lb1)" \
+		'GET /big/1000000 HTTP/1.1\r\nHost: a\r\n\r\n' >"$out" &
+	pid=$!
+	sleep 0.5
+	log_mark
+	slb_reload
+	slb_wait_reloaded 10
+	wait "$pid"
+	cat "$out"
+	[ "$(sed -n 's/^sendq=//p' "$out")" -gt 0 ]
+	grep -qx 'body=1000000 error=none' "$out"
+}
+
+@test "an error answered while the body still comes is read whole after the upload (slb lingers)" {
+	# 503 on :81 at once, then the client sends 1 MB of body for about a
+	# second without reading: slb reads and drops it, and the answer waits.
+	run _linger_client upload "$TOPO_VIP" 81 \
+		'POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n' 1000000
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "sent=1000000" ]
+	[[ "${lines[1]}" =~ ^status=503\ body=([0-9]+)\ length=([0-9]+)\ error=none$ ]]
+	[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]
+}
