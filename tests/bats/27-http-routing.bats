@@ -15,6 +15,8 @@
 #   8083 rewrite persistence = cookie_rewrite, cookie = JSESSIONID, rr over
 #                r1 (b1:9301) and r2 (b2:9301), whose answers set
 #                JSESSIONID=sess-NAME
+#   8085 rewritebig  cookie_rewrite, cookie = JSESSIONID, r3 (b1:9303) whose
+#                Set-Cookie has 4000 bytes of value and 400 of attributes
 #
 # The cookie backends answer "NAME cookie=<the Cookie field they got>".
 
@@ -90,6 +92,16 @@ cookie = JSESSIONID
 server.r1 = $b1:9301
 server.r2 = $b2:9301
 $checks
+
+[listener rewritebig]
+protocol = http
+bind = $TOPO_VIP:8085
+group = rewbig
+persistence = cookie_rewrite
+cookie = JSESSIONID
+
+[group rewbig]
+server.r3 = $b1:9303
 EOF2
 }
 
@@ -109,6 +121,7 @@ done
 body="$1 cookie=$cookie"$'\n'
 extra=''
 [ "${2:-}" = setcookie ] && extra="Set-Cookie: JSESSIONID=sess-$1; Path=/"$'\r\n'
+[ "${2:-}" = bigsetcookie ] && extra="Set-Cookie: JSESSIONID=$(printf 'v%.0s' {1..4000}); Path=/$(printf '; Domain=a.example.com%.0s' {1..18})"$'\r\n'
 printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
 	"$extra" "${#body}" "$body"
 EOS
@@ -140,6 +153,7 @@ setup_file() {
 	_cookie_backend b2 9302 d2
 	_cookie_backend b1 9301 r1 setcookie
 	_cookie_backend b2 9301 r2 setcookie
+	_cookie_backend b1 9303 r3 bigsetcookie
 	_config >"$TOPO_DIR/slb.ini"
 	slb_start "$TOPO_DIR/slb.ini"
 }
@@ -335,6 +349,13 @@ _sticky_case() {
 		echo "${headers:0:60}..."
 		[ "$headers" = "$first cookie=a=$a12; JSESSIONID=sess-$first" ]
 	done
+}
+
+@test "cookie_rewrite: a Set-Cookie of any size the response head takes gets its prefix" {
+	local headers
+	headers=$(_get 8085 x / -D -)
+	echo "${headers:0:300}"
+	grep -E "^Set-Cookie: JSESSIONID=[A-Za-z0-9_-]{12}~v{4000}; Path=/(; Domain=a\.example\.com){18}"$'\r?$' <<<"$headers"
 }
 
 @test "cookie_insert: a cookie for a server removed by a reload is rescheduled, with a new cookie" {
