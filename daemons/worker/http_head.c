@@ -10,8 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define HTTP_EDIT_FIELD_MAX 4096 /* an edited response field's value */
-
 /* Appends to a buffer's room, remembering whether anything did not fit. */
 struct writer {
 	char *p;
@@ -182,23 +180,34 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 	return finish(out, &wr, start);
 }
 
-/* Writes response field <h>, or what <edit> makes of it. */
+/* Writes response field <h>, or what <edit> makes of it, in place: no bound of its own. */
 static void put_response_field(struct writer *wr, const struct slb_http_header *h,
 			       const struct http_response_edit *edit)
 {
-	char buf[HTTP_EDIT_FIELD_MAX];
-	long n = 0;
+	size_t head = (size_t)h->name_len + 2;
+	long n;
 
-	if (edit && edit->rewrite && h->field == SLB_HTTP_F_SET_COOKIE)
-		n = edit->rewrite(edit->arg, h, buf, sizeof(buf));
-	if (n <= 0) {
-		/* -1: too long to edit; the field goes as the server wrote it */
+	if (!edit || !edit->rewrite || h->field != SLB_HTTP_F_SET_COOKIE) {
 		put_field(wr, h);
 		return;
 	}
-	put(wr, h->name, h->name_len);
-	put(wr, ": ", 2);
-	put(wr, buf, (size_t)n);
+	if (wr->room < head + 2) {
+		wr->full = true;
+		return;
+	}
+	n = edit->rewrite(edit->arg, h, wr->p + head, wr->room - head - 2);
+	if (n == 0) {
+		put_field(wr, h);
+		return;
+	}
+	if (n < 0) {
+		wr->full = true;
+		return;
+	}
+	memcpy(wr->p, h->name, h->name_len);
+	memcpy(wr->p + h->name_len, ": ", 2);
+	wr->p += head + (size_t)n;
+	wr->room -= head + (size_t)n;
 	put(wr, "\r\n", 2);
 }
 

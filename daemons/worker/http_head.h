@@ -36,7 +36,8 @@ struct http_forward {
  * Changes to a final response on its way to the client (persistence
  * cookies, gzip). <rewrite>, when set, is asked about each Set-Cookie
  * field: it may return a new value into <buf> (its length), 0 to keep it,
- * -1 when it does not fit.
+ * -1 when it does not fit. <buf> is the head's own room, so a value that
+ * does not fit makes a head that does not fit.
  */
 struct http_response_edit {
 	const char *set_cookie; /* a Set-Cookie field to add, NULL = none */
