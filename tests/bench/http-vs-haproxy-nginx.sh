@@ -16,6 +16,10 @@
 #             ka_rate, where every proxy gets the same load)
 #   ka_64k    keep-alive 64 KiB: MiB/s and CPU per request
 #   churn     Connection: close: new connections/s and CPU per connection
+# Target slb-tcp is a tcp listener of the same slb over the same backends:
+# a proxy that makes the same system calls and parses nothing. Its CPU per
+# request against HAProxy's is the floor for the 0.75 goal on this machine,
+# and slb/slb-tcp is what the HTTP layer adds.
 #
 # Usage (as root, from the repo root, after a release build: scripts/build.sh):
 #   bash tests/bench/http-vs-haproxy-nginx.sh            # ~6 min
@@ -43,9 +47,10 @@ done
 export SLB_BIN_DIR=${SLB_BIN_DIR:-$ROOT}
 [[ -x $SLB_BIN_DIR/slb-master ]] || { echo "no $SLB_BIN_DIR/slb-master: build first" >&2; exit 1; }
 export OUT_DIR=${OUT_DIR:-${TMPDIR:-/tmp}/slb-http-bench-$(date +%Y%m%d-%H%M%S)}
-export TARGETS=${TARGETS:-"haproxy-http nginx-proxy slb"}
+export TARGETS=${TARGETS:-"haproxy-http nginx-proxy slb slb-tcp"}
 export TESTS=${TESTS:-"ka_small ka_64k churn ka_rate"}
 export SLB_NAME=slb SLB_PORT=${SLB_PORT:-18095}
+[[ " $TARGETS " == *" slb-tcp "* ]] && export SLB_TCP_PORT=${SLB_TCP_PORT:-18096}
 # The peers add no X-Forwarded-* fields, so by default neither does slb: the
 # same request reaches the backends from every proxy. SLB_XFF=yes measures slb
 # with them.
@@ -70,6 +75,11 @@ bind = 127.0.0.1:$BENCH_HTTP_PORT
 group = b
 scheduler = rr
 x_forwarded_for = $SLB_XFF
+${BENCH_TCP_PORT:+[listener webtcp]
+protocol = tcp
+bind = 127.0.0.1:$BENCH_TCP_PORT
+group = b
+scheduler = rr}
 [group b]
 server.b1 = $BENCH_BACKEND1
 server.b2 = $BENCH_BACKEND2
@@ -88,6 +98,11 @@ awk -F'\t' '
     printf "%-9s %-22s slb/haproxy %5s  slb/nginx %5s   %s\n", test, what,
       r(v["slb", test, metric], v["haproxy-http", test, metric]),
       r(v["slb", test, metric], v["nginx-proxy", test, metric]), goal }
+  function floor(test, metric, what) {
+    if (v["slb-tcp", test, metric] == "") return
+    printf "%-9s %-22s slb-tcp/haproxy %5s  slb/slb-tcp %5s   floor: the same syscalls, no HTTP\n", test, what,
+      r(v["slb-tcp", test, metric], v["haproxy-http", test, metric]),
+      r(v["slb", test, metric], v["slb-tcp", test, metric]) }
   END {
     for (m in seen) metrics = metrics " " m
     print "ratios of medians (slb / peer); available metrics:" metrics
@@ -99,4 +114,6 @@ awk -F'\t' '
     line("ka_64k", "proxy_us_per_req", "proxy CPU us/request", "")
     line("churn", "rps", "conn/s", "")
     line("churn", "proxy_us_per_req", "proxy CPU us/conn", "")
+    floor("ka_small", "proxy_us_per_req", "proxy CPU us/request")
+    floor("ka_rate", "proxy_us_per_req", "CPU us/req @fixed rate")
   }' "$OUT_DIR/summary.tsv" | tee "$OUT_DIR/ratios.txt"
