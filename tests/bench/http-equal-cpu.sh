@@ -47,8 +47,10 @@ else
 	CG_ROOT=/sys/fs/cgroup/cpu
 	[[ -f $CG_ROOT/cpu.cfs_quota_us ]] || die "no CPU cgroup controller"
 fi
-mkdir -p "$OUT_DIR"/{www,logs,tmp} || die "cannot create $OUT_DIR"
-head -c 612 /dev/zero | tr '\0' x >"$OUT_DIR/www/small"
+mkdir -p "$OUT_DIR"/{logs,tmp} || die "cannot create $OUT_DIR"
+# shellcheck source=tests/bench/http-common.sh
+. "$HERE/http-common.sh"
+www_small
 
 cleanup() {
 	local t
@@ -85,80 +87,13 @@ start() {
 	ROOT_PID[$name]=$!
 }
 
-wait_http() { # PORT
-	local i
-	for ((i = 0; i < 100; i++)); do
-		curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$1/small" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-ngx_conf() { # NAME HTTP-BLOCK-BODY
-	cat <<EOF
-user root; daemon off; master_process on; worker_processes 1;
-pid $OUT_DIR/tmp/$1.pid; error_log $OUT_DIR/logs/$1.error.log warn;
-events { worker_connections 16384; }
-http {
-  client_body_temp_path $OUT_DIR/tmp/$1-body; proxy_temp_path $OUT_DIR/tmp/$1-proxy;
-  fastcgi_temp_path $OUT_DIR/tmp/$1-fcgi; uwsgi_temp_path $OUT_DIR/tmp/$1-uwsgi;
-  scgi_temp_path $OUT_DIR/tmp/$1-scgi; access_log off;
-  keepalive_timeout 65s; keepalive_requests 1000000;
-$2
-}
-EOF
-}
-
 for b in b1 b2; do
-	ngx_conf "$b" "  sendfile on; tcp_nopush on; tcp_nodelay on; default_type application/octet-stream;
-  server { listen 127.0.0.1:${PORT[$b]} backlog=4096; root $OUT_DIR/www; add_header X-Backend $b always; }" \
-		>"$OUT_DIR/$b.conf"
+	backend_conf "$b" "${PORT[$b]}" >"$OUT_DIR/$b.conf"
 	start "$b" 0 nginx -p "$OUT_DIR/" -c "$OUT_DIR/$b.conf"
 done
-cat >"$OUT_DIR/haproxy.cfg" <<EOF
-global
-  nbthread 1
-  maxconn 8192
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend fe
-  bind 127.0.0.1:${PORT[haproxy]}
-  default_backend be
-backend be
-  balance roundrobin
-  http-reuse always
-  server b1 127.0.0.1:${PORT[b1]}
-  server b2 127.0.0.1:${PORT[b2]}
-EOF
-ngx_conf nginx "  upstream be { server 127.0.0.1:${PORT[b1]}; server 127.0.0.1:${PORT[b2]}; keepalive 256; }
-  server { listen 127.0.0.1:${PORT[nginx]} backlog=4096;
-    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }" \
-	>"$OUT_DIR/nginx.conf"
-cat >"$OUT_DIR/slb.ini" <<EOF
-[global]
-instance = equalcpu$$
-workers = 1
-user = root
-log = $OUT_DIR/logs/slb.log
-log_level = warning
-pid_file = $OUT_DIR/tmp/slb.pid
-control_socket = $OUT_DIR/tmp/slb.sock
-state_file = $OUT_DIR/tmp/slb.state
-metrics =
-[listener web]
-protocol = http
-bind = 127.0.0.1:${PORT[slb]}
-group = b
-scheduler = rr
-x_forwarded_for = no
-[group b]
-server.b1 = 127.0.0.1:${PORT[b1]}
-server.b2 = 127.0.0.1:${PORT[b2]}
-check = tcp
-EOF
+haproxy_conf "${PORT[haproxy]}" "${PORT[b1]}" "${PORT[b2]}" >"$OUT_DIR/haproxy.cfg"
+nginx_proxy_conf "${PORT[nginx]}" "${PORT[b1]}" "${PORT[b2]}" >"$OUT_DIR/nginx.conf"
+slb_conf "equalcpu$$" "${PORT[slb]}" "${PORT[b1]}" "${PORT[b2]}" >"$OUT_DIR/slb.ini"
 start haproxy 1 haproxy -f "$OUT_DIR/haproxy.cfg"
 start nginx 1 nginx -p "$OUT_DIR/" -c "$OUT_DIR/nginx.conf"
 start slb 1 env SLB_LIBEXECDIR="$SLB_BIN_DIR" "$SLB_BIN_DIR/slb-master" -f -c "$OUT_DIR/slb.ini"
