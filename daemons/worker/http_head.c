@@ -99,6 +99,15 @@ static void put_cookie(struct writer *wr, const struct slb_http_msg *m,
 	put(wr, "\r\n", 2);
 }
 
+/* "Content-Length: <n>": slb's own, for the length it parsed and frames the body by. */
+static void put_content_length(struct writer *wr, uint64_t n)
+{
+	char num[48]; /* "Content-Length: " and 20 digits and CRLF */
+
+	snprintf(num, sizeof(num), "Content-Length: %" PRIu64 "\r\n", n);
+	puts_(wr, num);
+}
+
 static int finish(struct http_buf *out, struct writer *wr, char *start)
 {
 	if (wr->full)
@@ -133,7 +142,7 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 	char *start = out->data + out->end;
 	struct writer wr = { .p = start, .room = room };
 	bool had_length = false;
-	char num[48]; /* "Content-Length: " and 20 digits and CRLF */
+	char num[12]; /* a port */
 
 	put(&wr, m->method, m->method_len);
 	put(&wr, " ", 1);
@@ -159,8 +168,7 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 	if (m->framing == SLB_HTTP_BODY_CHUNKED) {
 		puts_(&wr, "Transfer-Encoding: chunked\r\n");
 	} else if (m->framing == SLB_HTTP_BODY_LENGTH || had_length) {
-		snprintf(num, sizeof(num), "Content-Length: %" PRIu64 "\r\n", m->content_length);
-		puts_(&wr, num);
+		put_content_length(&wr, m->content_length);
 	}
 	if (fwd->x_forwarded) {
 		put_list(&wr, "X-Forwarded-For", m, SLB_HTTP_F_X_FORWARDED_FOR, fwd->client_ip);
@@ -217,6 +225,7 @@ int http_head_response(struct http_buf *out, size_t room, const struct slb_http_
 {
 	char *start = out->data + out->end;
 	struct writer wr = { .p = start, .room = room };
+	bool had_length = false;
 	/* The parser let only three digits through. */
 	char line[] = { 'H', 'T', 'T', 'P', '/', '1', '.', '1', ' ', (char)('0' + m->status / 100),
 			(char)('0' + m->status / 10 % 10), (char)('0' + m->status % 10), ' ' };
@@ -227,7 +236,8 @@ int http_head_response(struct http_buf *out, size_t room, const struct slb_http_
 	for (unsigned i = 0; i < m->nheaders; i++) {
 		const struct slb_http_header *h = &m->headers[i];
 
-		if (h->hop || (edit && edit->gzip && h->field == SLB_HTTP_F_CONTENT_LENGTH))
+		had_length |= h->field == SLB_HTTP_F_CONTENT_LENGTH;
+		if (h->hop || h->field == SLB_HTTP_F_CONTENT_LENGTH)
 			continue;
 		/* the server's byte ranges are not ranges of the compressed bytes (as nginx) */
 		if (edit && edit->gzip && slb_http_name_is(h, "accept-ranges"))
@@ -242,6 +252,14 @@ int http_head_response(struct http_buf *out, size_t room, const struct slb_http_
 		}
 		put_response_field(&wr, h, edit);
 	}
+	/*
+	 * One Content-Length, the one slb frames the body by (a list or repeats
+	 * folded; for HEAD and 304 the length not sent), none where RFC 9110 8.6
+	 * forbids one (1xx, 204: a client that believed it would wait for a
+	 * body) or where slb changes the body's length (gzip).
+	 */
+	if (had_length && m->status >= 200 && m->status != 204 && !(edit && edit->gzip))
+		put_content_length(&wr, m->content_length);
 	if (edit && edit->gzip)
 		puts_(&wr, "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
 	if (edit && edit->set_cookie) {

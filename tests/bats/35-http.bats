@@ -449,6 +449,10 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 	# only the last response has a body: the one request head echoed is /last's
 	[ "$(grep -c '^GET \|^HEAD ' <<<"$output")" -eq 1 ]
 	grep -q '^GET /last' <<<"$output"
+	# the server's Content-Length on its 204 does not reach the client (RFC 9110 8.6); the 304 keeps its own
+	[ "$(grep -c '^Content-Length: ' <<<"$output")" -eq 3 ]
+	grep -q $'^Content-Length: 10\r' <<<"$output"
+	! grep -q $'^Content-Length: 5\r' <<<"$output" || false
 }
 
 @test "1xx: 103 is relayed before the response, Expect: 100-continue gets its 100" {

@@ -19,7 +19,8 @@
  *   /v10        the same, as an HTTP/1.0 server would send it
  *   /hints      103 Early Hints first, then as (any)
  *   /slow       as (any) after 3 s
- *   /204 /304   no body (the 304 with a Content-Length of 10)
+ *   /204 /304   no body (the 204 with a Content-Length of 5, which RFC 9110
+ *               forbids, the 304 with one of 10)
  *   /big/N      N bytes of 'x' with Content-Length
  *   /seq/N      N bytes (at most 2 MiB) with Content-Length: 11-byte lines
  *               "%010u\n" giving each line's own offset, so a test sees
@@ -175,7 +176,7 @@ static int respond(int fd, const char *path, unsigned req, const char *head, siz
 	if (strncmp(path, "/garbage", 8) == 0)
 		return write_str(fd, "NOT HTTP\r\n\r\n");
 	if (strncmp(path, "/204", 4) == 0)
-		return write_str(fd, "HTTP/1.1 204 No Content\r\nX-Backend: x\r\n\r\n");
+		return write_str(fd, "HTTP/1.1 204 No Content\r\nX-Backend: x\r\nContent-Length: 5\r\n\r\n");
 	if (strncmp(path, "/304", 4) == 0)
 		return write_str(fd, "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n");
 	if (strncmp(path, "/hints", 6) == 0 &&

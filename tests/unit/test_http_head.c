@@ -196,12 +196,71 @@ static void test_round_trip(void **state)
 	}
 }
 
+struct response_case {
+	const char *in;
+	enum slb_http_method method; /* of the request answered */
+	bool chunked, keep_alive;
+	unsigned client_minor;
+	const char *out;
+};
+
+static const struct response_case responses[] = {
+	/* RFC 9110 8.6: no Content-Length on 1xx or 204, whatever the server wrote */
+	{ "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX-A: 1\r\n\r\n", SLB_HTTP_M_GET, false,
+	  true, 1, "HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n" },
+	{ "HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n", SLB_HTTP_M_POST, false, true, 1,
+	  "HTTP/1.1 100 Continue\r\n\r\n" },
+	{ "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\nContent-Length: 7\r\n\r\n", SLB_HTTP_M_GET,
+	  false, true, 1, "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" },
+	/* one Content-Length, as slb framed the body: repeats and lists folded */
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\nX-A: 1\r\nContent-Length: 003\r\n\r\n",
+	  SLB_HTTP_M_GET, false, true, 1, "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 3\r\n\r\n" },
+	/* HEAD and 304: the length of the body not sent, kept */
+	{ "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", SLB_HTTP_M_GET, false, true, 1,
+	  "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n" },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", SLB_HTTP_M_HEAD, false, true, 1,
+	  "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n" },
+	/* chunked anew; hop-by-hop and Connection-named fields go */
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close, X-A\r\nX-A: 1\r\n"
+	  "X-B: 2\r\nKeep-Alive: 5\r\n\r\n",
+	  SLB_HTTP_M_GET, true, true, 1,
+	  "HTTP/1.1 200 OK\r\nX-B: 2\r\nTransfer-Encoding: chunked\r\n\r\n" },
+	{ "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n", SLB_HTTP_M_GET, false, true, 0,
+	  "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\n" },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", SLB_HTTP_M_GET, false, false, 0,
+	  "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" },
+};
+
+static void test_responses(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); i++) {
+		const struct response_case *c = &responses[i];
+		struct slb_http_scan scan = { 0 };
+		struct http_buf out = { .data = block };
+		long r = slb_http_scan_head(&scan, c->in, strlen(c->in), &slb_http_default_limits,
+					    false);
+
+		assert_true(r > 0);
+		assert_int_equal(slb_http_parse_response(c->in, (size_t)r, &slb_http_default_limits,
+							 c->method, &in_msg),
+				 0);
+		assert_int_equal(http_head_response(&out, sizeof(block) - 1, &in_msg, c->chunked,
+						    c->keep_alive, c->client_minor, NULL),
+				 0);
+		block[out.end] = '\0';
+		if (strcmp(block, c->out) != 0)
+			fail_msg("case %zu:\n--- got\n%s--- want\n%s", i, block, c->out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),     cmocka_unit_test(test_without_x_forwarded),
 		cmocka_unit_test(test_websocket), cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_cookie),    cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_responses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
