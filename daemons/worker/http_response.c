@@ -97,7 +97,13 @@ static int response_final(struct worker *w, struct http_conn *c, const struct sl
 	c->out_mode = mode;
 	c->status = m->status;
 	c->t_response_ms = w->now_ms;
-	c->server_keep_alive = m->keep_alive;
+	/*
+	 * An answer before the whole request went out: the server framed the
+	 * request otherwise than slb, or gave up on it, and may take the rest
+	 * for the start of its next request (the 0.CL desync). Its connection
+	 * carries no other request.
+	 */
+	c->server_keep_alive = m->keep_alive && c->req == REQ_SENT && !http_buf_len(&c->srv->out);
 	c->resp_framing = m->framing;
 	c->resp_left = m->content_length;
 	memset(&c->resp_chunk, 0, sizeof(c->resp_chunk));

@@ -36,6 +36,10 @@
  *               no byte of answer and the request body unread: a server
  *               whose keep-alive timeout fired as the request came
  *   /vanish     closed (FIN) with no byte of answer, on any request
+ *   /early      200 at once, before the request body, which it never reads:
+ *               the body's bytes are taken for the next request (a server
+ *               that frames the request as bodiless, the 0.CL desync); the
+ *               answer's body ("early\n") 500 ms after its head
  *   /broken     two different Content-Lengths
  *   /garbage    not HTTP at all
  *   /ws         with Connection: upgrade and Upgrade: websocket, 101, then
@@ -308,6 +312,14 @@ static void serve(int fd)
 				_exit(0); /* the reset alone, no FIN before it */
 			}
 			return;
+		}
+		if (strncmp(path, "/early", 6) == 0) {
+			if (write_str(fd, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n") == -1)
+				return;
+			usleep(500000);
+			if (write_str(fd, "early\n") == -1)
+				return;
+			continue;
 		}
 		if (msg.expect_continue && write_str(fd, "HTTP/1.1 100 Continue\r\n\r\n") == -1)
 			return;
