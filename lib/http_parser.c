@@ -199,7 +199,26 @@ __attribute__((constructor)) static void index_known_fields(void)
 			(uint8_t)(i + 1);
 }
 
-/* Runs for every field of every head: one string compare at most. */
+/*
+ * <name> is <known> with '_' for one '-' or more (letters in any case; the
+ * known names hold only letters and '-'). A CGI-style server maps both to
+ * one variable (HTTP_X_FORWARDED_FOR), so the client's field would stand for
+ * the one slb writes (Puma's CVE-2024-45614); nginx drops such fields too.
+ */
+static bool underscore_lookalike(const char *name, const char *known, size_t len)
+{
+	bool underscore = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] == '_' && known[i] == '-')
+			underscore = true;
+		else if ((name[i] | 0x20) != (known[i] | 0x20))
+			return false;
+	}
+	return underscore;
+}
+
+/* Runs for every field of every head: one string compare at most, two for a lookalike. */
 static void classify(struct slb_http_header *h)
 {
 	unsigned letter = ((unsigned)(unsigned char)h->name[0] | 0x20) - 'a';
@@ -210,9 +229,13 @@ static void classify(struct slb_http_header *h)
 	if (h->name_len > KNOWN_NAME_MAX || letter >= 26)
 		return;
 	known = known_by_shape[h->name_len][letter];
-	if (known && strncasecmp(h->name, known_fields[known - 1].name, h->name_len) == 0) {
+	if (!known)
+		return;
+	if (strncasecmp(h->name, known_fields[known - 1].name, h->name_len) == 0) {
 		h->field = known_fields[known - 1].field;
 		h->hop = known_fields[known - 1].hop;
+	} else {
+		h->hop = underscore_lookalike(h->name, known_fields[known - 1].name, h->name_len);
 	}
 }
 

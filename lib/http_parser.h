@@ -71,7 +71,8 @@ struct slb_http_header {
 	/*
 	 * Not to be forwarded: a hop-by-hop field (Connection, Keep-Alive,
 	 * Proxy-Connection, TE, Upgrade, Transfer-Encoding, Content-Length is
-	 * not among them) or one named by a Connection token.
+	 * not among them), one named by a Connection token, or one that reads as
+	 * one of the fields slb knows with '_' for '-' (X_Forwarded_For).
 	 */
 	bool hop;
 };

@@ -158,7 +158,8 @@ _body_x() { sed '1,/^\r$/d' "$1" | tr -cd x | wc -c; }
 	run http_curl -H 'X-Forwarded-For: 203.0.113.7' -H 'X-Real-IP: 6.6.6.6' \
 		-H 'X-Forwarded-Proto: https' -H 'Connection: X-Secret, X-Forwarded-For, X-Real-IP' \
 		-H 'X-Secret: 1' -H 'Keep-Alive: timeout=5' -H 'Proxy-Connection: keep-alive' \
-		-H 'TE: trailers' -H 'Upgrade: websocket' -H 'X-Kept: yes' "http://$TOPO_VIP/headers"
+		-H 'TE: trailers' -H 'Upgrade: websocket' -H 'X-Kept: yes' \
+		-H 'X_Forwarded_For: 6.6.6.6' -H 'X_Real_IP: 6.6.6.6' "http://$TOPO_VIP/headers"
 	[ "$status" -eq 0 ]
 	echo "$output"
 	[[ "${lines[0]}" == "b1 conn="* ]]
@@ -172,6 +173,8 @@ _body_x() { sed '1,/^\r$/d' "$1" | tr -cd x | wc -c; }
 	! grep -qiE '^(X-Secret|Keep-Alive|Proxy-Connection|TE|Upgrade|Connection):' <<<"$output" || false
 	[ "$(grep -ci '^X-Forwarded-For:' <<<"$output")" -eq 1 ]
 	[ "$(grep -ci '^X-Real-IP:' <<<"$output")" -eq 1 ]
+	# lookalikes of slb's fields that a CGI-style server would read as them
+	! grep -q '6.6.6.6' <<<"$output" || false
 }
 
 @test "keep-alive: three requests on one client connection go over one server connection" {

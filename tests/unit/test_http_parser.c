@@ -398,6 +398,37 @@ static void test_field_value_bytes(void **state)
 	}
 }
 
+/*
+ * A field that reads as a known one with '_' for '-' is never forwarded: a
+ * CGI-style server maps both to one variable (HTTP_X_FORWARDED_FOR), and the
+ * client's would stand for slb's (Puma's CVE-2024-45614).
+ */
+static void test_underscore_lookalikes(void **state)
+{
+	static const char in[] = "POST / HTTP/1.1\r\n"
+				 "Host: a\r\n"
+				 "X_Forwarded_For: 6.6.6.6\r\n"
+				 "x-real_ip: 6.6.6.6\r\n"
+				 "Content_Length: 5\r\n"
+				 "Transfer_Encoding: chunked\r\n"
+				 "X_Forwarded_Fox: 1\r\n"
+				 "X_SLB_Trace: lb1\r\n"
+				 "Set_Cookie: a=b\r\n"
+				 "\r\n";
+	static const bool dropped[] = { false, true, true, true, true, false, true, true };
+	static struct slb_http_msg msg;
+
+	(void)state;
+	assert_int_equal(slb_http_parse_request(in, sizeof(in) - 1, &slb_http_default_limits, &msg), 0);
+	assert_int_equal(msg.nheaders, sizeof(dropped) / sizeof(dropped[0]));
+	assert_int_equal(msg.framing, SLB_HTTP_BODY_NONE);
+	for (unsigned i = 0; i < msg.nheaders; i++) {
+		if (msg.headers[i].hop != dropped[i])
+			fail_msg("field %u: hop %d, want %d", i, msg.headers[i].hop, dropped[i]);
+		assert_int_equal(msg.headers[i].field, i == 0 ? SLB_HTTP_F_HOST : SLB_HTTP_F_OTHER);
+	}
+}
+
 static void test_request_limits(void **state)
 {
 	static struct slb_http_msg msg;
@@ -669,7 +700,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_table),  cmocka_unit_test(test_request_fields),
-		cmocka_unit_test(test_field_names),    cmocka_unit_test(test_field_value_bytes),
+		cmocka_unit_test(test_field_names),    cmocka_unit_test(test_underscore_lookalikes),    cmocka_unit_test(test_field_value_bytes),
 		cmocka_unit_test(test_known_field_names),
 		cmocka_unit_test(test_request_limits), cmocka_unit_test(test_pipelined_heads),
 		cmocka_unit_test(test_response_table), cmocka_unit_test(test_chunked_table),
