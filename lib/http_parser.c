@@ -391,6 +391,8 @@ static int apply_fields(struct semantics *s)
 
 		switch (h->field) {
 		case SLB_HTTP_F_HOST:
+			if (!s->is_request)
+				break; /* a request's field (RFC 9110 7.2): in a response, any other */
 			if (msg->host >= 0 || !host_valid(h->value, h->value_len))
 				return bad;
 			msg->host = (int)i;

@@ -114,7 +114,7 @@ struct slb_http_msg {
 	size_t head_len; /* bytes of the head, leading empty lines included */
 	size_t line_off; /* where the request or status line starts */
 	unsigned nheaders;
-	int host; /* index of the Host field, -1 = none */
+	int host; /* index of the Host field, -1 = none (and in every response) */
 	enum slb_http_framing framing;
 	uint64_t content_length;
 	bool keep_alive; /* by version and Connection: the connection may carry another message */

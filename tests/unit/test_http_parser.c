@@ -163,6 +163,7 @@ static const struct request_case requests[] = {
 	{ S("GET /a\\..\\b HTTP/1.1\r\nHost: a\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
 	{ S("GET / HTTP/01.1\r\nHost: a\r\n\r\n"), 400 },
 	{ S("GET / HTTP/1.1\r\nHost: a\r\n\r\r\n"), -1 }, /* no end of head yet */
+	{ S("GET a:80 HTTP/1.1\r\nHost: a:80\r\n\r\n"), 400 }, /* authority-form is CONNECT's */
 	/* Host forms that stay valid */
 	{ S("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
 	{ S("GET / HTTP/1.1\r\nHost: [v1.x:y]\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
@@ -529,6 +530,9 @@ static const struct response_case responses[] = {
 	{ S("HTTP/1.1 200 OK\rX: y\r\n\r\n"), SLB_HTTP_M_GET, 502 },
 	{ S("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), SLB_HTTP_M_GET, 502 },
 	{ S("HTTP/1.1 200 OK\r\nSet-Cookie: a=b\rSet-Cookie: c=d\r\n\r\n"), SLB_HTTP_M_GET, 502 },
+	/* Host is a request's field: in a response it is only a field */
+	{ S("HTTP/1.1 200 OK\r\nHost: a\r\nHost: b c\r\nContent-Length: 0\r\n\r\n"), SLB_HTTP_M_GET, 0,
+	  SLB_HTTP_BODY_NONE, true, 200 },
 	/* broken: 502 */
 	{ S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"), SLB_HTTP_M_GET, 502 },
 	{ S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
