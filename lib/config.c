@@ -513,8 +513,11 @@ static void check_listener(struct loader *ld, unsigned idx)
 }
 
 /*
- * Exactly two servers, one role=primary and one role=secondary. Servers are
- * counted as written: one whose value was rejected was reported already.
+ * At most two servers, each with a role, one primary and one secondary.
+ * Fewer is allowed so that slbctl can fill the group or replace one of its
+ * servers a step at a time: the group then serves with the one it has (a
+ * secondary alone takes every connection, as with its primary down). Servers
+ * are counted as written: one whose value was rejected was reported already.
  */
 static void check_primary_secondary(struct loader *ld, const struct slb_group_conf *g)
 {
@@ -522,9 +525,10 @@ static void check_primary_secondary(struct loader *ld, const struct slb_group_co
 	unsigned i, written = count_servers(section_at(ld, g->line));
 	char key[SLB_NAME_MAX + 8];
 
-	if (written != 2)
-		report(ld, g->line, "type", "primary_secondary needs exactly two servers, not %u",
-		       written);
+	if (written > 2)
+		report(ld, g->line, "type",
+		       "primary_secondary takes at most two servers (one primary, one "
+		       "secondary), not %u", written);
 	for (i = 0; i < g->nservers; i++)
 		if (s[i].role == SLB_ROLE_NONE)
 			report(ld, g->line, server_key(&s[i], key),

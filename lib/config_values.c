@@ -363,15 +363,34 @@ int slb_value_status_classes(const char *text, uint32_t *mask, char *err)
 	return 0;
 }
 
+static const struct slb_value_word server_roles[] = {
+	{ "primary", SLB_ROLE_PRIMARY }, { "secondary", SLB_ROLE_SECONDARY }, { NULL, 0 },
+};
+
+int slb_value_role(const char *text, enum slb_server_role *role, char *err)
+{
+	int r;
+
+	if (slb_value_enum(text, server_roles, &r, err) == -1) {
+		snprintf(err, SLB_VALUE_ERRLEN, "'role=%s': the role must be primary or secondary",
+			 text);
+		return -1;
+	}
+	*role = (enum slb_server_role)r;
+	return 0;
+}
+
+const char *slb_value_role_name(enum slb_server_role role)
+{
+	return role == SLB_ROLE_NONE ? NULL : slb_value_enum_name(server_roles, (int)role);
+}
+
 int slb_value_server(const char *text, struct slb_server_conf *out, char *err)
 {
-	static const struct slb_value_word roles[] = {
-		{ "primary", SLB_ROLE_PRIMARY }, { "secondary", SLB_ROLE_SECONDARY }, { NULL, 0 },
-	};
 	char buf[1024], *tok, *save;
 	struct slb_sockaddr addr;
 	unsigned weight = 100;
-	int role = SLB_ROLE_NONE;
+	enum slb_server_role role = SLB_ROLE_NONE;
 	bool have_weight = false, have_role = false;
 
 	snprintf(buf, sizeof(buf), "%s", text);
@@ -391,11 +410,8 @@ int slb_value_server(const char *text, struct slb_server_conf *out, char *err)
 			}
 		} else if (strncmp(tok, "role=", 5) == 0 && !have_role) {
 			have_role = true;
-			if (slb_value_enum(tok + 5, roles, &role, err) == -1) {
-				snprintf(err, SLB_VALUE_ERRLEN,
-					 "'%s': the role must be primary or secondary", tok);
+			if (slb_value_role(tok + 5, &role, err) == -1)
 				return -1;
-			}
 		} else {
 			snprintf(err, SLB_VALUE_ERRLEN,
 				 "unexpected '%s' (expected IP:PORT [weight=N] [role=primary|secondary])",
@@ -405,7 +421,7 @@ int slb_value_server(const char *text, struct slb_server_conf *out, char *err)
 	}
 	out->addr = addr;
 	out->weight = weight;
-	out->role = (enum slb_server_role)role;
+	out->role = role;
 	return 0;
 }
 

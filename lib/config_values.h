@@ -95,6 +95,12 @@ int slb_value_status_classes(const char *text, uint32_t *mask, char *err);
  */
 int slb_value_server(const char *text, struct slb_server_conf *out, char *err);
 
+/* A server's role, "primary" or "secondary" (the text after "role="). */
+int slb_value_role(const char *text, enum slb_server_role *role, char *err);
+
+/* "primary" or "secondary"; NULL for SLB_ROLE_NONE (a normal group's server). */
+const char *slb_value_role_name(enum slb_server_role role);
+
 /* True when <text> is printable ASCII without spaces and without any byte of <forbidden>. */
 bool slb_value_visible(const char *text, const char *forbidden);
 

@@ -11,8 +11,9 @@ const struct slb_ctl_command slb_ctl_commands[] = {
 	{ SLB_CTL_DESCRIBE, { "describe" }, { NULL },
 	  "listeners, groups, servers, VIPs, node and failover state" },
 	{ SLB_CTL_HEALTH, { "health" }, { NULL }, "every server: state, last check, latency" },
-	{ SLB_CTL_SERVER_ADD, { "server", "add" }, { "GROUP", "NAME", "IP:PORT", "[weight=N]" },
-	  "add a server to a group" },
+	{ SLB_CTL_SERVER_ADD, { "server", "add" },
+	  { "GROUP", "NAME", "IP:PORT", "[weight=N]", "[role=R]" },
+	  "add a server to a group (role=primary|secondary in a primary_secondary group)" },
 	{ SLB_CTL_SERVER_SET, { "server", "set" }, { "GROUP", "NAME", "weight=N", "[drain=D]" },
 	  "set a server's weight (0..100) at once; with weight=0, drain=D (30s, 5m) closes "
 	  "its remaining connections after D" },

@@ -22,7 +22,7 @@
 
 #define SLB_CTL_REQUEST_MAX 4096
 #define SLB_CTL_MAX_WORDS 16
-#define SLB_CTL_MAX_ARGS 4
+#define SLB_CTL_MAX_ARGS 5
 #define SLB_CTL_ARG_MAX 128 /* one argument, NUL included */
 #define SLB_CTL_JSON_WORD "--json"
 

@@ -124,6 +124,69 @@ static struct master_state *state_and_text(struct master *m, int fd, char **text
 
 /* --- server add | remove --------------------------------------------------------- */
 
+/*
+ * server add's options after IP:PORT, in any order: weight=N (default 100)
+ * and role=primary|secondary. Returns 0, or -1 with err set.
+ */
+static int add_options(const struct slb_ctl_request *req, uint32_t *weight,
+		       enum slb_server_role *role, char *err, size_t errlen)
+{
+	char why[SLB_VALUE_ERRLEN];
+	bool have_weight = false, have_role = false;
+
+	for (unsigned i = 3; i < req->nargs; i++) {
+		const char *arg = req->args[i];
+
+		if (strncmp(arg, "role=", 5) == 0 && !have_role) {
+			have_role = true;
+			if (slb_value_role(arg + 5, role, why) == -1) {
+				snprintf(err, errlen, "%s", why);
+				return -1;
+			}
+		} else if (strncmp(arg, "weight=", 7) == 0 && !have_weight) {
+			have_weight = true;
+			if (control_parse_weight(arg, weight, err, errlen) == -1)
+				return -1;
+		} else {
+			snprintf(err, errlen, "'%s': expected weight=N (0..100) or "
+				 "role=primary|secondary, each once", arg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The role rules of slb.ini (config.c check_primary_secondary) in slbctl's
+ * words: role= on each server of a primary_secondary group, one primary and
+ * one secondary, and on no server of a normal group. 0, or -1 with err set.
+ */
+static int role_fits(const struct slb_group_conf *gc, enum slb_server_role role, char *err,
+		     size_t errlen)
+{
+	if (gc->type == SLB_GROUP_NORMAL && role != SLB_ROLE_NONE) {
+		snprintf(err, errlen, "group '%s' is normal: role= only applies to a "
+			 "primary_secondary group", gc->name);
+		return -1;
+	}
+	if (gc->type == SLB_GROUP_NORMAL)
+		return 0;
+	if (role == SLB_ROLE_NONE) {
+		snprintf(err, errlen, "group '%s' is primary_secondary: give the server "
+			 "role=primary or role=secondary", gc->name);
+		return -1;
+	}
+	for (unsigned i = 0; i < gc->nservers; i++) {
+		if (gc->servers[i].role == role) {
+			snprintf(err, errlen, "group '%s' has its %s already (%s): one server is "
+				 "primary, the other secondary", gc->name,
+				 slb_value_role_name(role), gc->servers[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int control_server_add(struct master *m, const struct slb_ctl_request *req, FILE *out,
 		       char *err, size_t errlen)
 {
@@ -133,6 +196,7 @@ int control_server_add(struct master *m, const struct slb_ctl_request *req, FILE
 	struct slb_sockaddr addr;
 	struct master_state *st;
 	char why[SLB_VALUE_ERRLEN], what[2 * SLB_CTL_ARG_MAX], done[96], text[SLB_SOCKADDR_STRLEN];
+	enum slb_server_role role = SLB_ROLE_NONE;
 	uint32_t weight = 100;
 
 	if (!gc || name_ok("server name", name, err, errlen) == -1)
@@ -147,19 +211,24 @@ int control_server_add(struct master *m, const struct slb_ctl_request *req, FILE
 		snprintf(err, errlen, "address: %s", why);
 		return -1;
 	}
-	if (req->nargs > 3 && control_parse_weight(req->args[3], &weight, err, errlen) == -1)
+	if (add_options(req, &weight, &role, err, errlen) == -1 ||
+	    role_fits(gc, role, err, errlen) == -1)
 		return -1;
 	st = state_copy(m, err, errlen);
 	if (!st)
 		return -1;
 	slb_sockaddr_format(&addr, text);
-	if (master_state_add_server(st, gc->name, name, text, weight) == -1) {
+	if (master_state_add_server(st, gc->name, name, text, weight, role) == -1) {
 		free(st);
 		snprintf(err, errlen, "too many run-time changes kept (put them in slb.ini)");
 		return -1;
 	}
 	snprintf(what, sizeof(what), "server %s/%s", gc->name, name);
-	snprintf(done, sizeof(done), "added, %s weight %u", text, weight);
+	if (role == SLB_ROLE_NONE)
+		snprintf(done, sizeof(done), "added, %s weight %u", text, weight);
+	else
+		snprintf(done, sizeof(done), "added, %s weight %u role %s", text, weight,
+			 slb_value_role_name(role));
 	return commit(m, req, st, out, err, errlen, what, done);
 }
 

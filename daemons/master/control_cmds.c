@@ -299,7 +299,11 @@ static void server_json(FILE *out, const struct slb_server_conf *sc, struct slb_
 
 	fputs("{\"name\": ", out);
 	slb_ctl_json_string(out, sc->name);
-	fprintf(out, ", \"address\": \"%s\"", slb_sockaddr_format(&sc->addr, addr));
+	fprintf(out, ", \"address\": \"%s\", \"role\": ", slb_sockaddr_format(&sc->addr, addr));
+	if (sc->role == SLB_ROLE_NONE)
+		fputs("null", out);
+	else
+		fprintf(out, "\"%s\"", slb_value_role_name(sc->role));
 	if (!s) { /* cannot happen while the master lays the table out; say so anyway */
 		fputs(", \"weight\": null, \"health\": null}", out);
 		return;
@@ -345,10 +349,10 @@ static void describe_groups_json(struct master *m, FILE *out)
 static int describe_groups_text(struct master *m, FILE *out)
 {
 	const struct slb_config *cf = m->config;
-	struct table t = { .ncols = 9 };
+	struct table t = { .ncols = 10 };
 
 	table_row(&t, "GROUP", "SERVER", "ADDRESS", "WEIGHT", "HEALTH", "ACTIVE", "TOTAL",
-		  "FAILED", "CHECK");
+		  "FAILED", "CHECK", "ROLE");
 	for (unsigned g = 0; g < cf->ngroups; g++) {
 		const struct slb_group_conf *gc = &cf->groups[g];
 
@@ -363,7 +367,7 @@ static int describe_groups_text(struct master *m, FILE *out)
 				  s ? num(b[1], atomic_load(&s->active)) : NULL,
 				  s ? num(b[2], atomic_load(&s->total)) : NULL,
 				  s ? num(b[3], atomic_load(&s->failed)) : NULL,
-				  check_name(gc->check));
+				  check_name(gc->check), slb_value_role_name(sc->role));
 		}
 	}
 	return table_print(&t, out);

@@ -1,7 +1,7 @@
 /*
  * state.c - the state file, one line per weight override and per change:
  *   server GROUP NAME weight=W file_weight=F
- *   add-server GROUP NAME ADDR weight=W
+ *   add-server GROUP NAME ADDR weight=W [role=ROLE]
  *   remove-server GROUP NAME before=HASH
  *   add-group GROUP type=TYPE
  *   delete-group GROUP before=HASH
@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config_values.h"
 #include "files.h"
 #include "log.h"
 
@@ -36,6 +37,24 @@ static void drop(struct master_state *st, struct master_override *o)
 	*o = st->items[--st->n];
 }
 
+/*
+ * An added server's " role=ROLE" at <line> + <*end>, if any: sets c->role and
+ * moves <*end> past it. Returns 0, or -1 when it is there but not a role.
+ */
+static int role_parse(const char *line, int *end, struct master_change *c)
+{
+	char role[16], why[SLB_VALUE_ERRLEN];
+	int more = 0;
+
+	if (strncmp(line + *end, "role=", 5) != 0)
+		return 0;
+	if (sscanf(line + *end, "role=%15s %n", role, &more) != 1 || !more ||
+	    slb_value_role(role, &c->role, why) == -1)
+		return -1;
+	*end += more;
+	return 0;
+}
+
 /* One change line (not a weight override) into st->changes. Returns 0 or -1. */
 static int change_parse(const char *line, struct master_state *st)
 {
@@ -45,7 +64,7 @@ static int change_parse(const char *line, struct master_state *st)
 
 	snprintf(c.type, sizeof(c.type), "group");
 	if (sscanf(line, "add-server %31s %31s %127s weight=%u %n", c.section, c.key, c.value,
-		   &c.weight, &end) == 4 && end && c.weight <= 100)
+		   &c.weight, &end) == 4 && end && c.weight <= 100 && role_parse(line, &end, &c) == 0)
 		c.kind = MASTER_CHANGE_ADD_SERVER;
 	else if (sscanf(line, "remove-server %31s %31s before=%llx %n", c.section, c.key, &before,
 			&end) == 3 && end)
@@ -73,7 +92,10 @@ static void change_write(FILE *f, const struct master_change *c)
 
 	switch (c->kind) {
 	case MASTER_CHANGE_ADD_SERVER:
-		fprintf(f, "add-server %s %s %s weight=%u\n", c->section, c->key, c->value, c->weight);
+		fprintf(f, "add-server %s %s %s weight=%u", c->section, c->key, c->value, c->weight);
+		if (c->role != SLB_ROLE_NONE)
+			fprintf(f, " role=%s", slb_value_role_name(c->role));
+		fputc('\n', f);
 		break;
 	case MASTER_CHANGE_REMOVE_SERVER:
 		fprintf(f, "remove-server %s %s before=%llx\n", c->section, c->key, before);

@@ -55,6 +55,7 @@ struct master_change {
 	char key[SLB_NAME_MAX]; /* server name, or the key a SET sets */
 	char value[MASTER_VALUE_MAX]; /* ADDR of an added server, a group's type, a SET's value */
 	uint32_t weight; /* an added server's */
+	enum slb_server_role role; /* an added server's, in a primary_secondary group */
 	uint64_t before; /* hash of what it changed as it stood (ini_edit.h) */
 };
 
@@ -106,7 +107,7 @@ void master_state_forget(struct master_state *st, unsigned i);
  * when the list is full or memory ran out. Names are as slb.ini spells them.
  */
 int master_state_add_server(struct master_state *st, const char *group, const char *name,
-			    const char *addr, uint32_t weight);
+			    const char *addr, uint32_t weight, enum slb_server_role role);
 int master_state_remove_server(struct master_state *st, const char *text, size_t len,
 			       const char *group, const char *name);
 int master_state_add_group(struct master_state *st, const char *group, const char *type);

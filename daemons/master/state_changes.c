@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_values.h"
 #include "ini_edit.h"
 #include "log.h"
 #include "state.h"
@@ -78,7 +79,11 @@ static int change_apply(const struct master_change *c, char **text, size_t *len,
 				    : "slb.ini has a server of that name in that group now";
 		if (!has_section || slb_ini_value(*text, *len, section, key, value, sizeof(value)))
 			return 0;
-		snprintf(value, sizeof(value), "%s weight=%u", c->value, c->weight);
+		if (c->role == SLB_ROLE_NONE)
+			snprintf(value, sizeof(value), "%s weight=%u", c->value, c->weight);
+		else
+			snprintf(value, sizeof(value), "%s weight=%u role=%s", c->value, c->weight,
+				 slb_value_role_name(c->role));
 		rc = slb_ini_set(text, len, section, key, value);
 		break;
 	case MASTER_CHANGE_REMOVE_SERVER:
@@ -160,10 +165,10 @@ static void forget_overrides(struct master_state *st, const char *group, const c
 }
 
 int master_state_add_server(struct master_state *st, const char *group, const char *name,
-			    const char *addr, uint32_t weight)
+			    const char *addr, uint32_t weight, enum slb_server_role role)
 {
 	struct master_change c = { .kind = MASTER_CHANGE_ADD_SERVER, .type = "group",
-				   .weight = weight };
+				   .weight = weight, .role = role };
 
 	snprintf(c.section, sizeof(c.section), "%s", group);
 	snprintf(c.key, sizeof(c.key), "%s", name);

@@ -325,9 +325,6 @@ _gwhat() { _ctl --json describe | jq -r --arg g "$1" --arg f "$2" '.groups[] | s
 	[[ $output == *"group name: 'Api' is not a valid name"* ]]
 	_err group create api type=fancy
 	[[ $output == *"expected type=normal or type=primary_secondary"* ]]
-	# A primary_secondary group needs its two servers: the loader's rule, in its words.
-	_err group create pair type=primary_secondary
-	[[ $output == *"primary_secondary needs exactly two servers"* ]]
 	_err group set web weight=5
 	[[ $output == *"'weight': group set changes check, check_port"* ]]
 	_err group set web check_interval
@@ -472,25 +469,4 @@ _lstate() { _ctl --json describe | jq -r --arg l "$1" '.listeners[] | select(.na
 	[ "$status" -eq 1 ]
 	[[ $output == *"expected drain=DURATION"* ]]
 	[ "$(_ctl --json describe | jq -c '[.groups[].servers[] | {name, weight, drain_deadline}]')" = "$before" ]
-}
-
-@test "a primary_secondary group keeps its two servers: remove or add is refused in the loader's words" {
-	local before state_before
-	{ slb_config_basic; printf '\n[group pair]\ntype = primary_secondary\nserver.p1 = %s:9000 role=primary\nserver.p2 = %s:9000 role=secondary\n' \
-		"$(topo_ip b1)" "$(topo_ip b2)"; } >"$TOPO_DIR/slb.ini"
-	_ctl reload
-	before="$(_groups) $(_servers)"
-	state_before=$(cat "$STATE" 2>/dev/null || true)
-	run _ctl server remove pair p2
-	echo "$output"
-	[ "$status" -eq 1 ]
-	[[ $output == *"primary_secondary needs exactly two servers"* ]]
-	run _ctl server add pair p3 "$(topo_ip b1)":9001
-	echo "$output"
-	[ "$status" -eq 1 ]
-	[[ $output == *"primary_secondary needs exactly two servers"* ]]
-	[ "$(_groups) $(_servers)" = "$before" ]
-	[ "$(cat "$STATE" 2>/dev/null || true)" = "$state_before" ]
-	slb_config_basic >"$TOPO_DIR/slb.ini"
-	_ctl reload
 }

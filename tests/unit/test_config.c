@@ -358,6 +358,26 @@ static void check_proxy_protocol(const struct slb_config *c)
 	assert_int_equal(c->listeners[2].proxy_protocol, SLB_PROXY_PROTOCOL_NONE);
 }
 
+/*
+ * primary_secondary groups with fewer than two servers (slbctl fills them a
+ * server at a time): a listener may use one; the one server keeps its role.
+ */
+static const char partial_primary_secondary_file[] =
+	"[listener web]\nprotocol = tcp\nbind = 198.18.0.1:80\ngroup = solo\n"
+	"[group solo]\ntype = primary_secondary\nserver.s = 198.18.0.12:80 role=secondary\n"
+	"[group none]\ntype = primary_secondary\n";
+
+static void check_partial_primary_secondary(const struct slb_config *c)
+{
+	assert_int_equal(c->ngroups, 2);
+	assert_int_equal(c->listeners[0].group, 0);
+	assert_int_equal(c->groups[0].type, SLB_GROUP_PRIMARY_SECONDARY);
+	assert_int_equal(c->groups[0].nservers, 1);
+	assert_int_equal(c->groups[0].servers[0].role, SLB_ROLE_SECONDARY);
+	assert_int_equal(c->groups[1].type, SLB_GROUP_PRIMARY_SECONDARY);
+	assert_int_equal(c->groups[1].nservers, 0);
+}
+
 struct good_case {
 	const char *name;
 	const char *text;
@@ -373,6 +393,8 @@ static const struct good_case good_cases[] = {
 	{ "udp listener", udp_listener_file, check_udp_listener },
 	{ "proxy_protocol", proxy_protocol_file, check_proxy_protocol },
 	{ "comments after section headers", section_comments_file, check_section_comments },
+	{ "primary_secondary with fewer than two servers", partial_primary_secondary_file,
+	  check_partial_primary_secondary },
 };
 
 static void test_valid_files(void **state)
@@ -634,11 +656,13 @@ static const struct bad_case bad_cases[] = {
 	  "slb.ini:1: [listener web80] bind: missing\n" },
 	/* primary_secondary groups */
 #define PS "[group default]\ntype = primary_secondary\n"
-	{ PS "server.a = 198.18.0.1:80 role=primary\n",
-	  "slb.ini:2: [group default] type: primary_secondary needs exactly two servers, not 1\n" },
 	{ PS "server.a = 198.18.0.1:80 role=primary\nserver.b = 198.18.0.2:80 role=secondary\n"
 	  "server.c = 198.18.0.3:80 role=secondary\n",
-	  "slb.ini:2: [group default] type: primary_secondary needs exactly two servers, not 3\n" },
+	  "slb.ini:2: [group default] type: primary_secondary takes at most two servers (one "
+	  "primary, one secondary), not 3\n" },
+	{ PS "server.a = 198.18.0.1:80\n",
+	  "slb.ini:3: [group default] server.a: needs role=primary or role=secondary (type = "
+	  "primary_secondary)\n" },
 	{ PS "server.a = 198.18.0.1:80 role=primary\nserver.b = 198.18.0.2:80\n",
 	  "slb.ini:4: [group default] server.b: needs role=primary or role=secondary (type = "
 	  "primary_secondary)\n" },
