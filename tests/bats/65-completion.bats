@@ -101,6 +101,22 @@ _complete() {
 		"$("$SLBCTL" help | sed -n 's/^  group set .*(\(.*\))$/\1/p' | tr ',' '\n' | wc -l)" ]
 }
 
+@test "completion: server add's weight= and role= in any order, role= only in a primary_secondary group" {
+	# web is normal: no role.
+	[ "$(_complete -s "$SOCK" server add web b3 198.18.0.13 : 80 weight = 5 '')" = "" ]
+	"$SLBCTL" -s "$SOCK" group create pair type=primary_secondary
+	[ "$(_complete -s "$SOCK" server add pair p1 198.18.0.13 : 80 '')" = \
+		"role=primary role=secondary weight=" ]
+	[ "$(_complete -s "$SOCK" server add pair p1 198.18.0.13 : 80 role = s)" = "secondary" ]
+	[ "$(_complete -s "$SOCK" server add pair p1 198.18.0.13 : 80 role = primary '')" = "weight=" ]
+	[ "$(_complete -s "$SOCK" server add pair p1 198.18.0.13 : 80 weight = 5 '')" = \
+		"role=primary role=secondary" ]
+	"$SLBCTL" -s "$SOCK" group delete pair
+	# No master to say what the group is: both.
+	[ "$(_complete -s "$TOPO_DIR/no-such.sock" server add g p 198.18.0.13 : 80 '')" = \
+		"role=primary role=secondary weight=" ]
+}
+
 @test "completion: no master to ask: names complete to nothing, quietly" {
 	run _complete -s "$TOPO_DIR/no-such.sock" server set ''
 	[ "$status" -eq 0 ]
