@@ -9,7 +9,8 @@
  * every idle client). What running out means: a 408 for a request head or
  * body that stopped coming, a 504 for a server that stopped answering,
  * another server for a connect that took too long, a close for an idle
- * keep-alive connection, a lingering one or a quiet tunnel. The per-tick walk
+ * keep-alive connection (a linger while the kernel still holds the end of
+ * its response), a lingering one or a quiet tunnel. The per-tick walk
  * that closes the clients of drained servers goes over the same lists.
  */
 #include "http_timers.h"
@@ -59,6 +60,18 @@ void http_timer_update(struct worker *w, struct http_conn *c)
 	http_timer_set(w, c, t);
 }
 
+/*
+ * Bytes the kernel has yet to deliver to <c>'s client: not sent, or not
+ * acknowledged (our FIN counts one). Closed with such bytes, a connection
+ * loses them to the reset its kernel answers to anything the client sends.
+ */
+static int undelivered(const struct http_conn *c)
+{
+	int n = 0;
+
+	return ioctl(c->fd, SIOCOUTQ, &n) == 0 ? n : 0;
+}
+
 /* What a timer running out means for <c>. */
 static void conn_expired(struct worker *w, struct http_conn *c)
 {
@@ -80,6 +93,17 @@ static void conn_expired(struct worker *w, struct http_conn *c)
 		if (http_conn_reply_error(w, c, 504) == 1)
 			http_conn_run(w, c);
 		return;
+	case HTTP_T_KEEPALIVE:
+		/*
+		 * Idle since slb's last write, yet the kernel still holds the end of
+		 * the response for a slow reader: FIN, and one more keepalive_timeout
+		 * lingering, rather than lose that end to a reset.
+		 */
+		if (!c->lingering && !http_buf_len(&c->out) && undelivered(c)) {
+			http_conn_linger(w, c);
+			return;
+		}
+		break;
 	default:
 		break;
 	}
@@ -93,18 +117,6 @@ static void conn_expired(struct worker *w, struct http_conn *c)
  * A draining worker answers it with Connection: close instead.
  */
 #define DRAIN_IDLE_MIN_MS 100
-
-/*
- * Bytes the kernel has yet to deliver to <c>'s client: not sent, or not
- * acknowledged (our FIN counts one). Closed with such bytes, a connection
- * loses them to the reset its kernel answers to anything the client sends.
- */
-static int undelivered(const struct http_conn *c)
-{
-	int n = 0;
-
-	return ioctl(c->fd, SIOCOUTQ, &n) == 0 ? n : 0;
-}
 
 /*
  * Draining: an idle client goes at once (idle for DRAIN_IDLE_MIN_MS), not one

@@ -816,18 +816,27 @@ _linger_client() {
 # most of it, and some of it is still there when slb shuts down.
 _sndbuf_256k() { topo_exec lb1 sysctl -qw net.ipv4.tcp_wmem="4096 262144 262144"; }
 
+# _gets_all_after_fin PORT /big/N [FIELDS]: GET /big/N (FIELDS: more header
+# lines, \r\n-terminated) on the VIP's PORT with _linger_client after-fin:
+# part of the response must still wait in slb's send queue when the client
+# sends its next request, and the client must get all N bytes, then a clean
+# end.
+_gets_all_after_fin() {
+	run _linger_client after-fin "$TOPO_VIP" "$1" "$(topo_ns lb1)" \
+		"GET $2 HTTP/1.1\r\nHost: a\r\n${3:-}\r\n"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]#sendq=}" -gt 0 ]
+	[ "${lines[1]}" = "body=${2##*/} error=none" ]
+}
+
 @test "a client that sends after its Connection: close response still gets all of it (slb lingers, no reset)" {
 	# slb has written the whole response to its kernel and sent its FIN
 	# while part of it still waits in its send queue for a slow reader;
 	# then the client sends a pipelined request. Closed instead of shut
 	# down, slb's socket would answer it with a reset and drop that part.
 	_sndbuf_256k
-	run _linger_client after-fin "$TOPO_VIP" 80 "$(topo_ns lb1)" \
-		'GET /big/600000 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "${lines[0]#sendq=}" -gt 0 ]
-	[ "${lines[1]}" = "body=600000 error=none" ]
+	_gets_all_after_fin 80 /big/600000 'Connection: close\r\n'
 	! grep -q '^GET /next' "$REQUESTS" || false
 }
 
@@ -851,6 +860,14 @@ _sndbuf_256k() { topo_exec lb1 sysctl -qw net.ipv4.tcp_wmem="4096 262144 262144"
 	cat "$out"
 	[ "$(sed -n 's/^sendq=//p' "$out")" -gt 0 ]
 	grep -qx 'body=1000000 error=none' "$out"
+}
+
+@test "keepalive_timeout on a client still reading its response from the kernel: FIN and linger, not close" {
+	# On :85 (keepalive_timeout 400ms) a keep-alive client reads 1 MB slowly:
+	# the end (256 kB of send buffer) takes it about two seconds after slb's
+	# last write, so the idle timer runs out while the kernel holds it.
+	_sndbuf_256k
+	_gets_all_after_fin 85 /big/1000000
 }
 
 @test "an error answered while the body still comes is read whole after the upload (slb lingers)" {
