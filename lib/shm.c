@@ -210,6 +210,7 @@ static void server_slot_fill(struct slb_shm *shm, struct slb_shm_server *s, cons
 	atomic_store(&s->bytes_out, 0);
 	atomic_store(&s->requests, 0);
 	atomic_store(&s->retries, 0);
+	atomic_store(&s->reuse_aborts, 0);
 	atomic_store(&s->last_check_ms, 0);
 	atomic_store(&s->check_latency_us, 0);
 	atomic_store(&s->check_streak, 0);

@@ -24,7 +24,7 @@
 #include "sessions.h"
 
 #define SLB_SHM_MAGIC 0x736c62736d656d31ULL /* "slbsmem1" */
-#define SLB_SHM_LAYOUT_VERSION 9
+#define SLB_SHM_LAYOUT_VERSION 10
 
 enum slb_health { SLB_HEALTH_UP = 0, SLB_HEALTH_DOWN = 1 };
 
@@ -42,6 +42,7 @@ struct slb_shm_server {
 	_Atomic uint64_t bytes_out; /* to the server */
 	_Atomic uint64_t requests; /* HTTP responses it gave */
 	_Atomic uint64_t retries; /* HTTP requests sent again: a pooled connection had closed */
+	_Atomic uint64_t reuse_aborts; /* not sent again: the client was closed unanswered */
 	_Atomic uint64_t last_check_ms; /* CLOCK_REALTIME of the last verdict */
 	_Atomic uint32_t check_latency_us;
 	_Atomic uint32_t check_streak; /* consecutive results opposite to <health> */

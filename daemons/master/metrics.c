@@ -175,6 +175,7 @@ enum {
 	SF_BYTES_OUT,
 	SF_REQUESTS,
 	SF_RETRIES,
+	SF_REUSE_ABORTS,
 	SF_UP,
 	SF_WEIGHT,
 	SF_LATENCY,
@@ -195,6 +196,10 @@ static const struct metric_family server_families[] = {
 	{ "slb_server_http_retries_total", "counter",
 	  "HTTP requests sent again on a new connection: the pooled one had closed unanswered.",
 	  SF_RETRIES },
+	{ "slb_server_http_reuse_aborts_total", "counter",
+	  "HTTP requests that cannot go twice whose pooled connection closed unanswered: "
+	  "the client's connection was closed without a response.",
+	  SF_REUSE_ABORTS },
 	{ "slb_server_up", "gauge", "1 when the health checks find the server up, else 0.", SF_UP },
 	{ "slb_server_weight", "gauge", "The server's weight now (0 = drained).", SF_WEIGHT },
 	{ "slb_server_check_latency_seconds", "gauge",
@@ -213,6 +218,7 @@ static uint64_t server_value(const struct slb_shm_server *s, unsigned field)
 	case SF_BYTES_OUT: return atomic_load(&s->bytes_out);
 	case SF_REQUESTS: return atomic_load(&s->requests);
 	case SF_RETRIES: return atomic_load(&s->retries);
+	case SF_REUSE_ABORTS: return atomic_load(&s->reuse_aborts);
 	case SF_UP: return atomic_load(&s->health) == SLB_HEALTH_UP;
 	case SF_WEIGHT: return atomic_load(&s->weight);
 	case SF_LATENCY: return atomic_load(&s->check_latency_us);

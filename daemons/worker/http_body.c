@@ -71,6 +71,25 @@ int http_body_chunks(struct slb_http_chunked *ch, struct http_buf *in, struct ht
 	return progress;
 }
 
+size_t http_body_chunked_len(const char *p, size_t len)
+{
+	struct slb_http_chunked ch = { 0 };
+	size_t pos = 0;
+
+	while (pos < len) {
+		size_t used, off, n;
+		enum slb_http_chunk_result r = slb_http_chunked_decode(&ch, p + pos, len - pos, &used,
+								       &off, &n);
+
+		pos += used;
+		if (r == SLB_HTTP_CHUNK_DONE)
+			return pos;
+		if (r != SLB_HTTP_CHUNK_DATA || used == 0)
+			break;
+	}
+	return 0;
+}
+
 size_t http_body_chunk(struct http_buf *in, struct http_buf *out)
 {
 	size_t n = http_buf_len(in), room;

@@ -25,6 +25,13 @@ size_t http_body_move(struct http_buf *in, struct http_buf *out, uint64_t limit)
 int http_body_chunks(struct slb_http_chunked *ch, struct http_buf *in, struct http_buf *out,
 		     bool rechunk, bool *done);
 
+/*
+ * The length of the chunked body at the start of <p> (<len> bytes), its
+ * last chunk and trailers included; 0 when its end is not in <len>, or when
+ * its framing is broken (that is answered as the body is forwarded).
+ */
+size_t http_body_chunked_len(const char *p, size_t len);
+
 /* Writes what <in> holds (as much as fits) into <out> as one chunk; returns its size. */
 size_t http_body_chunk(struct http_buf *in, struct http_buf *out);
 

@@ -109,10 +109,13 @@ struct http_conn {
 	enum slb_http_method method;
 	unsigned minor;
 	bool keep_alive; /* the client may send another request after this one */
-	bool replayable; /* no body, idempotent: may go again to a fresh connection */
+	bool replayable; /* idempotent, body all in <in>: may go again to a fresh connection */
 	bool retried; /* the one retry (connect failure or stale pooled connection) is spent */
 	bool resp_started; /* response bytes were written to the client */
-	uint32_t pinned_head; /* bytes of the request head kept at the start of <in> */
+	/* A replayable request stays at the start of <in> until its response begins: */
+	uint32_t pinned_head; /* bytes of its head */
+	uint32_t pinned_body; /* bytes of its body after them */
+	uint32_t body_taken; /* of those, forwarded to the server connection */
 	enum slb_http_framing req_framing;
 	uint64_t req_left; /* body bytes not yet taken from the client */
 	bool req_splicing; /* the rest of the request body goes through <req_pipe> */

@@ -314,14 +314,18 @@ static int forward_head(struct worker *w, struct http_conn *c, const struct slb_
 	return http_head_request(out, http_buf_room(out, true), m, &fwd);
 }
 
-/* Gives the request a server connection; the connect may still be under way. */
-static int attach_server(struct worker *w, struct http_conn *c, const struct slb_http_msg *m)
+/*
+ * Gives the request a server connection, an idle pooled one if <may_reuse>;
+ * the connect may still be under way.
+ */
+static int attach_server(struct worker *w, struct http_conn *c, const struct slb_http_msg *m,
+			 bool may_reuse)
 {
 	struct slb_shm_listener *ls = listener_stats(c->l);
 	int slot = http_route(w, c, m, -1);
 
 	if (slot >= 0) {
-		c->srv = http_server_get(w, slot, c->replayable, c);
+		c->srv = http_server_get(w, slot, may_reuse, c);
 		if (!c->srv) {
 			/* Failed at once: one other server, as when a connect fails later. */
 			c->retried = true;
@@ -340,11 +344,36 @@ static int attach_server(struct worker *w, struct http_conn *c, const struct slb
 	return 0;
 }
 
-static bool idempotent_without_body(const struct slb_http_msg *m)
+/* RFC 9110 9.2.2: sent twice, the request has the effect of sending it once. */
+static bool idempotent(const struct slb_http_msg *m)
 {
-	return m->framing == SLB_HTTP_BODY_NONE &&
-	       (m->method_id == SLB_HTTP_M_GET || m->method_id == SLB_HTTP_M_HEAD ||
-		m->method_id == SLB_HTTP_M_OPTIONS);
+	return m->method_id == SLB_HTTP_M_GET || m->method_id == SLB_HTTP_M_HEAD ||
+	       m->method_id == SLB_HTTP_M_OPTIONS || m->method_id == SLB_HTTP_M_PUT ||
+	       m->method_id == SLB_HTTP_M_DELETE;
+}
+
+/*
+ * The bytes of <m>'s body in <c>'s input behind its <head_len> bytes of
+ * head, when all of it is there (0 for no body); -1 while some of it is
+ * still to come. Only what the input buffer holds can be kept to go again.
+ */
+static long buffered_body(const struct http_conn *c, const struct slb_http_msg *m,
+			  size_t head_len)
+{
+	const char *body = http_buf_head(&c->in) + head_len;
+	size_t have = http_buf_len(&c->in) - head_len, len;
+
+	switch (m->framing) {
+	case SLB_HTTP_BODY_NONE:
+		return 0;
+	case SLB_HTTP_BODY_LENGTH:
+		return m->content_length <= have ? (long)m->content_length : -1;
+	case SLB_HTTP_BODY_CHUNKED:
+		len = http_body_chunked_len(body, have);
+		return len ? (long)len : -1;
+	default:
+		return -1;
+	}
 }
 
 static int request_body(struct worker *w, struct http_conn *c);
@@ -354,6 +383,8 @@ static int request_start(struct worker *w, struct http_conn *c, size_t head_len)
 	struct slb_http_msg *m = &w->http->msg;
 	struct slb_shm_listener *ls = listener_stats(c->l);
 	int status = slb_http_parse_request(http_buf_head(&c->in), head_len, limits, m);
+	bool may_reuse;
+	long body;
 
 	if (ls)
 		counter_add(&ls->requests, 1);
@@ -372,27 +403,40 @@ static int request_start(struct worker *w, struct http_conn *c, size_t head_len)
 		return reply_redirect(w, c, m);
 	/* A WebSocket upgrade takes a connection of its own: never a pooled one. */
 	c->upgrade = c->l->conf->websocket && http_head_is_websocket(m);
-	c->replayable = idempotent_without_body(m) && !c->upgrade;
-	if (attach_server(w, c, m) == -1)
+	body = buffered_body(c, m, head_len);
+	c->replayable = body >= 0 && idempotent(m) && !c->upgrade;
+	/*
+	 * The server may close a pooled connection as the request comes, and
+	 * only a replayable request may then go again. Any other takes one only
+	 * after the client's first request (HAProxy's http-reuse safe): the
+	 * client has a keep-alive connection of its own by then, and a request
+	 * lost to a close is closed on it unanswered (request_abort()), the
+	 * race it knows from keep-alive and resolves by its own rules.
+	 */
+	may_reuse = !c->upgrade && (c->replayable || c->requests > 0);
+	if (attach_server(w, c, m, may_reuse) == -1)
 		return http_conn_reply_error(w, c, 503);
 	if (forward_head(w, c, m) == -1)
 		return http_conn_reply_error(w, c, 431);
 	c->t_sent_ms = w->now_ms;
 	memset(&c->scan, 0, sizeof(c->scan)); /* the response's from now on */
 	c->resp = RESP_HEAD;
-	if (m->framing == SLB_HTTP_BODY_NONE) {
-		/* Kept until the response comes, for a retry on a stale pooled connection. */
+	memset(&c->req_chunk, 0, sizeof(c->req_chunk));
+	if (c->replayable) {
+		/* Kept until the response begins, to go again if a stale pooled connection took it. */
 		c->pinned_head = (uint32_t)head_len;
-		c->req = REQ_SENT;
+		c->pinned_body = (uint32_t)body;
+		c->body_taken = 0;
 	} else {
 		http_buf_consume(&c->in, head_len);
-		memset(&c->req_chunk, 0, sizeof(c->req_chunk));
-		c->req = REQ_BODY;
-		/* Check the body bytes already here before the head can leave: a bad chunk sends nothing. */
-		if (request_body(w, c) == -1)
-			return -1;
 	}
-	return 1;
+	if (m->framing == SLB_HTTP_BODY_NONE) {
+		c->req = REQ_SENT;
+		return 1;
+	}
+	c->req = REQ_BODY;
+	/* Check the body bytes already here before the head can leave: a bad chunk sends nothing. */
+	return request_body(w, c) == -1 ? -1 : 1;
 }
 
 static int request_head(struct worker *w, struct http_conn *c)
@@ -449,20 +493,30 @@ static int request_body_spliced(struct worker *w, struct http_conn *c, bool *don
 	return r;
 }
 
+/* What of a pinned body is not forwarded yet: a view into <in>, which keeps all of it. */
+static struct http_buf pinned_rest(const struct http_conn *c)
+{
+	uint32_t body = c->in.start + c->pinned_head;
+
+	return (struct http_buf){ c->in.data, body + c->body_taken, body + c->pinned_body };
+}
+
 static int request_body(struct worker *w, struct http_conn *c)
 {
 	struct http_server *s = c->srv;
+	struct http_buf rest = pinned_rest(c);
+	struct http_buf *in = c->pinned_head ? &rest : &c->in;
 	bool done = false;
 	int progress = 0;
 
 	if (c->req_framing == SLB_HTTP_BODY_LENGTH) {
 		if (!c->req_splicing) {
-			size_t n = http_body_move(&c->in, &s->out, c->req_left);
+			size_t n = http_body_move(in, &s->out, c->req_left);
 
 			c->req_left -= n;
 			done = c->req_left == 0;
 			progress = n > 0;
-			if (!done && http_splice_wanted(c, HTTP_SPLICE_REQUEST))
+			if (!done && !c->pinned_head && http_splice_wanted(c, HTTP_SPLICE_REQUEST))
 				http_splice_begin(c, HTTP_SPLICE_REQUEST); /* or the copying goes on */
 		}
 		if (c->req_splicing) {
@@ -473,10 +527,12 @@ static int request_body(struct worker *w, struct http_conn *c)
 			progress |= r;
 		}
 	} else {
-		progress = http_body_chunks(&c->req_chunk, &c->in, &s->out, true, &done);
+		progress = http_body_chunks(&c->req_chunk, in, &s->out, true, &done);
 		if (progress == -1)
 			return http_conn_reply_error(w, c, 400);
 	}
+	if (c->pinned_head)
+		c->body_taken = c->pinned_body - (uint32_t)http_buf_len(&rest);
 	if (done) {
 		c->req = REQ_SENT;
 		return 1;
@@ -604,6 +660,34 @@ static int request_replay(struct worker *w, struct http_conn *c)
 	    forward_head(w, c, m) == -1)
 		return http_conn_reply_error(w, c, 502);
 	memset(&c->scan, 0, sizeof(c->scan));
+	/* The body again from its start: request_step() forwards it. */
+	c->body_taken = 0;
+	c->req_left = m->content_length;
+	memset(&c->req_chunk, 0, sizeof(c->req_chunk));
+	c->req = m->framing == SLB_HTTP_BODY_NONE ? REQ_SENT : REQ_BODY;
+	return 1;
+}
+
+/*
+ * A pooled connection that the server had closed, with a request that
+ * cannot go again (not idempotent, or its body not all kept): a proxy must
+ * not send it twice (RFC 9110 9.2.2, RFC 9112 9.3.1). The client's
+ * connection is closed without a response, once what it was sent before
+ * has left, as if the server had closed the client's own keep-alive
+ * connection as the request came: the client decides by its own rules
+ * whether to send it again. Returns 1.
+ */
+static int request_abort(struct worker *w, struct http_conn *c)
+{
+	struct slb_shm_server *st = server_stats(w, c->srv->slot, c->srv->serial);
+
+	if (st)
+		counter_add(&st->reuse_aborts, 1);
+	http_server_close(w, c->srv, false);
+	c->srv = NULL;
+	http_splice_end(c, HTTP_SPLICE_REQUEST); /* the rest of its body: read and dropped while lingering */
+	c->keep_alive = false;
+	c->closing = true;
 	return 1;
 }
 
@@ -611,11 +695,20 @@ static int request_replay(struct worker *w, struct http_conn *c)
 int http_conn_server_broken(struct worker *w, struct http_conn *c)
 {
 	struct http_server *s = c->srv;
+	/* Taken from the pool, and not a byte of answer (nor of a 1xx) came. */
+	bool stale = s->reused && !c->resp_started && !s->bytes_in;
 
-	if (s->reused && c->replayable && !c->retried && !c->resp_started && c->pinned_head &&
-	    !http_buf_len(&s->in))
+	if (stale && c->replayable && !c->retried)
 		return request_replay(w, c);
+	if (stale && !c->replayable)
+		return request_abort(w, c);
 	return http_conn_reply_error(w, c, 502);
+}
+
+void http_conn_unpin(struct http_conn *c)
+{
+	http_buf_consume(&c->in, c->pinned_head + c->body_taken);
+	c->pinned_head = c->pinned_body = c->body_taken = 0;
 }
 
 /* The response is through: log, count, keep or close the server, next request. */

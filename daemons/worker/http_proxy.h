@@ -61,8 +61,19 @@ int http_conn_linger(struct worker *w, struct http_conn *c);
  */
 int http_conn_reply_error(struct worker *w, struct http_conn *c, unsigned status);
 
-/* The server ended or broke the response before its head: a replay or 502, as reply_error. */
+/*
+ * The server ended or broke the response before its head: a replay, the
+ * client closed unanswered (a request that cannot go again, on a pooled
+ * connection) or a 502; returns as http_conn_reply_error().
+ */
 int http_conn_server_broken(struct worker *w, struct http_conn *c);
+
+/*
+ * <c>'s response has begun: its request cannot go again. What of it was
+ * forwarded leaves the input buffer; the rest of a body (a server answering
+ * before it read it all) follows from there as that of any request.
+ */
+void http_conn_unpin(struct http_conn *c);
 
 /* The name of the server that answered <c>, for the access log. */
 const char *http_conn_server_name(struct worker *w, const struct http_conn *c);

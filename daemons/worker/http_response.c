@@ -66,7 +66,7 @@ static int response_final(struct worker *w, struct http_conn *c, const struct sl
 	char set_cookie[256];
 	struct slb_shm_server *st = server_stats(w, c->srv->slot, c->srv->serial);
 	/* A client that half-closed after pipelining still gets what it sent answered. */
-	bool more = http_buf_len(&c->in) > c->pinned_head;
+	bool more = http_buf_len(&c->in) > c->pinned_head + c->pinned_body;
 	bool keep = c->keep_alive && (!c->eof || more) && c->req == REQ_SENT && !w->draining;
 	enum http_out_mode mode = OUT_AS_IS;
 	bool chunk = false;
@@ -128,8 +128,6 @@ static int tunnel_start(struct worker *w, struct http_conn *c, const struct slb_
 	if (st)
 		counter_add(&st->requests, 1);
 	http_buf_consume(&c->srv->in, head_len);
-	http_buf_consume(&c->in, c->pinned_head);
-	c->pinned_head = 0;
 	c->status = m->status;
 	c->t_response_ms = w->now_ms;
 	c->resp_started = true;
@@ -197,10 +195,8 @@ static int response_head(struct worker *w, struct http_conn *c)
 	}
 	http_buf_consume(&s->in, (size_t)r);
 	memset(&c->scan, 0, sizeof(c->scan));
-	if (c->pinned_head && c->resp_started) {
-		http_buf_consume(&c->in, c->pinned_head);
-		c->pinned_head = 0;
-	}
+	if (c->pinned_head && c->resp_started)
+		http_conn_unpin(c);
 	return 1;
 }
 

@@ -136,6 +136,7 @@ static void test_apply_keeps_updates_frees(void **state)
 	atomic_store(&shm.servers[slot_a].total, 7);
 	atomic_store(&shm.servers[slot_b].requests, 5);
 	atomic_store(&shm.servers[slot_b].retries, 3);
+	atomic_store(&shm.servers[slot_b].reuse_aborts, 2);
 	s[0].weight = 10;
 	/* b leaves, c arrives: c must not take b's slot in the same pass. */
 	make_server(&s[1], "c", "198.18.0.13:80", 100);
@@ -160,6 +161,7 @@ static void test_apply_keeps_updates_frees(void **state)
 	assert_int_equal(atomic_load(&shm.servers[slot_b].total), 0);
 	assert_int_equal(atomic_load(&shm.servers[slot_b].requests), 0);
 	assert_int_equal(atomic_load(&shm.servers[slot_b].retries), 0);
+	assert_int_equal(atomic_load(&shm.servers[slot_b].reuse_aborts), 0);
 	assert_int_equal(atomic_load(&shm.servers[slb_shm_server_find(&shm, "web", "a")].health),
 			 SLB_HEALTH_UP);
 	slb_shm_detach(&shm);
