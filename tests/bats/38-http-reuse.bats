@@ -150,6 +150,20 @@ _pooled_then() {
 	[ "$(_retries)" -eq "$retries" ]
 }
 
+@test "a PUT whose body comes after its head is not kept to go again, nor sent twice" {
+	local retries aborts
+	retries=$(_retries) aborts=$(_aborts)
+	run topo_exec client bash -c '
+		{ printf "GET /first HTTP/1.1\r\nHost: a\r\n\r\nPUT /idle-close HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"
+		  sleep 0.3; printf hello; } | timeout 10 socat -t 3 - "TCP:$1:80,connect-timeout=3"' x "$TOPO_VIP"
+	echo "$output"
+	[ "$(grep -c '^HTTP/' <<<"$output")" -eq 1 ]
+	[ "$(tail -n1 <<<"$output")" = '--body--' ]
+	[ "$(grep -c '^PUT /idle-close ' "$REQUESTS")" -eq 1 ]
+	[ "$(_aborts)" -eq $((aborts + 1)) ]
+	[ "$(_retries)" -eq "$retries" ]
+}
+
 @test "the first POST of a client connection never takes a pooled connection" {
 	local first second post
 	first=$(http_curl "http://$TOPO_VIP/first" | grep -o '^b1 conn=[0-9]*')
