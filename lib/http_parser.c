@@ -270,6 +270,7 @@ struct semantics {
 	struct slb_http_msg *msg;
 	bool is_request;
 	bool have_cl;
+	unsigned cl_values; /* elements of Content-Length fields */
 	bool have_te;
 	unsigned chunked; /* "chunked" elements in Transfer-Encoding */
 	unsigned other_codings;
@@ -294,6 +295,7 @@ static int cl_element(const char *p, size_t len, void *arg)
 	if (s->have_cl && v != s->msg->content_length)
 		return 400;
 	s->have_cl = true;
+	s->cl_values++;
 	s->msg->content_length = v;
 	return 0;
 }
@@ -397,10 +399,14 @@ static int apply_fields(struct semantics *s)
 				return bad;
 			msg->host = (int)i;
 			break;
-		case SLB_HTTP_F_CONTENT_LENGTH:
-			if (h->value_len == 0 || each_element(h->value, h->value_len, cl_element, s))
+		case SLB_HTTP_F_CONTENT_LENGTH: {
+			unsigned before = s->cl_values;
+
+			/* each field holds a length: "" and "," are none, not 0 */
+			if (each_element(h->value, h->value_len, cl_element, s) || s->cl_values == before)
 				return bad;
 			break;
+		}
 		case SLB_HTTP_F_TRANSFER_ENCODING:
 			s->have_te = true;
 			each_element(h->value, h->value_len, te_element, s);

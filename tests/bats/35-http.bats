@@ -358,7 +358,8 @@ _seq_check() { awk '{ if ($0 + 0 != (NR - 1) * 11) bad++ } END { print NR, bad +
 		'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' \
 		'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n' \
 		'GET / HTTP/1.1\r\nHost: a:b\r\n\r\n' \
-		'GET /public#/../admin HTTP/1.1\r\nHost: a\r\n\r\n'; do
+		'GET /public#/../admin HTTP/1.1\r\nHost: a\r\n\r\n' \
+		'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ,\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n'; do
 		run http_raw 80 "$r"
 		echo "$r -> ${lines[0]}"
 		[[ "${lines[0]}" == $'HTTP/1.1 400 Bad Request\r' ]]

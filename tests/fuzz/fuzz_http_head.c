@@ -71,6 +71,13 @@ static void check_response(const char *buf, size_t head_len)
 	if (in.status >= 200 && in.status != 204 && in.status != 304 &&
 	    (in.framing == SLB_HTTP_BODY_LENGTH) != (again.framing == SLB_HTTP_BODY_LENGTH))
 		abort();
+	if (in.framing == SLB_HTTP_BODY_LENGTH && again.content_length != in.content_length)
+		abort();
+	/* RFC 9110 8.6: no Content-Length on 1xx and 204, one at most elsewhere */
+	for (unsigned i = 0, lengths = 0; i < again.nheaders; i++)
+		if (again.headers[i].field == SLB_HTTP_F_CONTENT_LENGTH &&
+		    (in.status < 200 || in.status == 204 || ++lengths > 1))
+			abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -164,6 +164,10 @@ static const struct request_case requests[] = {
 	{ S("GET / HTTP/01.1\r\nHost: a\r\n\r\n"), 400 },
 	{ S("GET / HTTP/1.1\r\nHost: a\r\n\r\r\n"), -1 }, /* no end of head yet */
 	{ S("GET a:80 HTTP/1.1\r\nHost: a:80\r\n\r\n"), 400 }, /* authority-form is CONNECT's */
+	/* a Content-Length of commas only: no length at all (found by fuzz_http_head) */
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ,\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: , ,\r\n\r\n"), 400 },
+	{ S("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: ,\r\n\r\n"), 400 },
 	/* Host forms that stay valid */
 	{ S("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
 	{ S("GET / HTTP/1.1\r\nHost: [v1.x:y]\r\n\r\n"), 0, SLB_HTTP_BODY_NONE, 0, true },
@@ -533,6 +537,7 @@ static const struct response_case responses[] = {
 	/* Host is a request's field: in a response it is only a field */
 	{ S("HTTP/1.1 200 OK\r\nHost: a\r\nHost: b c\r\nContent-Length: 0\r\n\r\n"), SLB_HTTP_M_GET, 0,
 	  SLB_HTTP_BODY_NONE, true, 200 },
+	{ S("HTTP/1.1 240\r\nContent-Length: ,\r\n\r\n"), SLB_HTTP_M_GET, 502 },
 	/* broken: 502 */
 	{ S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"), SLB_HTTP_M_GET, 502 },
 	{ S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
