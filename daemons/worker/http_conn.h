@@ -86,6 +86,7 @@ struct http_conn {
 	bool eof; /* the client half-closed */
 	bool closing; /* close once <out> is written */
 	bool lingering; /* our FIN is out: reading what the client still sends, then close */
+	int linger_undelivered; /* what the kernel still held for the client when lingering was last extended; -1 = not yet */
 	struct http_tls tls; /* https: the client's TLS (http_tls.c) */
 	bool upgrade; /* this request's WebSocket upgrade goes to the server */
 	bool tunnel_up_shut; /* tunnel: the client's FIN was passed to the server */

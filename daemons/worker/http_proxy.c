@@ -273,6 +273,7 @@ int http_conn_linger(struct worker *w, struct http_conn *c)
 	shutdown(c->fd, SHUT_WR);
 	c->closing = true;
 	c->lingering = true;
+	c->linger_undelivered = -1;
 	http_buf_consume(&c->in, http_buf_len(&c->in));
 	http_timer_set(w, c, HTTP_T_KEEPALIVE);
 	return 1;

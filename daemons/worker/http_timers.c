@@ -72,6 +72,26 @@ static int undelivered(const struct http_conn *c)
 	return ioctl(c->fd, SIOCOUTQ, &n) == 0 ? n : 0;
 }
 
+/*
+ * A lingering client whose response the kernel is still delivering lingers
+ * one more keepalive_timeout: a slow reader that takes longer than that to
+ * read the end would lose it to the reset its next request draws from a
+ * closed socket. At the first expiry anything left will do (nothing was
+ * measured when the linger began: no ioctl per close); after that, less
+ * must be left than at the last extension, so a reader that made no
+ * progress in a whole keepalive_timeout is closed.
+ */
+static bool linger_extended(struct worker *w, struct http_conn *c)
+{
+	int left = undelivered(c);
+
+	if (left == 0 || (c->linger_undelivered >= 0 && left >= c->linger_undelivered))
+		return false;
+	c->linger_undelivered = left;
+	http_timer_set(w, c, HTTP_T_KEEPALIVE);
+	return true;
+}
+
 /* What a timer running out means for <c>. */
 static void conn_expired(struct worker *w, struct http_conn *c)
 {
@@ -103,6 +123,8 @@ static void conn_expired(struct worker *w, struct http_conn *c)
 			http_conn_linger(w, c);
 			return;
 		}
+		if (c->lingering && linger_extended(w, c))
+			return;
 		break;
 	default:
 		break;

@@ -820,14 +820,14 @@ _linger_client() {
 # most of it, and some of it is still there when slb shuts down.
 _sndbuf_256k() { topo_exec lb1 sysctl -qw net.ipv4.tcp_wmem="4096 262144 262144"; }
 
-# _gets_all_after_fin PORT /big/N [FIELDS]: GET /big/N (FIELDS: more header
-# lines, \r\n-terminated) on the VIP's PORT with _linger_client after-fin:
-# part of the response must still wait in slb's send queue when the client
-# sends its next request, and the client must get all N bytes, then a clean
-# end.
+# _gets_all_after_fin PORT /big/N [FIELDS [PAUSE]]: GET /big/N (FIELDS: more
+# header lines, \r\n-terminated) on the VIP's PORT with _linger_client
+# after-fin (PAUSE: its pause before the next request): part of the response
+# must still wait in slb's send queue when the client sends its next
+# request, and the client must get all N bytes, then a clean end.
 _gets_all_after_fin() {
 	run _linger_client after-fin "$TOPO_VIP" "$1" "$(topo_ns lb1)" \
-		"GET $2 HTTP/1.1\r\nHost: a\r\n${3:-}\r\n"
+		"GET $2 HTTP/1.1\r\nHost: a\r\n${3:-}\r\n" "${4:-0.3}"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]#sendq=}" -gt 0 ]
@@ -842,6 +842,15 @@ _gets_all_after_fin() {
 	_sndbuf_256k
 	_gets_all_after_fin 80 /big/600000 'Connection: close\r\n'
 	! grep -q '^GET /next' "$REQUESTS" || false
+}
+
+@test "a slow reader still receiving its response past keepalive_timeout after slb's FIN keeps it lingering (no reset)" {
+	# :85 has keepalive_timeout 400ms; the client sends its next request
+	# 0.7 s after slb's FIN, the end of the response still in slb's send
+	# queue. A linger cut at 400 ms would have closed the socket, and that
+	# request would draw the reset that drops the end.
+	_sndbuf_256k
+	_gets_all_after_fin 85 /big/600000 'Connection: close\r\n' 0.7
 }
 
 @test "reload: a keep-alive client whose response still waits in the kernel is shut down and lingered on, not closed" {

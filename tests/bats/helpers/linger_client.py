@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """linger_client.py - clients that send while slb closes their connection.
 
-    linger_client.py after-fin VIP PORT LB_NETNS REQUEST
+    linger_client.py after-fin VIP PORT LB_NETNS REQUEST [PAUSE]
     linger_client.py upload VIP PORT HEAD BODY_BYTES
 
 after-fin: sends REQUEST (printf-style escapes such as \\r\\n interpreted) from a socket
 with a small receive buffer, then reads the answer slowly until slb's socket
 towards it (seen with ss in LB_NETNS) is in FIN-WAIT-1: slb has written the
 whole response into its kernel and shut down or closed. It stops reading so
-that part of the response stays in slb's send queue, then sends a pipelined
-request, and reads the rest until the end or an error. A socket that slb closed (rather than shut down) answers
+that part of the response stays in slb's send queue, then, PAUSE seconds
+later (0.3 by default), sends a pipelined request, and reads the rest until
+the end or an error. A socket that slb closed (rather than shut down) answers
 those bytes with a reset that discards what it had not sent yet.
 
 Prints "sendq=N" (slb's send queue when the extra bytes left: above 0, or
@@ -64,7 +65,7 @@ def read_rest(sock, data):
         return e.__class__.__name__
 
 
-def after_fin(vip, port, netns, request):
+def after_fin(vip, port, netns, request, pause="0.3"):
     sock = connect(vip, port)
     sock.sendall(unescape(request))
     lport = sock.getsockname()[1]
@@ -74,7 +75,7 @@ def after_fin(vip, port, netns, request):
             break
         data += sock.recv(4096)
         time.sleep(0.02)
-    time.sleep(0.3)  # our receive buffer fills: the rest waits in slb's send queue
+    time.sleep(float(pause))  # our receive buffer fills: the rest waits in slb's send queue
     queues = slb_socket(netns, lport)
     print("sendq=%d" % (queues[1] if queues else 0), flush=True)
     try:
