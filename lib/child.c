@@ -31,7 +31,7 @@ int slb_child_start(struct slb_child *child, const char *program, int argc, char
 			return 2;
 		}
 	}
-	child->config = slb_config_load_fd(SLB_FD_CONFIG, child->config_name, stderr);
+	child->config = slb_config_load_changed_fd(SLB_FD_CONFIG, child->config_name, stderr);
 	if (!child->config)
 		return 1;
 	slb_log_configure(program, &child->config->global);

@@ -43,6 +43,7 @@ struct loader {
 	int *kinds; /* per scan section: its enum slb_section_kind, -1 when skipped */
 	void **objects; /* per scan section: the struct its keys fill */
 	struct slb_schema_context schema;
+	bool changed; /* slb.ini with run-time changes: see slb_config_load_changed_fd() */
 };
 
 /* Writes every default of a <kind> section into <section>; a bad one is a bug in the table. */
@@ -513,11 +514,12 @@ static void check_listener(struct loader *ld, unsigned idx)
 }
 
 /*
- * At most two servers, each with a role, one primary and one secondary.
- * Fewer is allowed so that slbctl can fill the group or replace one of its
- * servers a step at a time: the group then serves with the one it has (a
- * secondary alone takes every connection, as with its primary down). Servers
- * are counted as written: one whose value was rejected was reported already.
+ * Two servers, each with a role, one primary and one secondary. With the
+ * run-time changes applied, fewer is allowed so that slbctl can fill the
+ * group or replace one of its servers a step at a time: the group then
+ * serves with the one it has (a secondary alone takes every connection, as
+ * with its primary down). Servers are counted as written: one whose value
+ * was rejected was reported already.
  */
 static void check_primary_secondary(struct loader *ld, const struct slb_group_conf *g)
 {
@@ -525,10 +527,10 @@ static void check_primary_secondary(struct loader *ld, const struct slb_group_co
 	unsigned i, written = count_servers(section_at(ld, g->line));
 	char key[SLB_NAME_MAX + 8];
 
-	if (written > 2)
+	if (written > 2 || (written < 2 && !ld->changed))
 		report(ld, g->line, "type",
-		       "primary_secondary takes at most two servers (one primary, one "
-		       "secondary), not %u", written);
+		       "primary_secondary needs two servers (one primary, one secondary), not %u",
+		       written);
 	for (i = 0; i < g->nservers; i++)
 		if (s[i].role == SLB_ROLE_NONE)
 			report(ld, g->line, server_key(&s[i], key),
@@ -779,13 +781,14 @@ oom:
 	return ld->config;
 }
 
-struct slb_config *slb_config_load_fd(int fd, const char *display_name, FILE *errors)
+static struct slb_config *load_fd(int fd, const char *display_name, bool changed, FILE *errors)
 {
 	struct loader ld;
 	struct slb_config *c;
 
 	memset(&ld, 0, sizeof(ld));
 	ld.errors.file = display_name;
+	ld.changed = changed;
 	c = load(&ld, fd);
 	if (ld.errors.count) {
 		slb_config_free(c);
@@ -800,6 +803,16 @@ struct slb_config *slb_config_load_fd(int fd, const char *display_name, FILE *er
 	free(ld.kinds);
 	free(ld.objects);
 	return c;
+}
+
+struct slb_config *slb_config_load_fd(int fd, const char *display_name, FILE *errors)
+{
+	return load_fd(fd, display_name, false, errors);
+}
+
+struct slb_config *slb_config_load_changed_fd(int fd, const char *display_name, FILE *errors)
+{
+	return load_fd(fd, display_name, true, errors);
 }
 
 struct slb_config *slb_config_load(const char *path, FILE *errors)

@@ -217,6 +217,14 @@ struct slb_config *slb_config_load(const char *path, FILE *errors);
  */
 struct slb_config *slb_config_load_fd(int fd, const char *display_name, FILE *errors);
 
+/*
+ * Same as slb_config_load_fd() for slb.ini with the run-time changes applied
+ * (the file the daemons run): a primary_secondary group may then be short of
+ * a server, since slbctl fills a group or replaces a server one at a time.
+ * slb.ini itself must give such a group both.
+ */
+struct slb_config *slb_config_load_changed_fd(int fd, const char *display_name, FILE *errors);
+
 void slb_config_free(struct slb_config *config);
 
 /* Returns the index of the group named <name> (case-insensitive), or -1. */

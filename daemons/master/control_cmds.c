@@ -670,7 +670,7 @@ static void reload_errors(struct master *m, char *err, size_t errlen)
 	if (f) {
 		fd = master_config_snapshot(m->config_path, f);
 		if (fd >= 0)
-			c = master_config_load(m, fd, f);
+			c = master_config_load(m, fd, false, f);
 		fclose(f);
 	}
 	if (c)

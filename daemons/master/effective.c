@@ -108,7 +108,7 @@ static struct slb_config *render_load(struct master *m, struct master_state *st,
 		goto out;
 	*fd = master_memfd_sealed(text, len);
 	if (*fd >= 0)
-		config = master_config_load(m, *fd, err);
+		config = master_config_load(m, *fd, true, err);
 	fflush(err);
 	if (!config)
 		first_error(errors, why, whylen);
@@ -128,7 +128,7 @@ out:
 int master_config_effective(struct master *m, struct master_state *st, int file_fd,
 			    struct slb_config **out, FILE *errors)
 {
-	struct slb_config *config = master_config_load(m, file_fd, errors);
+	struct slb_config *config = master_config_load(m, file_fd, false, errors);
 	char *file, *text, why[512], name[160];
 	size_t len, textlen;
 	int fd, dropped;

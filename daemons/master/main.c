@@ -58,9 +58,10 @@ int master_config_snapshot(const char *path, FILE *errors)
 	return fd;
 }
 
-struct slb_config *master_config_load(struct master *m, int fd, FILE *errors)
+struct slb_config *master_config_load(struct master *m, int fd, bool changed, FILE *errors)
 {
-	struct slb_config *config = slb_config_load_fd(fd, m->config_path, errors);
+	struct slb_config *config = changed ? slb_config_load_changed_fd(fd, m->config_path, errors)
+					    : slb_config_load_fd(fd, m->config_path, errors);
 
 	if (!config)
 		return NULL;
@@ -209,7 +210,7 @@ static int master_check(struct master *m)
 	int fd = master_config_snapshot(m->config_path, stderr);
 
 	if (fd >= 0)
-		m->config = master_config_load(m, fd, stderr);
+		m->config = master_config_load(m, fd, false, stderr);
 	if (!m->config)
 		return 1;
 	printf("configuration OK\n");
@@ -226,7 +227,7 @@ static int master_run(struct master *m)
 
 	m->file_fd = master_config_snapshot(m->config_path, stderr);
 	if (m->file_fd >= 0)
-		m->config = master_config_load(m, m->file_fd, stderr);
+		m->config = master_config_load(m, m->file_fd, false, stderr);
 	if (!m->config)
 		return 1;
 	if (!m->foreground && master_daemonize(&ready_fd) == -1) {

@@ -75,7 +75,8 @@ struct master {
 
 /* config snapshot (main.c) */
 int master_config_snapshot(const char *path, FILE *errors);
-struct slb_config *master_config_load(struct master *m, int fd, FILE *errors);
+/* <changed>: the file carries the run-time changes (slb_config_load_changed_fd()). */
+struct slb_config *master_config_load(struct master *m, int fd, bool changed, FILE *errors);
 
 /* children.c */
 void master_find_exec_dir(struct master *m, const char *argv0);

@@ -7,21 +7,26 @@
 # words, and a refused change changes nothing.
 #
 # The running file is $TOPO_DIR/slb.ini: slb_config_basic plus listener ps
-# on the VIP :8095 (rr) using group pair, a primary_secondary group with no
-# server in slb.ini (a listener cannot name a group created at run time:
-# slb.ini is validated alone first). Backends on :9400: b2 (the primary in
-# these tests), b1 (the secondary), each answering its name; b2:9401 answers
-# "b5" (a replacement primary). Checks every 200 ms, thresholds 2.
+# on the VIP :8095 (rr) using group pair, a primary_secondary group of main
+# (b2:9400, role=primary) and spare (b1:9400, role=secondary) in slb.ini,
+# which must give such a group both (a listener cannot name a group created
+# at run time: slb.ini is validated alone first). At run time the group may
+# be short of one while slbctl replaces it. Backends on :9400: b2 and b1,
+# each answering its name; b2:9401 answers "b5" (a replacement primary).
+# Checks every 200 ms, thresholds 2.
 
 # shellcheck disable=SC2016  # eval strings expand when evaluated
 load helpers/topology
 load helpers/client
 
+# _config [PAIR-SERVER-LINES]: the file; pair's servers main and spare by default.
 _config() {
 	slb_config_basic
 	printf '\n[listener ps]\nprotocol = tcp\nbind = %s:8095\ngroup = pair\nscheduler = rr\n' "$TOPO_VIP"
 	printf '\n[group pair]\ntype = primary_secondary\n'
 	config_checks tcp
+	printf '%s\n' "${1-"server.main = $(topo_ip b2):9400 role=primary
+server.spare = $(topo_ip b1):9400 role=secondary"}"
 }
 
 setup_file() {
@@ -76,8 +81,11 @@ _pair_filled() {
 	wait_until 5 eval '[ "$(_pair_states)" = UP,UP ]'
 }
 
-@test "server add role=: a primary_secondary group filled at run time; the primary takes all, the secondary only while the primary is down" {
+@test "server add role=: a primary_secondary group emptied and filled again at run time; the primary takes all, the secondary only while the primary is down" {
 	local out
+	_ctl server remove pair spare
+	_ctl server remove pair main
+	[ "$(_roles pair)" = "" ]
 	log_mark
 	run _ctl server add pair main "$(topo_ip b2)":9400 role=primary
 	echo "$output"
@@ -169,7 +177,7 @@ _pair_filled() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(_roles pair)" = "spare $(topo_ip b1):9400 secondary" ]
-	! grep -q 'pair main' "$STATE" || false
+	! grep -q '^add-server pair main ' "$STATE" || false
 	# A secondary alone takes every connection, as with its primary down.
 	wait_until 5 eval '[ "$(client_count 1 "$TOPO_VIP" 8095)" = "b1 1" ]'
 	out=$(client_count 20 "$TOPO_VIP" 8095)
@@ -213,22 +221,28 @@ _pair_filled() {
 	! grep -q 'duo' "$STATE" || false
 }
 
-@test "slb.ini refuses what slbctl refuses: a third server, a server without a role" {
+@test "slb.ini gives a primary_secondary group both servers: a third, one, none or one without a role is refused" {
 	local ini=$TOPO_DIR/check.ini
-	{ _config; printf 'server.a = %s:9400 role=primary\nserver.b = %s:9400 role=secondary\nserver.c = %s:9401 role=secondary\n' \
-		"$(topo_ip b2)" "$(topo_ip b1)" "$(topo_ip b2)"; } >"$ini"
+	_config "$(printf 'server.a = %s:9400 role=primary\nserver.b = %s:9400 role=secondary\nserver.c = %s:9401 role=secondary' \
+		"$(topo_ip b2)" "$(topo_ip b1)" "$(topo_ip b2)")" >"$ini"
 	run "$(slb_bin slb-master)" -t -c "$ini"
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ $output == *"[group pair] type: primary_secondary takes at most two servers (one primary, one secondary), not 3"* ]]
-	{ _config; printf 'server.a = %s:9400\n' "$(topo_ip b2)"; } >"$ini"
+	[[ $output == *"[group pair] type: primary_secondary needs two servers (one primary, one secondary), not 3"* ]]
+	_config "$(printf 'server.a = %s:9400\nserver.b = %s:9400 role=secondary' "$(topo_ip b2)" "$(topo_ip b1)")" >"$ini"
 	run "$(slb_bin slb-master)" -t -c "$ini"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ $output == *"[group pair] server.a: needs role=primary or role=secondary"* ]]
-	# One server with its role, or none: the file loads (slbctl fills it).
-	{ _config; printf 'server.a = %s:9400 role=secondary\n' "$(topo_ip b1)"; } >"$ini"
-	"$(slb_bin slb-master)" -t -c "$ini"
+	_config "$(printf 'server.a = %s:9400 role=secondary' "$(topo_ip b1)")" >"$ini"
+	run "$(slb_bin slb-master)" -t -c "$ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"[group pair] type: primary_secondary needs two servers (one primary, one secondary), not 1"* ]]
+	_config "" >"$ini"
+	run "$(slb_bin slb-master)" -t -c "$ini"
+	[ "$status" -eq 1 ]
+	[[ $output == *"primary_secondary needs two servers (one primary, one secondary), not 0"* ]]
 	_config >"$ini"
 	"$(slb_bin slb-master)" -t -c "$ini"
 }

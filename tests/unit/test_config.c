@@ -359,8 +359,9 @@ static void check_proxy_protocol(const struct slb_config *c)
 }
 
 /*
- * primary_secondary groups with fewer than two servers (slbctl fills them a
- * server at a time): a listener may use one; the one server keeps its role.
+ * primary_secondary groups with fewer than two servers, which only run-time
+ * changes make (slbctl fills them a server at a time): a listener may use
+ * one; the one server keeps its role.
  */
 static const char partial_primary_secondary_file[] =
 	"[listener web]\nprotocol = tcp\nbind = 198.18.0.1:80\ngroup = solo\n"
@@ -393,8 +394,6 @@ static const struct good_case good_cases[] = {
 	{ "udp listener", udp_listener_file, check_udp_listener },
 	{ "proxy_protocol", proxy_protocol_file, check_proxy_protocol },
 	{ "comments after section headers", section_comments_file, check_section_comments },
-	{ "primary_secondary with fewer than two servers", partial_primary_secondary_file,
-	  check_partial_primary_secondary },
 };
 
 static void test_valid_files(void **state)
@@ -658,9 +657,14 @@ static const struct bad_case bad_cases[] = {
 #define PS "[group default]\ntype = primary_secondary\n"
 	{ PS "server.a = 198.18.0.1:80 role=primary\nserver.b = 198.18.0.2:80 role=secondary\n"
 	  "server.c = 198.18.0.3:80 role=secondary\n",
-	  "slb.ini:2: [group default] type: primary_secondary takes at most two servers (one "
-	  "primary, one secondary), not 3\n" },
-	{ PS "server.a = 198.18.0.1:80\n",
+	  "slb.ini:2: [group default] type: primary_secondary needs two servers (one primary, one "
+	  "secondary), not 3\n" },
+	{ PS "server.a = 198.18.0.1:80 role=primary\n",
+	  "slb.ini:2: [group default] type: primary_secondary needs two servers (one primary, one "
+	  "secondary), not 1\n" },
+	{ PS, "slb.ini:2: [group default] type: primary_secondary needs two servers (one primary, "
+	      "one secondary), not 0\n" },
+	{ PS "server.a = 198.18.0.1:80\nserver.b = 198.18.0.2:80 role=primary\n",
 	  "slb.ini:3: [group default] server.a: needs role=primary or role=secondary (type = "
 	  "primary_secondary)\n" },
 	{ PS "server.a = 198.18.0.1:80 role=primary\nserver.b = 198.18.0.2:80\n",
@@ -974,6 +978,55 @@ static void test_load_memfd(void **state)
 }
 
 /*
+ * slb.ini with run-time changes applied may leave a primary_secondary group
+ * short of a server; slb.ini as written may not.
+ */
+static void test_load_changed(void **state)
+{
+	static const char text[] = "[group x]\ncheck = tcp\n";
+	struct slb_config *c;
+	char *errors = NULL;
+	size_t size;
+	FILE *err;
+	int fd;
+
+	(void)state;
+	fd = memfd_create("slb-config", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	write_all(fd, partial_primary_secondary_file, sizeof(partial_primary_secondary_file) - 1);
+	err = open_memstream(&errors, &size);
+	c = slb_config_load_changed_fd(fd, "memfd:slb.ini", err);
+	fclose(err);
+	assert_string_equal(errors, "");
+	assert_non_null(c);
+	check_partial_primary_secondary(c);
+	slb_config_free(c);
+	free(errors);
+
+	err = open_memstream(&errors, &size);
+	assert_null(slb_config_load_fd(fd, "memfd:slb.ini", err));
+	fclose(err);
+	assert_string_equal(errors,
+			    "memfd:slb.ini:6: [group solo] type: primary_secondary needs two servers "
+			    "(one primary, one secondary), not 1\n"
+			    "memfd:slb.ini:9: [group none] type: primary_secondary needs two servers "
+			    "(one primary, one secondary), not 0\n");
+	free(errors);
+	close(fd);
+
+	/* Everything else is checked alike. */
+	fd = memfd_create("slb-config", MFD_CLOEXEC);
+	write_all(fd, text, sizeof(text) - 1);
+	write_all(fd, "check_interval = 0s\n", 19);
+	err = open_memstream(&errors, &size);
+	assert_null(slb_config_load_changed_fd(fd, "memfd:slb.ini", err));
+	fclose(err);
+	assert_non_null(strstr(errors, "check_interval"));
+	free(errors);
+	close(fd);
+}
+
+/*
  * The loader blanks a comment after a section header in its own copy: the
  * caller's fd, writable here, keeps its bytes and its offset.
  */
@@ -1122,6 +1175,7 @@ int main(void)
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_load_memfd),
+		cmocka_unit_test(test_load_changed),
 		cmocka_unit_test(test_poll_coalesce_units),
 		cmocka_unit_test(test_load_leaves_fd),
 		cmocka_unit_test(test_quiet_stderr),
