@@ -67,6 +67,10 @@ static const struct head_case cases[] = {
 	  "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Forwarded-For: 198.18.0.2\r\n"
 	  "X-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\nX-Real-IP: 198.18.0.2\r\n"
 	  "X-SLB-Trace: lb1\r\n\r\n" },
+	{ "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999999999\r\n\r\n",
+	  "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999999999\r\n"
+	  "X-Forwarded-For: 198.18.0.2\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\n"
+	  "X-Real-IP: 198.18.0.2\r\nX-SLB-Trace: lb1\r\n\r\n" },
 	{ "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
 	  "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nX-Forwarded-For: 198.18.0.2\r\n"
 	  "X-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\nX-Real-IP: 198.18.0.2\r\n"
