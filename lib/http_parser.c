@@ -269,8 +269,7 @@ static int each_element(const char *v, size_t len, int (*fn)(const char *, size_
 struct semantics {
 	struct slb_http_msg *msg;
 	bool is_request;
-	bool have_cl;
-	unsigned cl_values; /* elements of Content-Length fields */
+	unsigned cl_values; /* elements of Content-Length fields: 0 = none */
 	bool have_te;
 	unsigned chunked; /* "chunked" elements in Transfer-Encoding */
 	unsigned other_codings;
@@ -292,9 +291,8 @@ static int cl_element(const char *p, size_t len, void *arg)
 			return 400;
 		v = v * 10 + (uint64_t)(p[i] - '0');
 	}
-	if (s->have_cl && v != s->msg->content_length)
+	if (s->cl_values && v != s->msg->content_length)
 		return 400;
-	s->have_cl = true;
 	s->cl_values++;
 	s->msg->content_length = v;
 	return 0;
@@ -426,7 +424,7 @@ static int apply_fields(struct semantics *s)
 		}
 	}
 	if (s->have_te) {
-		if (s->have_cl || msg->minor == 0 || s->chunked > 1 ||
+		if (s->cl_values || msg->minor == 0 || s->chunked > 1 ||
 		    (s->chunked == 0 && s->other_codings == 0))
 			return bad;
 		if (s->other_codings)
@@ -436,7 +434,7 @@ static int apply_fields(struct semantics *s)
 	msg->upgrade = s->conn_upgrade && s->have_upgrade;
 	if (s->have_te)
 		msg->framing = SLB_HTTP_BODY_CHUNKED;
-	else if (s->have_cl && msg->content_length > 0)
+	else if (s->cl_values && msg->content_length > 0)
 		msg->framing = SLB_HTTP_BODY_LENGTH;
 	else
 		msg->framing = SLB_HTTP_BODY_NONE;
@@ -641,7 +639,7 @@ int slb_http_parse_response(const char *buf, size_t head_len, const struct slb_h
 	if (req_method == SLB_HTTP_M_HEAD || msg->status < 200 || msg->status == 204 ||
 	    msg->status == 304) {
 		msg->framing = SLB_HTTP_BODY_NONE;
-	} else if (!s.have_te && !s.have_cl) {
+	} else if (!s.have_te && !s.cl_values) {
 		msg->framing = SLB_HTTP_BODY_CLOSE;
 		msg->keep_alive = false;
 	}
