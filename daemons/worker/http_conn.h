@@ -110,6 +110,7 @@ struct http_conn {
 	enum slb_http_method method;
 	unsigned minor;
 	bool keep_alive; /* the client may send another request after this one */
+	bool client_last; /* the client said this request is its last, and it was read whole */
 	bool replayable; /* idempotent, body all in <in>: may go again to a fresh connection */
 	bool retried; /* the one retry (connect failure or stale pooled connection) is spent */
 	bool resp_started; /* response bytes were written to the client */

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -117,7 +118,7 @@ static int reply_local(struct worker *w, struct http_conn *c, unsigned status,
 		http_reply_error(&c->out, status);
 	http_splice_end(c, HTTP_SPLICE_REQUEST); /* the rest of its body: read and dropped while lingering */
 	http_log_transaction(c, "-", http_buf_len(&c->out), w->now_ms);
-	c->keep_alive = false;
+	c->keep_alive = c->client_last = false;
 	c->closing = true;
 	c->resp_started = true;
 	return 1;
@@ -253,20 +254,33 @@ static int client_read(struct worker *w, struct http_conn *c)
 }
 
 /*
+ * Nothing more can come from <c>'s client: it said its request was its last
+ * and sent it whole, and no byte of anything else is here, read or not.
+ */
+static bool client_finished(const struct http_conn *c)
+{
+	int unread = 0;
+
+	return c->client_last && !http_buf_len(&c->in) &&
+	       ioctl(c->fd, FIONREAD, &unread) == 0 && unread == 0;
+}
+
+/*
  * Our response is written and we close. Unless the client closed its side
- * already, FIN first, then read and drop what it still sends until its FIN
- * (or the keep-alive timeout). A close() with request bytes unread, or with
- * bytes arriving after it (the rest of a body an error cut short, a request
- * pipelined after ours said close), makes the kernel answer with a reset
- * that drops what of the response still waits in its send queue: for a
- * slow reader that is up to a whole socket buffer, nothing slb can see in
- * its own buffers. A client with nothing more to send reads to our FIN and
- * closes: one event more, as with HAProxy's shutw before close.
+ * already, or is finished (then close at once, as HAProxy and nginx do: a
+ * wait for its FIN would cost every such connection an event), FIN first,
+ * then read and drop what it still sends until its FIN (or the keep-alive
+ * timeout). A close() with request bytes unread, or with bytes arriving
+ * after it (the rest of a body an error cut short, a request pipelined
+ * after ours, the next request of a client slb decided to close), makes
+ * the kernel answer with a reset that drops what of the response still
+ * waits in its send queue: for a slow reader that is up to a whole socket
+ * buffer, nothing slb can see in its own buffers.
  */
 int http_conn_linger(struct worker *w, struct http_conn *c)
 {
 	http_tls_shutdown(&c->tls);
-	if (c->eof) {
+	if (c->eof || client_finished(c)) {
 		http_conn_close(w, c);
 		return -1;
 	}
@@ -394,6 +408,7 @@ static int request_start(struct worker *w, struct http_conn *c, size_t head_len)
 	c->method = m->method_id;
 	c->minor = m->minor;
 	c->keep_alive = m->keep_alive;
+	c->client_last = !m->keep_alive;
 	c->req_framing = m->framing;
 	c->req_left = m->content_length;
 	c->accept_gzip = c->l->conf->gzip && http_gzip_request_accepts(m);
@@ -731,7 +746,7 @@ static void transaction_end(struct worker *w, struct http_conn *c)
 	else
 		http_server_close(w, s, false);
 	if (c->req != REQ_SENT) {
-		c->keep_alive = false; /* the rest of the request body is still coming */
+		c->keep_alive = c->client_last = false; /* the rest of the request body is still coming */
 		http_splice_end(c, HTTP_SPLICE_REQUEST); /* read and dropped while lingering */
 	}
 	c->requests++;

@@ -834,23 +834,53 @@ _gets_all_after_fin() {
 	[ "${lines[1]}" = "body=${2##*/} error=none" ]
 }
 
-@test "a client that sends after its Connection: close response still gets all of it (slb lingers, no reset)" {
-	# slb has written the whole response to its kernel and sent its FIN
-	# while part of it still waits in its send queue for a slow reader;
-	# then the client sends a pipelined request. Closed instead of shut
-	# down, slb's socket would answer it with a reset and drop that part.
+# A Connection: close request with another pipelined behind it, in one write.
+PIPELINED_AFTER_CLOSE='Connection: close\r\n\r\nGET /pipelined HTTP/1.1\r\nHost: a\r\n'
+
+@test "a request pipelined behind a Connection: close one: slb lingers, the client gets all of the response (no reset)" {
+	# The pipelined request is in when slb closes, and the client sends
+	# more after slb's FIN while part of the response still waits in slb's
+	# send queue for a slow reader. Closed instead of shut down, slb's
+	# socket would answer with a reset and drop that part.
 	_sndbuf_256k
-	_gets_all_after_fin 80 /big/600000 'Connection: close\r\n'
+	_gets_all_after_fin 80 /big/600000 "$PIPELINED_AFTER_CLOSE"
+	! grep -q '^GET /pipelined' "$REQUESTS" || false
 	! grep -q '^GET /next' "$REQUESTS" || false
 }
 
 @test "a slow reader still receiving its response past keepalive_timeout after slb's FIN keeps it lingering (no reset)" {
-	# :85 has keepalive_timeout 400ms; the client sends its next request
-	# 0.7 s after slb's FIN, the end of the response still in slb's send
-	# queue. A linger cut at 400 ms would have closed the socket, and that
-	# request would draw the reset that drops the end.
+	# :85 has keepalive_timeout 400ms; the client sends more 0.7 s after
+	# slb's FIN, the end of the response still in slb's send queue. A
+	# linger cut at 400 ms would have closed the socket, and those bytes
+	# would draw the reset that drops the end.
 	_sndbuf_256k
-	_gets_all_after_fin 85 /big/600000 'Connection: close\r\n' 0.7
+	_gets_all_after_fin 85 /big/600000 "$PIPELINED_AFTER_CLOSE" 0.7
+}
+
+@test "a client that asked to close and sent nothing more is closed at once, not kept until its FIN" {
+	# As HAProxy and nginx do: waiting for the FIN of a client that is
+	# done would cost every Connection: close request one more event. The
+	# client keeps its socket open after the response: slb's side must be
+	# closed (held by no process), not lingering in the worker.
+	local out=$BATS_TEST_TMPDIR/finished.out pid lport conn
+	topo_exec client timeout 10 python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), timeout=5)
+s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+while s.recv(65536):
+    pass
+print(s.getsockname()[1], flush=True)
+time.sleep(3)
+' "$TOPO_VIP" >"$out" &
+	pid=$!
+	wait_until 5 eval '[ -s "$out" ]'
+	lport=$(cat "$out")
+	conn=$(topo_exec lb1 ss -Htanp "( sport = :80 and dport = :$lport )")
+	echo "lport=$lport: $conn"
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	[ -n "$conn" ]
+	[[ $conn != *users:* ]]
 }
 
 @test "reload: a keep-alive client whose response still waits in the kernel is shut down and lingered on, not closed" {
