@@ -94,6 +94,17 @@ const char *http_conn_server_name(struct worker *w, const struct http_conn *c)
 }
 
 /*
+ * The response ends <c>'s connection while the request's body may not have
+ * been read to its end: what still comes is read and dropped while slb
+ * lingers (the client is not finished, whatever it said).
+ */
+static void request_cut(struct http_conn *c)
+{
+	http_splice_end(c, HTTP_SPLICE_REQUEST);
+	c->keep_alive = c->client_last = false;
+}
+
+/*
  * Answers the current request itself, with error <status>, or with a 301 to
  * <location> when it is not NULL, and closes after it. A final response
  * already under way cannot be replaced: the client is cut off. A 1xx before
@@ -116,9 +127,8 @@ static int reply_local(struct worker *w, struct http_conn *c, unsigned status,
 		http_reply_redirect(&c->out, location);
 	else
 		http_reply_error(&c->out, status);
-	http_splice_end(c, HTTP_SPLICE_REQUEST); /* the rest of its body: read and dropped while lingering */
+	request_cut(c);
 	http_log_transaction(c, "-", http_buf_len(&c->out), w->now_ms);
-	c->keep_alive = c->client_last = false;
 	c->closing = true;
 	c->resp_started = true;
 	return 1;
@@ -701,8 +711,7 @@ static int request_abort(struct worker *w, struct http_conn *c)
 		counter_add(&st->reuse_aborts, 1);
 	http_server_close(w, c->srv, false);
 	c->srv = NULL;
-	http_splice_end(c, HTTP_SPLICE_REQUEST); /* the rest of its body: read and dropped while lingering */
-	c->keep_alive = false;
+	request_cut(c);
 	c->closing = true;
 	return 1;
 }
@@ -745,10 +754,8 @@ static void transaction_end(struct worker *w, struct http_conn *c)
 		http_server_park(w, s);
 	else
 		http_server_close(w, s, false);
-	if (c->req != REQ_SENT) {
-		c->keep_alive = c->client_last = false; /* the rest of the request body is still coming */
-		http_splice_end(c, HTTP_SPLICE_REQUEST); /* read and dropped while lingering */
-	}
+	if (c->req != REQ_SENT)
+		request_cut(c);
 	c->requests++;
 	c->req = REQ_HEAD;
 	c->resp = RESP_HEAD;

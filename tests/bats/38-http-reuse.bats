@@ -131,6 +131,40 @@ _pooled_then() {
 	done
 }
 
+@test "a POST whose body is still coming when its pooled connection closes unanswered: slb reads the rest, no reset" {
+	# The client said Connection: close, but slb closes it unanswered while
+	# half the body is still to come: the rest must be read and dropped
+	# (linger), not drawn into a reset by a close() that treats the client
+	# as finished.
+	local aborts out
+	aborts=$(_aborts)
+	out=$(topo_exec client timeout 10 python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), timeout=5)
+s.sendall(b"GET /first HTTP/1.1\r\nHost: a\r\n\r\n"
+          b"POST /idle-close HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello")
+data = b""
+while b"--body--" not in data:
+    data += s.recv(65536)
+time.sleep(0.5)  # slb has seen the pooled connection close by now
+error = "none"
+try:
+    s.sendall(b"world")
+    s.shutdown(socket.SHUT_WR)
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+except OSError as e:
+    error = "%s(%s)" % (e.__class__.__name__, e.errno)
+print("answers=%d end=%s" % (data.count(b"HTTP/1.1 "), error))
+' "$TOPO_VIP")
+	echo "$out"
+	[ "$out" = "answers=1 end=none" ]
+	[ "$(_aborts)" -eq $((aborts + 1)) ]
+}
+
 @test "a spliced PUT on a pooled connection closed unanswered is not sent again by slb; curl sends it again itself" {
 	local body=$TOPO_DIR/put.body out=$TOPO_DIR/put.out retries aborts
 	retries=$(_retries) aborts=$(_aborts)
