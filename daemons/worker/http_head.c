@@ -74,28 +74,45 @@ static void put_list(struct writer *wr, const char *name, const struct slb_http_
 	put(wr, "\r\n", 2);
 }
 
-/* "Cookie: " and what slb_cookie_request_forward() makes of <m>'s Cookie fields, if anything. */
-static void put_cookie(struct writer *wr, const struct slb_http_msg *m,
-		       const struct http_forward *fwd)
+/*
+ * A field whose value is written in place, straight into the room (no copy,
+ * no bound of its own): where the value of a field named <name_len> bytes
+ * goes, with how much of it fits in <*room>; NULL when not even the name does.
+ */
+static char *value_slot(const struct writer *wr, size_t name_len, size_t *room)
 {
-	static const char name[] = "Cookie: ";
-	size_t head = sizeof(name) - 1;
-	long n = -1;
+	size_t head = name_len + 2;
 
-	/* written in place: the fields may take most of the head (no copy, no limit of its own) */
-	if (wr->room >= head + 2)
-		n = slb_cookie_request_forward(m, fwd->cookie, fwd->cookie_mode, wr->p + head,
-					       wr->room - head - 2);
+	if (wr->room < head + 2)
+		return NULL;
+	*room = wr->room - head - 2;
+	return wr->p + head;
+}
+
+/* Completes a field whose <n> value bytes went to value_slot(); n < 0: they did not fit. */
+static void value_written(struct writer *wr, const char *name, size_t name_len, long n)
+{
 	if (n < 0) {
 		wr->full = true;
 		return;
 	}
-	if (n == 0)
-		return;
-	memcpy(wr->p, name, head);
-	wr->p += head + (size_t)n;
-	wr->room -= head + (size_t)n;
+	memcpy(wr->p, name, name_len);
+	memcpy(wr->p + name_len, ": ", 2);
+	wr->p += name_len + 2 + (size_t)n;
+	wr->room -= name_len + 2 + (size_t)n;
 	put(wr, "\r\n", 2);
+}
+
+/* "Cookie: " and what slb_cookie_request_forward() makes of <m>'s Cookie fields, if anything. */
+static void put_cookie(struct writer *wr, const struct slb_http_msg *m,
+		       const struct http_forward *fwd)
+{
+	size_t room;
+	char *slot = value_slot(wr, 6, &room);
+	long n = slot ? slb_cookie_request_forward(m, fwd->cookie, fwd->cookie_mode, slot, room) : -1;
+
+	if (n != 0)
+		value_written(wr, "Cookie", 6, n);
 }
 
 /* <n> in decimal: heads are written on every request, and printf costs more than all the rest of one. */
@@ -196,35 +213,24 @@ int http_head_request(struct http_buf *out, size_t room, const struct slb_http_m
 	return finish(out, &wr, start);
 }
 
-/* Writes response field <h>, or what <edit> makes of it, in place: no bound of its own. */
+/* Writes response field <h>, or what <edit> makes of it, in place. */
 static void put_response_field(struct writer *wr, const struct slb_http_header *h,
 			       const struct http_response_edit *edit)
 {
-	size_t head = (size_t)h->name_len + 2;
+	size_t room;
+	char *slot;
 	long n;
 
 	if (!edit || !edit->rewrite || h->field != SLB_HTTP_F_SET_COOKIE) {
 		put_field(wr, h);
 		return;
 	}
-	if (wr->room < head + 2) {
-		wr->full = true;
-		return;
-	}
-	n = edit->rewrite(edit->arg, h, wr->p + head, wr->room - head - 2);
-	if (n == 0) {
-		put_field(wr, h);
-		return;
-	}
-	if (n < 0) {
-		wr->full = true;
-		return;
-	}
-	memcpy(wr->p, h->name, h->name_len);
-	memcpy(wr->p + h->name_len, ": ", 2);
-	wr->p += head + (size_t)n;
-	wr->room -= head + (size_t)n;
-	put(wr, "\r\n", 2);
+	slot = value_slot(wr, h->name_len, &room);
+	n = slot ? edit->rewrite(edit->arg, h, slot, room) : -1;
+	if (n == 0)
+		put_field(wr, h); /* nothing to change: as the server wrote it */
+	else
+		value_written(wr, h->name, h->name_len, n);
 }
 
 int http_head_response(struct http_buf *out, size_t room, const struct slb_http_msg *m,
